@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The only place that maps errors to exit codes and prints them (STYLE: hyperfine's main.rs).
 import { Command, CommanderError } from 'commander';
-import { BenchError, EXIT } from './errors.js';
+import { BenchError, EXIT, RegressionFound } from './errors.js';
 import { TOOL_VERSION } from './version.js';
 // Command registry: adding a command touches this block and one new file.
 import { registerValidate } from './commands/validate.js';
+import { registerRun } from './commands/run.js';
+import { registerCompare } from './commands/compare.js';
+import { registerReport } from './commands/report.js';
 
 const program = new Command();
 program
@@ -15,7 +18,10 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+registerRun(program);
 registerValidate(program);
+registerCompare(program);
+registerReport(program);
 
 function verbose(): boolean {
   return process.argv.includes('--verbose');
@@ -31,7 +37,8 @@ async function main(): Promise<void> {
       return;
     }
     if (err instanceof BenchError) {
-      process.stderr.write(`bench: error: ${err.message}\n`);
+      // A regression is the verdict CI asked for, not a fault of bench: no "error:" prefix.
+      process.stderr.write(`bench: ${err instanceof RegressionFound ? '' : 'error: '}${err.message}\n`);
       if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
       if (verbose() && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exitCode = err.exitCode;

@@ -1,0 +1,131 @@
+// An endpoint agent: `node dist/harness/agent.js`, started by the controller inside a lab
+// namespace (`ip netns exec ...`). Line-delimited JSON: requests on stdin, one response line
+// per request on stdout (data only); logs on stderr. It exits when stdin closes, so it never
+// outlives the controller.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { streamTransports } from './transports/index.js';
+import type { Credentials, ServerHandle } from './transports/types.js';
+import type { Workload } from './types.js';
+import { runBulk, runEcho, runHandshake, type Outcome, type RunContext } from './workloads/client.js';
+import { serveStream } from './workloads/protocol.js';
+import { runUdpEcho, udpEchoServer } from './workloads/udp.js';
+
+export interface ServeRequest {
+  op: 'serve';
+  host: string;
+  transports: string[];
+  creds: Credentials;
+  idleTimeoutMs: number;
+}
+
+export interface RunRequest {
+  op: 'run';
+  transport: string;
+  workload: Workload;
+  host: string;
+  port: number;
+  creds: Credentials;
+  seed: number;
+  timeoutMs: number;
+}
+
+export type AgentRequest = ServeRequest | RunRequest | { op: 'tcpstats' } | { op: 'stats' } | { op: 'ping' };
+
+const servers: { name: string; h: ServerHandle | { port: number; close(): Promise<void> } }[] = [];
+
+/** TCP counters of this process's network namespace (/proc/net/snmp is per namespace). */
+export function tcpCounters(): { retransSegs: number; outSegs: number } {
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
+  const names = lines[0].split(/\s+/);
+  const vals = lines[1].split(/\s+/);
+  const get = (n: string): number => Number(vals[names.indexOf(n)]);
+  return { retransSegs: get('RetransSegs'), outSegs: get('OutSegs') };
+}
+
+async function serve(req: ServeRequest): Promise<Record<string, number>> {
+  const ports: Record<string, number> = {};
+  for (const name of req.transports) {
+    if (name === 'udp') {
+      const h = await udpEchoServer(req.host, 0);
+      servers.push({ name, h });
+      ports[name] = h.port;
+      continue;
+    }
+    const t = streamTransports[name];
+    if (!t) throw new Error(`this agent has no server for transport "${name}"`);
+    const h = await t.server.listen({ host: req.host, port: 0 }, req.creds, (s) => serveStream(s, { idleTimeoutMs: req.idleTimeoutMs }));
+    servers.push({ name, h });
+    ports[name] = h.port;
+  }
+  return ports;
+}
+
+async function runCell(req: RunRequest): Promise<Outcome & { tcp: { retransSegs: number; outSegs: number } }> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), req.timeoutMs);
+  const before = tcpCounters();
+  try {
+    let out: Outcome;
+    if (req.transport === 'udp') {
+      if (req.workload.kind !== 'echo') throw new Error('udp runs echo only');
+      out = await runUdpEcho(req.host, req.port, req.workload, req.seed, ac.signal);
+    } else {
+      const t = streamTransports[req.transport];
+      if (!t) throw new Error(`this agent has no client for transport "${req.transport}"`);
+      const ctx: RunContext = { transport: t.client, to: { host: req.host, port: req.port }, creds: req.creds, seed: req.seed, signal: ac.signal };
+      const w = req.workload;
+      out = w.kind === 'echo' ? await runEcho(ctx, w) : w.kind === 'bulk' ? await runBulk(ctx, w) : await runHandshake(ctx, w);
+    }
+    const after = tcpCounters();
+    return { ...out, tcp: { retransSegs: after.retransSegs - before.retransSegs, outSegs: after.outSegs - before.outSegs } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function handle(req: AgentRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'ping':
+      return { pid: process.pid };
+    case 'serve':
+      return { ports: await serve(req) };
+    case 'run':
+      return await runCell(req);
+    case 'tcpstats':
+      return tcpCounters();
+    case 'stats': {
+      const out: Record<string, Record<string, number>> = {};
+      for (const s of servers) if ('stats' in s.h && s.h.stats) out[s.name] = s.h.stats();
+      return out;
+    }
+  }
+}
+
+function main(): void {
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    let msg: { id: number } & AgentRequest;
+    try {
+      msg = JSON.parse(line) as { id: number } & AgentRequest;
+    } catch {
+      process.stderr.write(`agent: ignoring a line that is not JSON: ${line.slice(0, 80)}\n`);
+      return;
+    }
+    handle(msg).then(
+      (result) => process.stdout.write(`${JSON.stringify({ id: msg.id, ok: true, result })}\n`),
+      (err: Error) => process.stdout.write(`${JSON.stringify({ id: msg.id, ok: false, error: err.message })}\n`),
+    );
+  });
+  // The controller is gone (or done): close listeners and leave.
+  rl.on('close', () => {
+    void Promise.allSettled(servers.map((s) => s.h.close())).finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  });
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`agent: uncaught: ${err.stack ?? err.message}\n`);
+  });
+  process.stdout.write(`${JSON.stringify({ id: 0, ok: true, result: { ready: true, pid: process.pid } })}\n`);
+}
+
+if (process.argv[1]?.endsWith('agent.js')) main();

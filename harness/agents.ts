@@ -1,0 +1,90 @@
+// Controller side of the agent channel: start an agent in a namespace through the execa
+// wrapper, send requests, match responses by id. The agent's stderr is kept (tail) for
+// error messages; its death fails every pending request at once.
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { spawn, type Child } from './exec.js';
+import type { AgentRequest } from './agent.js';
+import type { UndoStack } from './undo.js';
+import { PROJECT_ROOT } from './version.js';
+
+export const AGENT_JS = join(PROJECT_ROOT, 'dist', 'harness', 'agent.js');
+
+export class Agent {
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private stderrTail: string[] = [];
+  private exited: string | null = null;
+  readonly ready: Promise<void>;
+
+  constructor(
+    readonly role: string,
+    private readonly child: Child,
+  ) {
+    let readyResolve!: () => void;
+    let readyReject!: (e: Error) => void;
+    this.ready = new Promise((res, rej) => {
+      readyResolve = res;
+      readyReject = rej;
+    });
+    this.pending.set(0, { resolve: () => readyResolve(), reject: readyReject });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let msg: { id: number; ok: boolean; result?: unknown; error?: string };
+      try {
+        msg = JSON.parse(line) as typeof msg;
+      } catch {
+        this.stderrTail.push(`(stdout) ${line}`);
+        return;
+      }
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new Error(`${this.role} agent: ${msg.error}`));
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > 40) this.stderrTail.shift();
+    });
+    void child.then((r) => {
+      this.exited = `exited with ${r.exitCode ?? r.signal ?? 'unknown status'}`;
+      const err = new Error(`${this.role} agent ${this.exited}${this.stderrTail.length ? `: ${this.stderrTail.slice(-5).join(' | ')}` : ''}`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  request<T>(req: AgentRequest): Promise<T> {
+    if (this.exited) return Promise.reject(new Error(`${this.role} agent ${this.exited}`));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.stdin!.write(`${JSON.stringify({ id, ...req })}\n`);
+    });
+  }
+
+  logs(): string {
+    return this.stderrTail.join('\n');
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    this.child.stdin?.end();
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await this.child.catch(() => undefined);
+    clearTimeout(t);
+  }
+}
+
+/** Start an agent (in `netns` when given) and register its stop on `undo`. */
+export async function startAgent(role: string, netns: string | null, undo: UndoStack): Promise<Agent> {
+  const child = spawn(process.execPath, [AGENT_JS], { netns });
+  const agent = new Agent(role, child);
+  undo.push(`${role} agent`, () => agent.stop());
+  await agent.ready;
+  return agent;
+}

@@ -1,0 +1,114 @@
+// `bench run <scenario>`: validate, preflight, run, write result.json + report.html +
+// summary.md. Progress goes to stderr (a live line on a TTY, one plain line per cell
+// otherwise); stdout only gets the result path.
+import { mkdir, chown } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { generateCredentials } from '../certs.js';
+import { BenchError, EnvironmentError, EXIT, InputError, InterruptedError } from '../errors.js';
+import { hostFacts } from '../host.js';
+import { loadScenario } from '../scenario.js';
+import { isImpaired } from '../scenario-link.js';
+import { RunEngine } from '../run.js';
+import { withUndo } from '../undo.js';
+import { gitDescribe, TOOL_VERSION } from '../version.js';
+import { isRoot, resolveBackend } from '../../netem/lab.js';
+import type { BackendName } from '../types.js';
+import { attachProgress, printSummary } from './run-progress.js';
+import { writeReports } from './run-reports.js';
+
+interface RunFlags {
+  backend: BackendName | 'auto';
+  out?: string;
+  label?: string;
+  calibrationProbes: string;
+}
+
+export function sudoOwner(): { uid: number; gid: number } | null {
+  const uid = Number(process.env.SUDO_UID);
+  const gid = Number(process.env.SUDO_GID);
+  return Number.isInteger(uid) && Number.isInteger(gid) && uid > 0 && process.getuid?.() === 0 ? { uid, gid } : null;
+}
+
+function utcStamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a scenario: build the lab, calibrate it, run every cell, write result.json, report.html and summary.md')
+    .argument('<scenario>', 'scenario YAML file')
+    .addOption(new Option('--backend <name>', 'link emulation backend').choices(['auto', 'netem', 'userspace', 'loopback']).default('auto'))
+    .option('--out <dir>', 'output directory (default: results/<scenario>-<utc>/)')
+    .option('--label <text>', 'label stored in the result, e.g. the release under test (default: git describe of the current directory, else the bench version)')
+    .option('--calibration-probes <n>', 'UDP echo probes per lab point before any workload', '400')
+    .addHelpText('after', `
+Exit codes: 0 all cells ok or unsupported, 2 bad scenario or flags, 3 environment not
+usable (e.g. not root for a namespace backend), 4 some cells failed or timed out,
+130 interrupted (everything set up was removed; the partial result is kept).
+Example: sudo bench run scenarios/loss-5pct.yaml`)
+    .action(async (file: string, flags: RunFlags) => {
+      const scenario = await loadScenario(file);
+      const probes = Number(flags.calibrationProbes);
+      if (!Number.isInteger(probes) || probes < 10) throw new InputError(`--calibration-probes ${flags.calibrationProbes}: must be a whole number >= 10`);
+      const { backend, reason } = await resolveBackend(flags.backend);
+      if (backend === 'loopback' && scenario.points.some((p) => isImpaired(p.link))) {
+        throw new InputError(`scenario ${scenario.name} asks for link impairment, which the loopback backend cannot emulate`, 'use --backend auto (as root) or a scenario without impairment, e.g. scenarios/baseline.yaml');
+      }
+      if (backend !== 'loopback' && !isRoot()) {
+        throw new EnvironmentError(`the ${backend} backend needs root to create network namespaces`, `run it with sudo (see README: "sudo bench run ..."), or use --backend loopback for an unimpaired scenario`);
+      }
+      const stamp = utcStamp();
+      const outDir = resolve(flags.out ?? join('results', `${scenario.name}-${stamp}`));
+      const owner = sudoOwner();
+      await mkdir(outDir, { recursive: true });
+      if (owner) {
+        await chown(outDir, owner.uid, owner.gid);
+        if (!flags.out) await chown(resolve('results'), owner.uid, owner.gid).catch(() => undefined);
+      }
+      const label = flags.label ?? gitDescribe(process.cwd()) ?? `bench ${TOOL_VERSION}`;
+      const engine = new RunEngine(scenario, {
+        runId: randomBytes(3).toString('hex'),
+        backend,
+        resultPath: join(outDir, 'result.json'),
+        label,
+        owner,
+        creds: await generateCredentials(),
+        calibrationProbes: probes,
+        host: await hostFacts(),
+        scenarioSource: await readFile(file, 'utf8'),
+      });
+      process.stderr.write(`bench: ${scenario.name}: backend ${backend} (${reason}); ${engine.total} cells over ${scenario.points.length} link point(s); writing ${outDir}\n`);
+      const detach = attachProgress(engine, process.stderr);
+      let signal: NodeJS.Signals | null = null;
+      try {
+        await withUndo(
+          (undo) => engine.run(undo),
+          (sig) => {
+            signal = sig;
+            void engine.interrupt().finally(async () => {
+              await writeReports(engine.result, outDir, owner).catch(() => undefined);
+              detach();
+              process.stderr.write(`bench: ${new InterruptedError(sig).message}; partial result in ${join(outDir, 'result.json')}\n`);
+              process.exit(EXIT.interrupted);
+            });
+          },
+        );
+      } catch (err) {
+        if (signal) return new Promise<void>(() => undefined); // exiting from the signal handler
+        engine.result.status = 'failed';
+        await engine.save();
+        throw err instanceof BenchError ? err : new EnvironmentError(`run failed: ${(err as Error).message}`, `the partial result is in ${outDir}`);
+      } finally {
+        detach();
+      }
+      await writeReports(engine.result, outDir, owner);
+      printSummary(engine.result, process.stderr);
+      process.stdout.write(`${join(outDir, 'result.json')}\n`);
+      const bad = engine.result.cells.filter((c) => c.status === 'failed' || c.status === 'timeout');
+      if (bad.length) throw new BenchError(`${bad.length} of ${engine.result.cells.length} cells failed or timed out (see the summary above and report.html)`, EXIT.cellsFailed);
+    });
+}

@@ -1,0 +1,233 @@
+// The run engine: for each link point, lab up -> calibrate -> cells -> lab down. It never
+// prints; it emits events a progress view subscribes to (STYLE: autocannon). The result file
+// is rewritten atomically after every cell, so nothing measured is lost to a later failure.
+import { EventEmitter } from 'node:events';
+import { Agent, startAgent } from './agents.js';
+import { cpuMark, cpuSince, CPU_BOUND_FRACTION, sumCpu } from './cpu.js';
+import { cellMetrics } from './metrics.js';
+import { writeResultFileAtomic } from './result-file.js';
+import { scenarioSha256 } from './scenario.js';
+import type { Credentials } from './transports/types.js';
+import type { BackendName, CellResult, LinkPoint, ResolvedScenario, ResultFile, TransportSpec, Warning, Workload } from './types.js';
+import { FORMAT_VERSION } from './types.js';
+import type { UndoStack } from './undo.js';
+import { gitSha, TOOL_VERSION } from './version.js';
+import { calibrate } from '../netem/calibrate.js';
+import { labUp, type Lab } from '../netem/lab.js';
+import { subjectFor, type Subject } from './subjects.js';
+
+export interface RunOptions {
+  runId: string;
+  backend: BackendName;
+  resultPath: string;
+  label: string;
+  owner: { uid: number; gid: number } | null;
+  creds: Credentials;
+  calibrationProbes?: number;
+  host: ResultFile['host'];
+  scenarioSource: string;
+}
+
+export interface RunEvents {
+  point: [point: LinkPoint, lab: Lab | null];
+  cellStart: [info: { point: number; transport: string; workload: string; repetition: number; done: number; total: number }];
+  cell: [cell: CellResult, progress: { done: number; total: number }];
+  warning: [w: Warning];
+}
+
+export class RunEngine extends EventEmitter<RunEvents> {
+  readonly result: ResultFile;
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly scenario: ResolvedScenario,
+    readonly opts: RunOptions,
+  ) {
+    super();
+    this.result = {
+      formatVersion: FORMAT_VERSION,
+      tool: { name: 'bench', version: TOOL_VERSION, gitSha: gitSha() },
+      label: opts.label,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      host: opts.host,
+      scenario,
+      scenarioSha256: scenarioSha256(scenario),
+      scenarioSource: opts.scenarioSource,
+      backend: opts.backend,
+      labs: [],
+      cells: [],
+      warnings: [],
+    };
+  }
+
+  /** Total recorded cells: transports x workloads x repetitions x points. */
+  get total(): number {
+    const s = this.scenario;
+    return s.points.length * s.transports.length * s.workloads.length * s.repetitions;
+  }
+
+  /** Serialised atomic rewrite; callers may await it. */
+  save(): Promise<void> {
+    const snapshot = JSON.parse(JSON.stringify(this.result)) as ResultFile;
+    this.writes = this.writes.then(() => writeResultFileAtomic(this.opts.resultPath, snapshot, { owner: this.opts.owner }));
+    return this.writes;
+  }
+
+  async run(undo: UndoStack): Promise<ResultFile> {
+    await this.save();
+    for (const point of this.scenario.points) {
+      const pointUndo = undo.child(`lab point ${point.index}`);
+      try {
+        await this.runPoint(point, pointUndo);
+      } catch (err) {
+        this.failRemaining(point, `lab for point "${point.label}" failed: ${(err as Error).message}`);
+      } finally {
+        const problems = await pointUndo.run();
+        for (const p of problems) this.warn({ code: 'cleanup', message: p, remedy: 'run `sudo bench cleanup` to remove leftovers', point: point.index });
+      }
+      await this.save();
+    }
+    this.result.status = 'complete';
+    this.result.finishedAt = new Date().toISOString();
+    await this.save();
+    return this.result;
+  }
+
+  /** Mark the run interrupted (SIGINT/SIGTERM) and write what we have. */
+  async interrupt(): Promise<void> {
+    this.result.status = 'interrupted';
+    this.result.finishedAt = new Date().toISOString();
+    await this.save();
+  }
+
+  private warn(w: Warning): void {
+    this.result.warnings.push(w);
+    this.emit('warning', w);
+  }
+
+  private done(): number {
+    return this.result.cells.length;
+  }
+
+  private failRemaining(point: LinkPoint, reason: string): void {
+    for (let rep = 0; rep < this.scenario.repetitions; rep++) {
+      for (const w of this.scenario.workloads) {
+        for (const t of this.scenario.transports) {
+          const id = `${point.index}/${t.name}/${w.id}/${rep}`;
+          if (this.result.cells.some((c) => c.id === id)) continue;
+          this.pushCell(this.emptyCell(point.index, t, w, rep, 'failed', reason, 'n/a'));
+        }
+      }
+    }
+  }
+
+  private emptyCell(point: number, t: TransportSpec, w: Workload, rep: number, status: CellResult['status'], reason: string, implementation: string): CellResult {
+    return {
+      id: `${point}/${t.name}/${w.id}/${rep}`,
+      point,
+      transport: t.name,
+      implementation,
+      workload: w.id,
+      kind: w.kind,
+      repetition: rep,
+      status,
+      reason,
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      samples: {},
+      metrics: {},
+      cpu: null,
+      tcp: null,
+      quic: null,
+      warnings: [],
+    };
+  }
+
+  private pushCell(c: CellResult): void {
+    this.result.cells.push(c);
+    void this.save();
+    this.emit('cell', c, { done: this.done(), total: this.total });
+  }
+
+  private async runPoint(point: LinkPoint, undo: UndoStack): Promise<void> {
+    const s = this.scenario;
+    const lab = await labUp({ runId: this.opts.runId, point, backend: this.opts.backend, congestionControl: s.congestionControl, seed: s.seed, undo });
+    this.result.labs.push(lab.record);
+    this.emit('point', point, lab);
+    await calibrate(lab, { probes: this.opts.calibrationProbes });
+    for (const w of lab.record.warnings) this.emit('warning', w);
+    await this.save();
+
+    const server = await startAgent('server', lab.serverNs, undo);
+    const client = await startAgent('client', lab.clientNs, undo);
+    const subjects = new Map<string, Subject>();
+    for (const t of s.transports) {
+      subjects.set(t.name, await subjectFor(t, { lab, server, client, creds: this.opts.creds, undo, scenario: s }));
+    }
+
+    const order = [...s.transports];
+    const total = s.warmup + s.repetitions;
+    for (let r = 0; r < total; r++) {
+      const rep = r - s.warmup; // negative = warm-up, not recorded
+      for (const w of s.workloads) {
+        // Rotate the transport order each repetition so machine drift spreads evenly.
+        const rotated = order.map((_, i) => order[(i + r) % order.length]);
+        for (const t of rotated) {
+          const subject = subjects.get(t.name)!;
+          if (rep >= 0) this.emit('cellStart', { point: point.index, transport: t.name, workload: w.id, repetition: rep, done: this.done(), total: this.total });
+          const cell = await this.runCell(point, t, w, rep, subject, { lab, server, client });
+          if (rep >= 0) this.pushCell(cell);
+        }
+      }
+    }
+    lab.record.emulatorCounters = (await lab.emulatorCounters()) ?? undefined;
+    for (const sub of subjects.values()) await sub.stop?.();
+  }
+
+  private async runCell(point: LinkPoint, t: TransportSpec, w: Workload, rep: number, subject: Subject, env: { lab: Lab; server: Agent; client: Agent }): Promise<CellResult> {
+    const unsupported = subject.unsupported(w);
+    if (unsupported) return this.emptyCell(point.index, t, w, rep, 'unsupported', unsupported, subject.implementation);
+    const cell = this.emptyCell(point.index, t, w, rep, 'ok', null as unknown as string, subject.implementation);
+    cell.reason = null;
+    const t0 = performance.now();
+    const marks = { client: subject.clientPids().map(cpuMark), server: subject.serverPids().map(cpuMark) };
+    const serverTcp0 = await env.server.request<{ retransSegs: number; outSegs: number }>({ op: 'tcpstats' }).catch(() => null);
+    try {
+      const out = await subject.run(w, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
+      cell.status = out.status;
+      cell.reason = out.reason;
+      cell.samples = out.samples;
+      if (out.tcp) {
+        const serverTcp1 = await env.server.request<{ retransSegs: number; outSegs: number }>({ op: 'tcpstats' }).catch(() => null);
+        const sdelta = serverTcp0 && serverTcp1 ? { r: serverTcp1.retransSegs - serverTcp0.retransSegs, o: serverTcp1.outSegs - serverTcp0.outSegs } : { r: 0, o: 0 };
+        cell.tcp = env.lab.clientNs ? { retransSegs: out.tcp.retransSegs + sdelta.r, outSegs: out.tcp.outSegs + sdelta.o } : out.tcp;
+      }
+      if (out.quic) cell.quic = out.quic;
+      if (out.logs) cell.logs = out.logs;
+    } catch (err) {
+      cell.status = 'failed';
+      cell.reason = (err as Error).message;
+    }
+    cell.durationMs = performance.now() - t0;
+    const client = sumCpu(marks.client.map(cpuSince));
+    const server = sumCpu(marks.server.map(cpuSince));
+    const cpuBound = [client, server].some((c) => c !== null && c.coreFraction >= CPU_BOUND_FRACTION);
+    cell.cpu = { client, server, cpuBound };
+    if (cpuBound) {
+      const side = client && client.coreFraction >= CPU_BOUND_FRACTION ? 'client' : 'server';
+      cell.warnings.push({
+        code: 'cpu-bound',
+        message: `the ${side} endpoint used ${Math.round(100 * Math.max(client?.coreFraction ?? 0, server?.coreFraction ?? 0))} % of a core: this figure reflects ${subject.implementation}'s CPU cost, not the link`,
+        remedy: 'compare on a slower link, or against a native implementation of the same protocol (e.g. the quic-go subject)',
+        cellId: cell.id,
+      });
+    }
+    cell.metrics = cellMetrics(w.kind, cell.samples);
+    if (w.kind === 'echo' && (cell.samples.rttUs?.length ?? 0) < 10 && cell.status === 'ok') {
+      cell.warnings.push({ code: 'few-samples', message: `only ${cell.samples.rttUs?.length ?? 0} echo samples`, remedy: 'raise the echo count or duration', cellId: cell.id });
+    }
+    return cell;
+  }
+}

@@ -1,0 +1,55 @@
+// TLS 1.3 over TCP (node:tls): the fair comparison for QUIC, which always encrypts. The
+// client pins the per-run certificate by SHA-256 fingerprint; verification is never off:
+// the chain check is replaced by the pin (self-signed), the pin itself is mandatory.
+import tls from 'node:tls';
+import { fingerprintOf } from '../certs.js';
+import { once, singleStreamSession } from './tcp.js';
+import type { ClientTransport, ServerTransport } from './types.js';
+
+const impl = `node:tls TLS 1.3 (OpenSSL ${process.versions.openssl})`;
+
+export const tlsClient: ClientTransport = {
+  implementation: impl,
+  multiStream: false,
+  async connect(to, creds, opts) {
+    const sock = tls.connect({
+      host: to.host,
+      port: to.port,
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+      ca: [creds.certPem],
+      servername: 'bench.test',
+      noDelay: opts?.noDelay ?? false,
+      checkServerIdentity: (_host, cert) => {
+        const got = fingerprintOf(cert.raw);
+        return got === creds.fingerprintSha256
+          ? undefined
+          : new Error(`server certificate fingerprint ${got} does not match the pinned ${creds.fingerprintSha256}`);
+      },
+    } as tls.ConnectionOptions);
+    await once(sock, 'secureConnect');
+    return singleStreamSession(sock);
+  },
+  settings: () => ({ protocol: 'TLSv1.3', verification: 'pinned sha256 fingerprint' }),
+};
+
+export const tlsServer: ServerTransport = {
+  implementation: impl,
+  async listen(at, creds, onStream) {
+    const srv = tls.createServer(
+      { cert: creds.certPem, key: creds.keyPem, minVersion: 'TLSv1.3', noDelay: true } as tls.TlsOptions,
+      (sock) => onStream(sock),
+    );
+    srv.on('tlsClientError', () => {
+      /* a client that fails the handshake is its own cell's problem */
+    });
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen({ host: at.host, port: at.port, backlog: 1024 }, () => resolve());
+    });
+    return {
+      port: (srv.address() as { port: number }).port,
+      close: () => new Promise<void>((r) => srv.close(() => r())),
+    };
+  },
+};

@@ -1,0 +1,160 @@
+// The stream preamble every bench server understands. It is echo-safe: in echo mode the
+// server echoes the header too, so a plain echo server (or a relay in front of one) serves
+// the echo and handshake workloads exactly as bench's own server does.
+//
+//   0..3  "BNC1"   4    mode (1 echo, 2 sink = client uploads, 3 source = client downloads)
+//   5..7  zero     8..11 seed (u32 BE)   12..19 length in bytes (u64 BE, 0 = until stopped)
+import type { Duplex } from 'node:stream';
+import { slice, Verifier } from './data.js';
+
+export const HEADER_BYTES = 20;
+const MAGIC = Buffer.from('BNC1');
+export type Mode = 'echo' | 'sink' | 'source';
+const MODE_CODE: Record<Mode, number> = { echo: 1, sink: 2, source: 3 };
+
+export interface Header {
+  mode: Mode;
+  seed: number;
+  length: number;
+}
+
+export function encodeHeader(h: Header): Buffer {
+  const b = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(b, 0);
+  b[4] = MODE_CODE[h.mode];
+  b.writeUInt32BE(h.seed >>> 0, 8);
+  b.writeBigUInt64BE(BigInt(h.length), 12);
+  return b;
+}
+
+export function decodeHeader(b: Buffer): Header | null {
+  if (b.length < HEADER_BYTES || !b.subarray(0, 4).equals(MAGIC)) return null;
+  const mode = (Object.keys(MODE_CODE) as Mode[]).find((m) => MODE_CODE[m] === b[4]);
+  if (!mode) return null;
+  return { mode, seed: b.readUInt32BE(8), length: Number(b.readBigUInt64BE(12)) };
+}
+
+/** Sink's verdict, sent as one JSON line when the upload ends. */
+export interface SinkVerdict {
+  ok: boolean;
+  bytes: number;
+  badOffset: number | null;
+  /** Server-side receive time from header to last byte, ms. */
+  elapsedMs: number;
+  /** Verified bytes per 100 ms since the header arrived. */
+  series: number[];
+}
+
+export const SERIES_INTERVAL_MS = 100;
+
+export class Series {
+  readonly bytes: number[] = [];
+  private t0 = performance.now();
+  restart(t0: number): void {
+    this.t0 = t0;
+    this.bytes.length = 0;
+  }
+  add(n: number, now = performance.now()): void {
+    const i = Math.floor((now - this.t0) / SERIES_INTERVAL_MS);
+    while (this.bytes.length <= i) this.bytes.push(0);
+    this.bytes[i] += n;
+  }
+}
+
+export interface ServeOptions {
+  /** Close an echo stream idle this long (ms); 0 = never. */
+  idleTimeoutMs: number;
+}
+
+/** Serve one accepted stream according to its header. Errors end the stream, never the server. */
+export function serveStream(s: Duplex, opts: ServeOptions): void {
+  let head: Buffer = Buffer.alloc(0);
+  s.on('error', () => s.destroy());
+  const onData = (chunk: Buffer): void => {
+    head = Buffer.concat([head, chunk]);
+    if (head.length < HEADER_BYTES) return;
+    s.off('data', onData);
+    s.pause();
+    const h = decodeHeader(head);
+    if (!h) {
+      s.destroy();
+      return;
+    }
+    const rest = head.subarray(HEADER_BYTES);
+    if (h.mode === 'echo') echo(s, head.subarray(0, HEADER_BYTES), rest, opts);
+    else if (h.mode === 'sink') sink(s, h, rest);
+    else source(s, h, rest);
+  };
+  s.on('data', onData);
+}
+
+function echo(s: Duplex, header: Buffer, rest: Buffer, opts: ServeOptions): void {
+  if (opts.idleTimeoutMs > 0 && 'setTimeout' in s && typeof (s as { setTimeout?: unknown }).setTimeout === 'function') {
+    // As the seeds' TCP echo server does: drop connections that go quiet.
+    (s as unknown as { setTimeout(ms: number, cb: () => void): void }).setTimeout(opts.idleTimeoutMs, () => s.destroy());
+  }
+  s.write(rest.length ? Buffer.concat([header, rest]) : header);
+  s.on('data', (c: Buffer) => {
+    if (!s.write(c)) {
+      s.pause();
+      s.once('drain', () => s.resume());
+    }
+  });
+  s.on('end', () => s.end());
+  s.resume();
+}
+
+function sink(s: Duplex, h: Header, rest: Buffer): void {
+  const v = new Verifier(h.seed);
+  const series = new Series();
+  const t0 = performance.now();
+  let last = t0;
+  const take = (c: Buffer): void => {
+    if (v.badOffset !== null) return;
+    last = performance.now();
+    const before = v.offset;
+    v.push(c);
+    series.add(v.offset - before, last);
+    if (v.badOffset !== null) finish();
+  };
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    const verdict: SinkVerdict = { ok: v.badOffset === null, bytes: v.offset, badOffset: v.badOffset, elapsedMs: last - t0, series: series.bytes };
+    s.end(`${JSON.stringify(verdict)}\n`);
+  };
+  if (rest.length) take(rest);
+  s.on('data', take);
+  s.on('end', finish);
+  s.resume();
+}
+
+function source(s: Duplex, h: Header, _rest: Buffer): void {
+  const CHUNK = 64 * 1024;
+  let off = 0;
+  let stopped = false;
+  // The client stops an open-ended download by closing its side.
+  s.on('end', () => {
+    stopped = true;
+    s.destroy();
+  });
+  s.on('close', () => (stopped = true));
+  s.resume();
+  const pump = (): void => {
+    while (!stopped) {
+      const n = h.length > 0 ? Math.min(CHUNK, h.length - off) : CHUNK;
+      if (n <= 0) {
+        s.end();
+        return;
+      }
+      const ok = s.write(slice(h.seed, off, n));
+      off += n;
+      if (!ok) {
+        s.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
+}

@@ -1,0 +1,65 @@
+// Promise-based exact reads on a node stream without per-read listener churn.
+import type { Duplex } from 'node:stream';
+
+export class StreamReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private waiter: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
+  private ended = false;
+  private error: Error | null = null;
+
+  constructor(private readonly s: Duplex) {
+    s.on('data', (c: Buffer) => {
+      this.chunks.push(c);
+      this.buffered += c.length;
+      this.settle();
+    });
+    s.on('end', () => {
+      this.ended = true;
+      this.settle();
+    });
+    s.on('error', (e: Error) => {
+      this.error = e;
+      this.settle();
+    });
+    s.on('close', () => {
+      this.ended = true;
+      this.settle();
+    });
+  }
+
+  read(n: number): Promise<Buffer> {
+    if (this.waiter) return Promise.reject(new Error('concurrent read'));
+    return new Promise((resolve, reject) => {
+      this.waiter = { n, resolve, reject };
+      this.settle();
+    });
+  }
+
+  /** Everything until the peer ends the stream. */
+  async readToEnd(): Promise<Buffer> {
+    while (!this.ended && !this.error) await new Promise<void>((r) => this.s.once('data', () => r()).once('end', () => r()).once('close', () => r()));
+    if (this.error) throw this.error;
+    const b = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.buffered = 0;
+    return b;
+  }
+
+  private settle(): void {
+    const w = this.waiter;
+    if (!w) return;
+    if (this.buffered >= w.n) {
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      const out = all.subarray(0, w.n);
+      const rest = all.subarray(w.n);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
+      this.waiter = null;
+      w.resolve(out);
+    } else if (this.error || this.ended) {
+      this.waiter = null;
+      w.reject(this.error ?? new Error(`stream ended after ${this.buffered} of ${w.n} expected bytes`));
+    }
+  }
+}
