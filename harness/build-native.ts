@@ -43,7 +43,16 @@ function buildQuicGo(): void {
     return;
   }
   mkdirSync(join(QUICGO_SRC_DIR, 'build'), { recursive: true });
-  execFileSync('go', ['build', '-o', QUICGO_BIN, '.'], {
+  // Stamp the quic-go version (Debian package version minus the revision) into the binary
+  // for `quicgo-subject version`: GOPATH builds carry no module version information.
+  let qgVersion = 'unknown';
+  try {
+    const v = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'golang-github-lucas-clemente-quic-go-dev'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    if (/^[\w.:~+-]+$/.test(v.trim())) qgVersion = v.trim().replace(/^\d+:/, '').replace(/-[^-]*$/, '');
+  } catch {
+    /* not a Debian package install: keep "unknown" */
+  }
+  execFileSync('go', ['build', '-ldflags', `-X main.quicGoVersion=${qgVersion}`, '-o', QUICGO_BIN, '.'], {
     cwd: QUICGO_SRC_DIR,
     stdio: 'inherit',
     env: {

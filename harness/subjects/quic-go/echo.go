@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	quic "github.com/lucas-clemente/quic-go"
+)
+
+type echoStats struct {
+	connections   atomic.Int64
+	streams       atomic.Int64
+	streamsActive atomic.Int64
+	streamsReset  atomic.Int64
+	bytes         atomic.Int64
+}
+
+// runEchoServer echoes every bidirectional stream of every connection byte for byte until
+// the peer's FIN, then sends FIN back.
+func runEchoServer(args []string) error {
+	fs := flag.NewFlagSet("echo-server", flag.ContinueOnError)
+	listen := fs.String("listen", "", "UDP address to listen on, e.g. 198.18.0.2:4433")
+	certFile := fs.String("cert", "", "server certificate (PEM)")
+	keyFile := fs.String("key", "", "server private key (PEM)")
+	alpn := fs.String("alpn", "bench-echo/1", "ALPN protocol id")
+	qf := addQuicFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *listen == "" {
+		return errors.New("--listen is required")
+	}
+	tlsConf, err := loadServerTLS(*certFile, *keyFile, *alpn)
+	if err != nil {
+		return err
+	}
+	lc := newLifecycle(qf.exitOnStdinEOF)
+	cfg := qf.config(true)
+	udp, info, err := listenUDP(*listen)
+	if err != nil {
+		return err
+	}
+	defer udp.Close()
+	ln, err := quic.Listen(udp, tlsConf, cfg)
+	if err != nil {
+		return err
+	}
+	emitJSON(settings("echo-server", cfg, *alpn, info, nil))
+	fmt.Printf("ready udp %s\n", ln.Addr())
+
+	var st echoStats
+	go func() {
+		for {
+			conn, err := ln.Accept(context.Background())
+			if err != nil {
+				if !isClosedErr(err) {
+					logf("accept: %v", err)
+				}
+				return
+			}
+			st.connections.Add(1)
+			go echoConn(conn, &st)
+		}
+	}()
+
+	stats := func(final bool) {
+		emitJSON(map[string]any{
+			"event": "stats", "mode": "echo-server", "final": final,
+			"connections": st.connections.Load(), "streams": st.streams.Load(),
+			"streamsActive": st.streamsActive.Load(), "streamsReset": st.streamsReset.Load(),
+			"bytesEchoed": st.bytes.Load(), "quic": qc.snapshot(),
+		})
+	}
+	cause := lc.run(stats)
+	logf("echo-server: shutting down (%s)", cause)
+	ln.Close() // closes every connection (CONNECTION_CLOSE to the peers)
+	stats(true)
+	return nil
+}
+
+func echoConn(conn quic.Connection, st *echoStats) {
+	for {
+		s, err := conn.AcceptStream(context.Background())
+		if err != nil {
+			return // connection closed
+		}
+		st.streams.Add(1)
+		go echoStream(s, st)
+	}
+}
+
+func echoStream(s quic.Stream, st *echoStats) {
+	st.streamsActive.Add(1)
+	defer st.streamsActive.Add(-1)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	for {
+		n, rerr := s.Read(buf)
+		if n > 0 {
+			if _, werr := s.Write(buf[:n]); werr != nil {
+				// Peer sent STOP_SENDING (or the connection died): stop reading too.
+				st.streamsReset.Add(1)
+				s.CancelRead(codeReset)
+				return
+			}
+			st.bytes.Add(int64(n))
+		}
+		if rerr != nil {
+			if rerr == io.EOF {
+				s.Close() // FIN back after the peer's FIN
+				return
+			}
+			// Peer reset its send side (RESET_STREAM) or the connection died.
+			st.streamsReset.Add(1)
+			s.CancelWrite(codeReset)
+			return
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	quic "github.com/lucas-clemente/quic-go"
+)
+
+// Wire protocol shared with bench's TypeScript tunnel (harness/transports):
+//
+//	ALPN "bench-tun/1". One bidirectional stream per TCP connection.
+//	client -> server: "BTUN1 <token>\n" then the TCP bytes (may be pipelined at once)
+//	server -> client: "OK\n" then the backend's bytes, or "ERR <reason>\n" and the stream ends
+const (
+	tunnelALPN     = "bench-tun/1"
+	headerPrefix   = "BTUN1 "
+	maxHeaderLen   = 256 // whole header line including "\n"
+	maxStatusLen   = 256
+	headerTimeout  = 10 * time.Second
+	backendTimeout = 10 * time.Second
+)
+
+type tunnelCounters struct {
+	bytesUp        atomic.Int64 // client -> backend
+	bytesDown      atomic.Int64 // backend -> client
+	streamsOpened  atomic.Int64 // OK sent / received
+	streamsRefused atomic.Int64 // ERR sent / received
+	streamsActive  atomic.Int64
+	streamsReset   atomic.Int64 // relay ended in a reset
+}
+
+func (c *tunnelCounters) snapshot() map[string]int64 {
+	return map[string]int64{
+		"bytesUp": c.bytesUp.Load(), "bytesDown": c.bytesDown.Load(),
+		"streamsOpened": c.streamsOpened.Load(), "streamsRefused": c.streamsRefused.Load(),
+		"streamsActive": c.streamsActive.Load(), "streamsReset": c.streamsReset.Load(),
+	}
+}
+
+type tunnelEntry struct {
+	backend  string
+	counters tunnelCounters
+}
+
+// validToken: printable ASCII without spaces, 1..64 bytes.
+func validToken(t string) bool {
+	if len(t) == 0 || len(t) > 64 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] <= ' ' || t[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func runTunnelServer(args []string) error {
+	fs := flag.NewFlagSet("tunnel-server", flag.ContinueOnError)
+	listen := fs.String("listen", "", "UDP address to listen on")
+	certFile := fs.String("cert", "", "server certificate (PEM)")
+	keyFile := fs.String("key", "", "server private key (PEM)")
+	var allows stringList
+	fs.Var(&allows, "allow", "TOKEN=HOST:PORT: a backend clients may reach with TOKEN (repeatable)")
+	qf := addQuicFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *listen == "" {
+		return errors.New("--listen is required")
+	}
+	// The allowlist is the only way to name a backend: the server never connects anywhere a
+	// client asks, so it is not an open proxy.
+	allow := map[string]*tunnelEntry{}
+	for _, a := range allows {
+		tok, backend, ok := strings.Cut(a, "=")
+		if !ok || !validToken(tok) {
+			return fmt.Errorf("bad --allow %q (want TOKEN=HOST:PORT, token printable without spaces)", a)
+		}
+		if _, _, err := net.SplitHostPort(backend); err != nil {
+			return fmt.Errorf("bad --allow %q: %v", a, err)
+		}
+		if _, dup := allow[tok]; dup {
+			return fmt.Errorf("duplicate --allow token %q", tok)
+		}
+		allow[tok] = &tunnelEntry{backend: backend}
+	}
+	if len(allow) == 0 {
+		return errors.New("at least one --allow TOKEN=HOST:PORT is required")
+	}
+	tlsConf, err := loadServerTLS(*certFile, *keyFile, tunnelALPN)
+	if err != nil {
+		return err
+	}
+	lc := newLifecycle(qf.exitOnStdinEOF)
+	cfg := qf.config(true)
+	udp, info, err := listenUDP(*listen)
+	if err != nil {
+		return err
+	}
+	defer udp.Close()
+	ln, err := quic.Listen(udp, tlsConf, cfg)
+	if err != nil {
+		return err
+	}
+	backends := map[string]string{}
+	for t, e := range allow {
+		backends[t] = e.backend
+	}
+	emitJSON(settings("tunnel-server", cfg, tunnelALPN, info, map[string]any{"allow": backends}))
+	fmt.Printf("ready udp %s\n", ln.Addr())
+
+	var connections, unknownToken, badHeader atomic.Int64
+	srv := &tunnelServer{allow: allow, unknownToken: &unknownToken, badHeader: &badHeader}
+	go func() {
+		for {
+			conn, err := ln.Accept(context.Background())
+			if err != nil {
+				if !isClosedErr(err) {
+					logf("accept: %v", err)
+				}
+				return
+			}
+			connections.Add(1)
+			go srv.serveConn(conn)
+		}
+	}()
+
+	stats := func(final bool) {
+		tunnels := map[string]any{}
+		toks := make([]string, 0, len(allow))
+		for t := range allow {
+			toks = append(toks, t)
+		}
+		sort.Strings(toks)
+		for _, t := range toks {
+			tunnels[t] = allow[t].counters.snapshot()
+		}
+		emitJSON(map[string]any{
+			"event": "stats", "mode": "tunnel-server", "final": final,
+			"connections": connections.Load(), "tunnels": tunnels,
+			"refusedUnknownToken": unknownToken.Load(), "refusedBadHeader": badHeader.Load(),
+			"quic": qc.snapshot(),
+		})
+	}
+	cause := lc.run(stats)
+	logf("tunnel-server: shutting down (%s)", cause)
+	ln.Close()
+	stats(true)
+	return nil
+}
+
+type tunnelServer struct {
+	allow                   map[string]*tunnelEntry
+	unknownToken, badHeader *atomic.Int64
+}
+
+func (s *tunnelServer) serveConn(conn quic.Connection) {
+	for {
+		st, err := conn.AcceptStream(context.Background())
+		if err != nil {
+			return
+		}
+		go s.serveStream(st)
+	}
+}
+
+// refuse answers "ERR <reason>\n", ends the stream (FIN) and discards whatever the client
+// pipelined after its header (STOP_SENDING).
+func refuse(st quic.Stream, reason string) {
+	_ = st.SetWriteDeadline(time.Now().Add(headerTimeout))
+	_, _ = st.Write([]byte("ERR " + reason + "\n"))
+	_ = st.Close()
+	st.CancelRead(codeRefused)
+}
+
+func (s *tunnelServer) serveStream(st quic.Stream) {
+	br := bufio.NewReaderSize(st, 4096)
+	_ = st.SetReadDeadline(time.Now().Add(headerTimeout))
+	line, err := br.ReadSlice('\n')
+	_ = st.SetReadDeadline(time.Time{})
+	if err != nil || len(line) > maxHeaderLen || !bytes.HasPrefix(line, []byte(headerPrefix)) {
+		s.badHeader.Add(1)
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			st.CancelRead(codeRefused)
+			st.CancelWrite(codeRefused)
+			return
+		}
+		refuse(st, "bad header")
+		return
+	}
+	token := strings.TrimRight(string(line[len(headerPrefix):]), "\r\n")
+	entry, ok := s.allow[token]
+	if !ok || !validToken(token) {
+		s.unknownToken.Add(1)
+		logf("tunnel-server: refused unknown token %q", token)
+		refuse(st, "unknown token")
+		return
+	}
+	c := &entry.counters
+	d := net.Dialer{Timeout: backendTimeout}
+	nc, err := d.Dial("tcp", entry.backend)
+	if err != nil {
+		c.streamsRefused.Add(1)
+		logf("tunnel-server: token %q: backend %s: %v", token, entry.backend, err)
+		refuse(st, "backend unreachable")
+		return
+	}
+	tc := nc.(*net.TCPConn)
+	if _, err := st.Write([]byte("OK\n")); err != nil {
+		c.streamsReset.Add(1)
+		_ = tc.SetLinger(0)
+		tc.Close()
+		st.CancelRead(codeReset)
+		st.CancelWrite(codeReset)
+		return
+	}
+	c.streamsOpened.Add(1)
+	c.streamsActive.Add(1)
+	defer c.streamsActive.Add(-1)
+	r := &relay{st: st, rd: br, tc: tc, toStream: &c.bytesDown, toTCP: &c.bytesUp}
+	r.run(nil)
+	if r.aborted.Load() {
+		c.streamsReset.Add(1)
+	}
+}
