@@ -3,6 +3,7 @@
 // per request on stdout (data only); logs on stderr. It exits when stdin closes, so it never
 // outlives the controller.
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { streamTransports } from './transports/index.js';
 import type { Credentials, ServerHandle } from './transports/types.js';
@@ -30,7 +31,35 @@ export interface RunRequest {
   timeoutMs: number;
 }
 
-export type AgentRequest = ServeRequest | RunRequest | { op: 'tcpstats' } | { op: 'stats' } | { op: 'ping' };
+export type AgentRequest =
+  | ServeRequest
+  | RunRequest
+  | { op: 'tcpstats' }
+  | { op: 'stats' }
+  | { op: 'ping' }
+  | { op: 'probe'; host: string; port: number; timeoutMs: number };
+
+/** Retry a TCP connect until it succeeds or time runs out (an external endpoint coming up). */
+async function probe(host: string, port: number, timeoutMs: number): Promise<{ afterMs: number }> {
+  const t0 = performance.now();
+  let last = '';
+  while (performance.now() - t0 < timeoutMs) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', (e) => {
+        last = e.message;
+        resolve(false);
+      });
+    });
+    if (ok) return { afterMs: performance.now() - t0 };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing accepted on ${host}:${port} within ${timeoutMs} ms (${last})`);
+}
 
 const servers: { name: string; h: ServerHandle | { port: number; close(): Promise<void> } }[] = [];
 
@@ -94,6 +123,8 @@ async function handle(req: AgentRequest): Promise<unknown> {
       return await runCell(req);
     case 'tcpstats':
       return tcpCounters();
+    case 'probe':
+      return await probe(req.host, req.port, req.timeoutMs);
     case 'stats': {
       const out: Record<string, Record<string, number>> = {};
       for (const s of servers) if ('stats' in s.h && s.h.stats) out[s.name] = s.h.stats();

@@ -11,7 +11,7 @@ type Path = (string | number)[];
 export const DEFAULT_TRANSPORTS: BuiltinTransport[] = ['tcp', 'tls', 'quic', 'tunnel', 'udp'];
 
 /** Placeholders a command-defined transport may use; anything else in braces is an error. */
-export const PLACEHOLDERS = ['serverAddr', 'serverPort', 'clientAddr', 'clientPort', 'targetAddr', 'targetPort', 'certFile', 'keyFile', 'fingerprint', 'token'] as const;
+export const PLACEHOLDERS = ['serverAddr', 'serverPort', 'clientAddr', 'clientPort', 'targetAddr', 'targetPort', 'certFile', 'keyFile', 'fingerprint', 'token', 'bench', 'benchDir'] as const;
 
 export function resolveDurationField(v: unknown, path: Path, probs: Problems, dflt: number): number {
   if (v === undefined) return dflt;

@@ -1,22 +1,160 @@
-// Subjects made of extra processes: bench's own TCP-over-QUIC tunnel, and transports a
-// scenario defines by external commands.
-import type { Subject, SubjectEnv } from './subjects.js';
-import type { CommandTransport } from './types.js';
+// Subjects made of extra processes started in the lab: transports a scenario defines by
+// external commands (a user's tunnel release, the real quic-tun, socat...), and bench's own
+// TCP-over-QUIC tunnel and the quic-go tunnel, which are the same thing with built-in
+// commands. bench's TCP workloads run through the client endpoint.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { spawn, type Child } from './exec.js';
+import { runOnClient, type Subject, type SubjectEnv } from './subjects.js';
+import type { CommandTransport, Workload } from './types.js';
+import { PLACEHOLDERS } from './scenario-parts.js';
+import { PROJECT_ROOT } from './version.js';
+import { QUICGO_BIN } from './build-native.js';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
-export async function tunnelSubject(_env: SubjectEnv): Promise<Subject> {
-  return unavailable('bench tunnel is not wired into the lab in this build');
+const TAIL_LINES = 30;
+
+class Proc {
+  readonly tail: string[] = [];
+  exit: string | null = null;
+  constructor(
+    readonly role: string,
+    readonly child: Child,
+  ) {
+    for (const s of [child.stdout, child.stderr]) {
+      if (!s) continue;
+      createInterface({ input: s }).on('line', (l) => {
+        this.tail.push(l);
+        if (this.tail.length > TAIL_LINES) this.tail.shift();
+      });
+    }
+    void child.then((r) => {
+      this.exit = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+    });
+  }
+  tailText(n = 10): string {
+    return this.tail.slice(-n).join('\n');
+  }
+  async stop(): Promise<void> {
+    if (this.exit) return;
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await this.child.catch(() => undefined);
+    clearTimeout(t);
+  }
 }
 
-export async function commandSubject(t: CommandTransport, _env: SubjectEnv): Promise<Subject> {
-  return unavailable(`command-defined transports (${t.name}) are not supported in this build`);
+/** Ports for the subject's endpoints: fresh namespaces have every port free; random avoids
+ * reuse across points (TIME_WAIT) and makes a wrong placeholder fail loudly. */
+function pickPort(): number {
+  return 20000 + Math.floor(Math.random() * 30000);
 }
 
-function unavailable(reason: string): Subject {
+export function fillPlaceholders(cmd: string, values: Record<string, string>): string {
+  return cmd.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => values[k] ?? m);
+}
+
+export async function commandSubject(t: CommandTransport, env: SubjectEnv): Promise<Subject> {
+  const { lab, server, client, creds, undo } = env;
+  // The backend the subject carries traffic to: bench's own TCP server, in the server namespace.
+  const { ports } = await server.request<{ ports: Record<string, number> }>({
+    op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60_000,
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'bench-subject-'));
+  undo.push(`temp dir ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'cert.pem'), creds.certPem, { mode: 0o600 });
+  await writeFile(join(dir, 'key.pem'), creds.keyPem, { mode: 0o600 });
+  const values: Record<(typeof PLACEHOLDERS)[number], string> = {
+    serverAddr: lab.serverAddr,
+    serverPort: String(pickPort()),
+    clientAddr: '127.0.0.1',
+    clientPort: String(pickPort()),
+    targetAddr: lab.serverAddr,
+    targetPort: String(ports.tcp),
+    certFile: join(dir, 'cert.pem'),
+    keyFile: join(dir, 'key.pem'),
+    fingerprint: creds.fingerprintSha256,
+    token: 'bench',
+    bench: `${process.execPath} ${join(PROJECT_ROOT, 'dist', 'harness', 'cli.js')}`,
+    benchDir: PROJECT_ROOT,
+  };
+  const start = (role: string, netns: string | null, cmd: string): Proc => {
+    // `exec` so the command replaces the shell: its pid is the one we measure and signal.
+    const p = new Proc(role, spawn('sh', ['-c', `exec ${fillPlaceholders(cmd, values)}`], { netns, stdinPipe: true }));
+    undo.push(`${t.name} ${role} process`, () => p.stop());
+    return p;
+  };
+  const srv = start('server', lab.serverNs, t.server);
+  const cli = start('client', lab.clientNs, t.client);
+  const logs = (): Record<string, string> => ({ server: srv.tailText(TAIL_LINES), client: cli.tailText(TAIL_LINES) });
+  const dead = (): string | null => {
+    for (const p of [srv, cli]) if (p.exit) return `${t.name} ${p.role} command ${p.exit}${p.tail.length ? `; last output: ${p.tailText(5).replace(/\n/g, ' | ')}` : ''}`;
+    return null;
+  };
+  let startProblem: string | null = null;
+  try {
+    await client.request({ op: 'probe', host: values.clientAddr, port: Number(values.clientPort), timeoutMs: t.readyTimeoutMs });
+  } catch (err) {
+    startProblem = dead() ?? `${t.name}: ${(err as Error).message}`;
+  }
   return {
-    implementation: 'n/a',
-    unsupported: () => reason,
-    clientPids: () => [],
-    serverPids: () => [],
-    run: () => Promise.reject(new Error(reason)),
+    implementation: t.implementation,
+    // A subject that failed to start yields `failed` cells (with its output), not `unsupported`.
+    unsupported: (_w: Workload) => null,
+    clientPids: () => [client.pid, cli.child.pid].filter((p): p is number => !!p),
+    serverPids: () => [server.pid, srv.child.pid].filter((p): p is number => !!p),
+    async run(w, o) {
+      const before = dead() ?? startProblem;
+      if (before) return { status: 'failed', reason: before, samples: {}, logs: logs() };
+      const out = await runOnClient(client, { transport: 'tcp', workload: w, host: values.clientAddr, port: Number(values.clientPort), creds, seed: o.seed, timeoutMs: o.timeoutMs });
+      // Give a dying process a moment to be reaped so the cell names the real cause.
+      await new Promise((r) => setTimeout(r, 20));
+      const after = dead();
+      if (after && out.status === 'ok') return { ...out, status: 'failed', reason: after, logs: logs() };
+      if (after) return { ...out, reason: `${out.reason ?? out.status}; ${after}`, logs: logs() };
+      return { ...out, logs: logs() };
+    },
+    stop: async () => {
+      await Promise.all([cli.stop(), srv.stop()]);
+    },
+  };
+}
+
+/** bench's own TCP-over-QUIC tunnel (harness/tunnel), run exactly as a user would run it. */
+export function benchTunnelTransport(implementation: string): CommandTransport {
+  return {
+    name: 'tunnel',
+    implementation,
+    server: '{bench} tunnel server --listen {serverAddr}:{serverPort} --cert {certFile} --key {keyFile} --allow {token}={targetAddr}:{targetPort}',
+    client: '{bench} tunnel client --listen {clientAddr}:{clientPort} --server {serverAddr}:{serverPort} --fingerprint {fingerprint} --token {token}',
+    readyTimeoutMs: 15_000,
+  };
+}
+
+/** Version line of the quic-go subject, or null when it isn't built. */
+export function quicGoVersion(): string | null {
+  if (!existsSync(QUICGO_BIN)) return null;
+  try {
+    return execFileSync(QUICGO_BIN, ['version'], { encoding: 'utf8', timeout: 5000 }).trim();
+  } catch {
+    return null;
+  }
+}
+
+export const QUICGO_MISSING =
+  'the quic-go subject is not built: install Debian packages golang-go and golang-github-lucas-clemente-quic-go-dev, then npm run build';
+
+/** The quic-go TCP-over-QUIC tunnel (harness/subjects/quic-go), a native QUIC reference. */
+export function quicGoTunnelTransport(version: string): CommandTransport {
+  const bin = QUICGO_BIN;
+  return {
+    name: 'quicgo-tunnel',
+    implementation: `${version} tunnel (harness/subjects/quic-go)`,
+    server: `${bin} tunnel-server --exit-on-stdin-eof --listen {serverAddr}:{serverPort} --cert {certFile} --key {keyFile} --allow {token}={targetAddr}:{targetPort}`,
+    client: `${bin} tunnel-client --exit-on-stdin-eof --listen {clientAddr}:{clientPort} --server {serverAddr}:{serverPort} --fingerprint {fingerprint} --token {token}`,
+    readyTimeoutMs: 15_000,
   };
 }

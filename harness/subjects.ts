@@ -9,7 +9,7 @@ import type { CellResult, ResolvedScenario, TransportSpec, Workload } from './ty
 import type { UndoStack } from './undo.js';
 import type { Outcome } from './workloads/client.js';
 import type { Lab } from '../netem/lab.js';
-import { commandSubject, tunnelSubject } from './subjects-external.js';
+import { benchTunnelTransport, commandSubject, quicGoTunnelTransport, quicGoVersion, QUICGO_MISSING } from './subjects-external.js';
 
 export interface SubjectEnv {
   lab: Lab;
@@ -54,18 +54,18 @@ export async function runOnClient(client: Agent, req: Omit<RunRequest, 'op'>): P
 
 export async function subjectFor(t: TransportSpec, env: SubjectEnv): Promise<Subject> {
   if (t.kind === 'command') return commandSubject(t, env);
-  if (t.name === 'tunnel') return tunnelSubject(env);
+  if (t.name === 'tunnel') {
+    const quic = streamTransports.quic;
+    if (!quic) return unavailable('bench tunnel needs the quic transport, which is not available in this build');
+    return commandSubject(benchTunnelTransport(`bench tunnel over ${quic.client.implementation}`), env);
+  }
+  if (t.name === 'quicgo-tunnel') {
+    const v = quicGoVersion();
+    return v ? commandSubject(quicGoTunnelTransport(v), env) : unavailable(QUICGO_MISSING);
+  }
   const name = t.name;
   const known = name === 'udp' || name in streamTransports;
-  if (!known) {
-    return {
-      implementation: 'n/a',
-      unsupported: () => `transport "${name}" is not available in this build of bench`,
-      clientPids: () => [],
-      serverPids: () => [],
-      run: () => Promise.reject(new Error('unsupported')),
-    };
-  }
+  if (!known) return unavailable(`transport "${name}" is not available in this build of bench`);
   const maxIdle = Math.max(30_000, ...env.scenario.workloads.map((w) => (w.kind === 'echo' ? w.idleTimeoutMs : 0)));
   const { ports } = await env.server.request<{ ports: Record<string, number> }>({
     op: 'serve', host: env.lab.serverAddr, transports: [name], creds: env.creds, idleTimeoutMs: maxIdle,
@@ -86,5 +86,15 @@ export async function subjectFor(t: TransportSpec, env: SubjectEnv): Promise<Sub
       if (name === 'udp') delete out.tcp;
       return out;
     },
+  };
+}
+
+function unavailable(reason: string): Subject {
+  return {
+    implementation: 'n/a',
+    unsupported: () => reason,
+    clientPids: () => [],
+    serverPids: () => [],
+    run: () => Promise.reject(new Error(reason)),
   };
 }
