@@ -1,0 +1,86 @@
+// Real agents in a real lab (root): a relay that flips a byte is caught with its offset, a
+// stalled peer yields `timeout` with the samples gathered so far, a subject process that
+// dies gives `failed` with its stderr tail, and none of this harms the other cells.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import type { CellResult, ResultFile } from '../harness/types.js';
+import { PROJECT_ROOT } from '../harness/version.js';
+
+const run = promisify(execFile);
+const ROOT = process.getuid?.() === 0;
+const CLI = join(PROJECT_ROOT, 'dist', 'harness', 'cli.js');
+const RELAY = join(PROJECT_ROOT, 'test', 'fixtures', 'faulty-relay.mjs');
+
+function relay(name: string, mode: string, after: number): string {
+  return `
+  - name: ${name}
+    implementation: faulty-relay (${mode})
+    server: "socat TCP-LISTEN:{serverPort},bind={serverAddr},fork,reuseaddr TCP:{targetAddr}:{targetPort}"
+    client: "${process.execPath} ${RELAY} --listen {clientAddr}:{clientPort} --to {serverAddr}:{serverPort} --mode ${mode} --after ${after}"`;
+}
+
+test('faulty subjects fail, time out and die without harming other cells', { skip: ROOT ? false : 'needs root for lab namespaces' }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-test-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const scenario = join(dir, 'faulty.yaml');
+  await writeFile(
+    scenario,
+    `name: faulty
+description: relays that corrupt, stall and die, next to plain tcp
+link: { delay: 1ms }
+transports:
+  - tcp${relay('flip', 'flip', 100000)}${relay('stall', 'stall', 2000)}${relay('die', 'die', 5000)}
+workloads:
+  - echo: { payload: 64B, count: 200 }
+  - bulk: { direction: download, bytes: 1MB }
+repetitions: 1
+timeout: 4s
+`,
+  );
+  const out = join(dir, 'out');
+  const r = await run(process.execPath, [CLI, 'run', scenario, '--out', out, '--backend', 'userspace', '--calibration-probes', '50'], { timeout: 120_000 }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+  );
+  assert.equal(r.code, 4, `exit code 4 when cells fail; stderr: ${r.stderr.slice(-500)}`);
+  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as ResultFile;
+  const cell = (transport: string, kind: string): CellResult => {
+    const c = result.cells.find((x) => x.transport === transport && x.kind === kind);
+    assert.ok(c, `cell ${transport}/${kind} present`);
+    return c;
+  };
+  assert.equal(result.status, 'complete');
+  assert.equal(result.cells.length, 8);
+
+  // Plain tcp is untouched by its neighbours' failures.
+  assert.equal(cell('tcp', 'echo').status, 'ok');
+  assert.equal(cell('tcp', 'echo').samples.rttUs?.length, 200);
+  assert.equal(cell('tcp', 'bulk').status, 'ok');
+  assert.equal(cell('tcp', 'bulk').samples.bytes, 1_000_000);
+
+  // One flipped bit is caught, at the exact offset: the echo used 20 + 201 x 64 bytes of the
+  // relay's server->client count (header, first exchange, 200 sampled exchanges), so the flip
+  // lands in the download at offset 100000 - 12884.
+  assert.equal(cell('flip', 'echo').status, 'ok');
+  const flip = cell('flip', 'bulk');
+  assert.equal(flip.status, 'failed');
+  assert.match(flip.reason ?? '', /byte at offset 87116 differs/);
+
+  // A stalled peer: timeout, and the exchanges that did complete are kept.
+  const stall = cell('stall', 'echo');
+  assert.equal(stall.status, 'timeout');
+  assert.ok((stall.samples.rttUs?.length ?? 0) > 0 && (stall.samples.rttUs?.length ?? 0) < 200, `partial samples kept: ${stall.samples.rttUs?.length}`);
+  assert.ok(stall.metrics.rttP50Us! > 0);
+
+  // A subject process that dies: failed, with its stderr tail in the reason.
+  const die = cell('die', 'echo');
+  assert.equal(die.status, 'failed');
+  assert.match(die.reason ?? '', /exited with code 3.*dying on purpose/);
+  assert.equal(cell('die', 'bulk').status, 'failed');
+  assert.match(cell('die', 'bulk').reason ?? '', /client command exited with code 3/);
+});
