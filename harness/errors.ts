@@ -40,3 +40,16 @@ export class InterruptedError extends BenchError {
     super(`interrupted by ${signal}; everything the run had set up was removed`, EXIT.interrupted);
   }
 }
+
+/**
+ * `bench compare` found significant regressions beyond the threshold (exit 1). Not a fault
+ * of bench but the verdict CI asked for, so cli.ts prints it without the "error:" prefix.
+ */
+export class RegressionFound extends BenchError {
+  constructor(
+    readonly count: number,
+    thresholdPct: number,
+  ) {
+    super(`${count} significant regression${count === 1 ? '' : 's'} beyond ${thresholdPct} %`, EXIT.regression);
+  }
+}

@@ -4,7 +4,8 @@
 import type { PercentileSummary } from './types.js';
 
 export function sorted(values: readonly number[]): number[] {
-  return Float64Array.from(values).sort() as unknown as number[];
+  // A real array: a Float64Array cast to number[] breaks .map() to non-numbers and JSON.stringify.
+  return Array.from(Float64Array.from(values).sort());
 }
 
 /** Linear-interpolated quantile (Hyndman-Fan type 7, as numpy/R default) of sorted values. */

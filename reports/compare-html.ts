@@ -1,0 +1,192 @@
+// Rendering of a comparison (harness/compare.ts). The row model below is shared by the
+// terminal table, Markdown and HTML, so the three outputs always show the same figures;
+// renderers are pure functions of the Comparison (STYLE: hyperfine's exporters).
+import type { Comparison, GroupRef, MetricComparison, NotOkGroup, RunRef } from '../harness/compare.js';
+import { fmtDate, fmtMetric, fmtP, sig } from './format.js';
+import { badge, cpuMark, esc, htmlDocument, note, section, table, type Tone } from './style.js';
+
+export type RowKind = 'regression' | 'improvement' | 'within' | 'same' | 'few';
+
+export interface Row {
+  point: string;
+  transport: string;
+  workload: string;
+  metric: string;
+  baseline: string;
+  candidate: string;
+  /** "+20.1%" when significant, else "~" (benchstat's "no significant change"). */
+  delta: string;
+  ci: string;
+  p: string;
+  n: string;
+  verdict: string;
+  kind: RowKind;
+  /** Plain transport name and the sides on which it was CPU-bound ("" when neither), for HTML marks. */
+  transportName: string;
+  cpuSides: string;
+}
+
+export const COLUMNS: readonly [keyof Row, string][] = [
+  ['point', 'point'], ['transport', 'transport'], ['workload', 'workload'], ['metric', 'metric'],
+  ['baseline', 'baseline'], ['candidate', 'candidate'], ['delta', 'delta'], ['ci', '95% CI of delta'],
+  ['p', 'p'], ['n', 'n'], ['verdict', 'verdict'],
+];
+
+/** Right-aligned in every renderer. */
+export const NUMERIC_COLUMNS: ReadonlySet<keyof Row> = new Set<keyof Row>(['baseline', 'candidate', 'delta', 'ci', 'p', 'n']);
+
+const signed = (v: number): string => `${v > 0 ? '+' : v < 0 ? '-' : '±'}${sig(Math.abs(v))}`;
+
+/** "50.2 ms ±3%": median and the half-width of its CI, shown only when that reaches 95 % (n >= 6). */
+export function fmtSide(m: MetricComparison, side: 'baseline' | 'candidate'): string {
+  const s = m[side];
+  if (s.median === null) return '–';
+  const v = fmtMetric(m.metric, s.median);
+  if (!s.ci || s.ci.confidence < 0.95 || s.median === 0) return v;
+  const half = Math.max(s.ci.hi - s.median, s.median - s.ci.lo) / Math.abs(s.median);
+  return `${v} ±${sig(half * 100, 2)}%`;
+}
+
+const significant = (m: MetricComparison): boolean => m.verdict === 'regression' || m.verdict === 'improvement' || m.verdict === 'within-threshold';
+
+export function verdictText(m: MetricComparison, thresholdPct: number): string {
+  switch (m.verdict) {
+    case 'regression':
+      return 'REGRESSION';
+    case 'improvement':
+      return 'improvement';
+    case 'within-threshold':
+      return `within ${thresholdPct}%`;
+    case 'not-significant':
+      return '~';
+    case 'too-few':
+      return `~ too few samples`;
+  }
+}
+
+const KIND: Record<MetricComparison['verdict'], RowKind> = {
+  regression: 'regression', improvement: 'improvement', 'within-threshold': 'within', 'not-significant': 'same', 'too-few': 'few',
+};
+
+export function rowsOf(c: Comparison): Row[] {
+  const rows: Row[] = [];
+  for (const g of c.groups) {
+    const cpuSides = (['baseline', 'candidate'] as const).filter((s) => g.cpuBound[s]).join('+');
+    for (const m of g.metrics) {
+      const sig_ = significant(m);
+      rows.push({
+        point: g.point.label,
+        transport: cpuSides ? `${g.transport} [CPU-bound: ${cpuSides}]` : g.transport,
+        workload: g.workload,
+        metric: m.label,
+        baseline: fmtSide(m, 'baseline'),
+        candidate: fmtSide(m, 'candidate'),
+        delta: sig_ && m.deltaPct !== null ? `${signed(m.deltaPct)}%` : sig_ ? 'new' : '~',
+        ci: sig_ && m.deltaCIPct ? `[${signed(m.deltaCIPct.lo)}, ${signed(m.deltaCIPct.hi)}]%` : '',
+        p: m.p === null ? '' : fmtP(m.p),
+        n: `${m.baseline.n}+${m.candidate.n}`,
+        verdict: verdictText(m, c.options.thresholdPct),
+        kind: KIND[m.verdict],
+        transportName: g.transport,
+        cpuSides,
+      });
+    }
+  }
+  return rows;
+}
+
+export function runLine(r: RunRef): string {
+  const sha = r.gitSha ? ` ${r.gitSha.slice(0, 10)}` : '';
+  return `"${r.label}" (bench ${r.toolVersion}${sha}, ${r.backend} on ${r.hostname}, ${fmtDate(r.startedAt)})`;
+}
+
+export function summaryLine(c: Comparison): string {
+  const s = c.summary;
+  const parts = [
+    `${s.regression} regression${s.regression === 1 ? '' : 's'}`,
+    `${s.improvement} improvement${s.improvement === 1 ? '' : 's'}`,
+    `${s['within-threshold']} within ${c.options.thresholdPct}%`,
+    `${s['not-significant']} not significant`,
+  ];
+  if (s['too-few']) parts.push(`${s['too-few']} undecided (too few samples)`);
+  return parts.join(', ');
+}
+
+/** Only the lines that explain something present in this comparison. */
+export function legend(c: Comparison): string[] {
+  const out = [`~ no significant change (Mann-Whitney U, p > ${c.options.alpha}); a significant change of at most ${c.options.thresholdPct}% is "within".`];
+  if (c.summary['too-few'] > 0) {
+    out.push(`too few samples: fewer than ${c.options.minSamples} ok repetitions on a side, never called significant; run more repetitions.`);
+  }
+  out.push('± is the 95% CI of the median (shown from 6 repetitions); the delta CI is a bootstrap of the ratio of medians.');
+  if (c.groups.some((g) => g.cpuBound.baseline || g.cpuBound.candidate)) {
+    out.push('CPU-bound: an agent used >= 90% of a core, so the figure measures the CPU, not the link.');
+  }
+  return out;
+}
+
+export const groupName = (g: GroupRef): string => `${g.point.label} ${g.transport} ${g.workload}`;
+
+export function notOkLine(n: NotOkGroup): string {
+  const counts = Object.entries(n.counts).map(([s, k]) => `${k} ${s}`).join(', ');
+  return `${n.side}: ${groupName(n)}: ${counts} of ${n.total} (${n.reasons.join('; ')})`;
+}
+
+/** Transports whose implementation is named, per side (every QUIC figure must name its implementation). */
+export function implementationLines(c: Comparison): string[] {
+  const seen = new Map<string, string>();
+  for (const g of c.groups) {
+    const { baseline: b, candidate: a } = g.implementation;
+    seen.set(`${g.transport}: ${b === a ? b : `${b} -> ${a}`}`, g.transport);
+  }
+  return [...seen.keys()];
+}
+
+// ------------------------------------------------------------------ HTML
+
+const VERDICT_TONE: Record<RowKind, Tone> = { regression: 'bad', improvement: 'ok', within: 'info', same: 'muted', few: 'warn' };
+
+function list(items: string[]): string {
+  return `<ul>${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
+}
+
+function metricsTable(c: Comparison): string {
+  const rows = rowsOf(c);
+  if (rows.length === 0) return note('warn', 'No cells in common: nothing was compared.');
+  const cell = (r: Row, k: keyof Row): string => {
+    if (k === 'verdict') return badge(r.verdict, VERDICT_TONE[r.kind]);
+    if (k === 'transport') return `${esc(r.transportName)}${r.cpuSides ? ` ${cpuMark(`${r.cpuSides} run`)}` : ''}`;
+    return esc(r[k]);
+  };
+  return table({
+    head: COLUMNS.map(([, h]) => esc(h)),
+    rows: rows.map((r) => COLUMNS.map(([k]) => cell(r, k))),
+    numeric: COLUMNS.map(([k], i) => (NUMERIC_COLUMNS.has(k) ? i : -1)).filter((i) => i >= 0),
+    rowClass: rows.map((r) => (r.kind === 'regression' || r.kind === 'improvement' ? r.kind : r.cpuSides ? 'cpu-bound' : undefined)),
+  });
+}
+
+/** One self-contained HTML file in the run report's look (reports/style.ts), no scripts needed. */
+export function renderCompareHtml(c: Comparison, files: { baseline: string; candidate: string }): string {
+  const fact = (k: string, v: string): string => `<div><b>${esc(k)}</b>${esc(v)}</div>`;
+  const tone: Tone = c.summary.regression > 0 ? 'bad' : c.summary.improvement > 0 ? 'ok' : 'info';
+  const parts = [
+    `<h1>bench compare: ${esc(c.baseline.label)} → ${esc(c.candidate.label)}</h1>`,
+    `<p class="subtitle">scenario ${esc(c.baseline.scenario)} · threshold ${c.options.thresholdPct}% · alpha ${c.options.alpha}</p>`,
+    `<div class="facts">${[
+      fact('baseline', `${files.baseline}: ${runLine(c.baseline)}`),
+      fact('candidate', `${files.candidate}: ${runLine(c.candidate)}`),
+      fact('scenario sha256', `${c.baseline.scenarioSha256.slice(0, 12)}${c.candidate.scenarioSha256 !== c.baseline.scenarioSha256 ? ` vs ${c.candidate.scenarioSha256.slice(0, 12)}` : ''}`),
+    ].join('')}</div>`,
+    note(tone, `<b>${esc(summaryLine(c))}</b>`),
+  ];
+  if (c.overridden.length) parts.push(note('warn', `Compared despite (--force):${list(c.overridden)}`));
+  parts.push(section('metrics', 'Metrics', `${metricsTable(c)}<div class="muted">${list(legend(c))}</div>`));
+  const impl = implementationLines(c);
+  if (impl.length) parts.push(section('implementations', 'Implementations', list(impl)));
+  if (c.onlyInBaseline.length) parts.push(section('only-baseline', 'Only in baseline', list(c.onlyInBaseline.map(groupName))));
+  if (c.onlyInCandidate.length) parts.push(section('only-candidate', 'Only in candidate', list(c.onlyInCandidate.map(groupName))));
+  if (c.notOk.length) parts.push(section('not-ok', 'Cells not ok', list(c.notOk.map(notOkLine))));
+  if (c.notes.length) parts.push(section('notes', 'Notes', list(c.notes)));
+  return htmlDocument({ title: `bench compare: ${c.baseline.label} vs ${c.candidate.label}`, body: parts.join('\n') });
+}
