@@ -1,0 +1,86 @@
+// `npm run bench:self`: how much does bench itself distort what it measures? On one
+// unimpaired lab link it runs bench's own workloads next to reference tools from Debian
+// and prints ratios (never absolute pass/fail: the machine is shared and noisy).
+//   tcp bulk goodput, bench / iperf3          (target >= 0.95)
+//   tcp echo p50, bench - sockperf ping-pong  (target <= 30 us)
+import { randomBytes } from 'node:crypto';
+import { startAgent } from './agents.js';
+import { generateCredentials } from './certs.js';
+import { run, spawn } from './exec.js';
+import { median } from './stats.js';
+import type { LinkPoint } from './types.js';
+import { UndoStack } from './undo.js';
+import type { Outcome } from './workloads/client.js';
+import { cellMetrics } from './metrics.js';
+import { labUp, resolveBackend } from '../netem/lab.js';
+
+const unimpaired: LinkPoint = {
+  index: 0,
+  label: 'unimpaired',
+  params: {},
+  link: {
+    uplink: { delayMs: 0, jitterMs: 0, reorder: false, lossPct: 0, gilbert: null, rateBitsPerSec: null, limit: null },
+    downlink: { delayMs: 0, jitterMs: 0, reorder: false, lossPct: 0, gilbert: null, rateBitsPerSec: null, limit: null },
+  },
+};
+
+const ROUNDS = 3;
+
+async function main(): Promise<void> {
+  const undo = new UndoStack();
+  const onSig = (): void => void undo.run().then(() => process.exit(130));
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  try {
+    const { backend } = await resolveBackend('auto');
+    const lab = await labUp({ runId: `self${randomBytes(2).toString('hex')}`, point: unimpaired, backend, congestionControl: 'cubic', seed: 1, undo });
+    const creds = await generateCredentials();
+    const server = await startAgent('server', lab.serverNs, undo);
+    const client = await startAgent('client', lab.clientNs, undo);
+    const { ports } = await server.request<{ ports: Record<string, number> }>({ op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60000 });
+    const benchRun = (workload: object): Promise<Outcome> =>
+      client.request<Outcome>({ op: 'run', transport: 'tcp', workload: workload as never, host: lab.serverAddr, port: ports.tcp, creds, seed: 1, timeoutMs: 60000 });
+
+    const iperf = spawn('iperf3', ['-s', '-B', lab.serverAddr, '-p', '5299'], { netns: lab.serverNs });
+    undo.push('iperf3 server', () => void iperf.kill());
+    const sock = spawn('sockperf', ['server', '--tcp', '-i', lab.serverAddr, '-p', '11111'], { netns: lab.serverNs });
+    undo.push('sockperf server', () => void sock.kill());
+    await new Promise((r) => setTimeout(r, 500));
+
+    process.stderr.write(`selfbench: ${backend} backend, unimpaired link, ${ROUNDS} alternating rounds\n`);
+    const benchBulk: number[] = [];
+    const iperfBulk: number[] = [];
+    const benchEcho: number[] = [];
+    const sockEcho: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const b = await benchRun({ kind: 'bulk', id: 'self', direction: 'download', bytes: null, durationMs: 5000, streams: 1 });
+      benchBulk.push(cellMetrics('bulk', b.samples).goodputBitsPerSec);
+      const ip = await run('iperf3', ['-c', lab.serverAddr, '-p', '5299', '-t', '5', '-R', '-J'], { netns: lab.clientNs, timeoutMs: 30000 });
+      iperfBulk.push((JSON.parse(ip.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second);
+      const e = await benchRun({ kind: 'echo', id: 'self', payloadBytes: 64, count: 5000, durationMs: null, concurrency: 1, idleTimeoutMs: 60000 });
+      benchEcho.push(cellMetrics('echo', e.samples).rttP50Us);
+      const sp = await run('sockperf', ['ping-pong', '--tcp', '-i', lab.serverAddr, '-p', '11111', '-t', '3', '-m', '64', '--full-rtt'], { netns: lab.clientNs, timeoutMs: 30000 });
+      const m = /percentile 50\.000\s*=\s*([\d.]+)/.exec(sp.stdout + sp.stderr);
+      if (!m) throw new Error(`cannot read sockperf's p50 from: ${(sp.stdout + sp.stderr).slice(-300)}`);
+      sockEcho.push(Number(m[1]));
+      process.stderr.write(`  round ${r + 1}: bench ${(benchBulk[r] / 1e6).toFixed(0)} vs iperf3 ${(iperfBulk[r] / 1e6).toFixed(0)} Mbit/s; echo p50 bench ${benchEcho[r].toFixed(1)} vs sockperf ${sockEcho[r].toFixed(1)} us\n`);
+    }
+    const ratio = median(benchBulk) / median(iperfBulk);
+    const diff = median(benchEcho) - median(sockEcho);
+    const out = {
+      tcpBulkBenchOverIperf3: Number(ratio.toFixed(3)),
+      tcpEchoP50BenchMinusSockperfUs: Number(diff.toFixed(1)),
+      benchBulkMbitPerSec: Number((median(benchBulk) / 1e6).toFixed(1)),
+      iperf3BulkMbitPerSec: Number((median(iperfBulk) / 1e6).toFixed(1)),
+      benchEchoP50Us: Number(median(benchEcho).toFixed(1)),
+      sockperfEchoP50Us: Number(median(sockEcho).toFixed(1)),
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 1)}\n`);
+    process.stderr.write(`tcp bulk bench/iperf3 = ${ratio.toFixed(3)} (target >= 0.95); tcp echo p50 bench - sockperf = ${diff.toFixed(1)} us (target <= 30 us)\n`);
+  } finally {
+    const problems = await undo.run();
+    for (const p of problems) process.stderr.write(`selfbench: cleanup: ${p}\n`);
+  }
+}
+
+await main();
