@@ -139,12 +139,16 @@ export function diffPaths(a: unknown, b: unknown, max = 5, path = ''): string[] 
   return out;
 }
 
-/** A point is the same point when its swept values AND its configured link are the same. */
-function pointIdentity(r: ResultFile, index: number): { key: string; label: string; params: Record<string, string> } {
+/**
+ * A point is the same point when its swept values AND its configured link are the same.
+ * Under --force the configured link is left out, so a deliberately changed link (say, a
+ * halved rate) is compared point for point, which is what forcing is for.
+ */
+function pointIdentity(r: ResultFile, index: number, withLink: boolean): { key: string; label: string; params: Record<string, string> } {
   const p = r.scenario.points.find((x) => x.index === index);
   const link = p?.link ?? r.labs.find((l) => l.point === index)?.configured ?? null;
   if (!p && !link) return { key: `#${index}`, label: `#${index}`, params: {} };
-  return { key: canonicalJson({ params: p?.params ?? {}, link }), label: p?.label ?? `#${index}`, params: p?.params ?? {} };
+  return { key: canonicalJson({ params: p?.params ?? {}, link: withLink ? link : null }), label: p?.label ?? `#${index}`, params: p?.params ?? {} };
 }
 
 /** A workload is the same workload when its id AND its parameters are the same. */
@@ -159,10 +163,10 @@ interface Group extends GroupRef {
   cells: CellResult[];
 }
 
-function groupCells(r: ResultFile): Map<string, Group> {
+function groupCells(r: ResultFile, withLink: boolean): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const c of r.cells) {
-    const pt = pointIdentity(r, c.point);
+    const pt = pointIdentity(r, c.point, withLink);
     const identity = `${pt.key}|${c.transport}|${workloadIdentity(r, c.workload)}`;
     let g = groups.get(identity);
     if (!g) {
@@ -228,9 +232,9 @@ export function comparability(base: ResultFile, cand: ResultFile): { reasons: st
   }
   if (base.backend !== cand.backend) notes.push(`backends differ: baseline ${base.backend}, candidate ${cand.backend}`);
   const candLabs = new Map<string, LabRecord>();
-  for (const l of cand.labs) candLabs.set(pointIdentity(cand, l.point).key, l);
+  for (const l of cand.labs) candLabs.set(pointIdentity(cand, l.point, false).key, l);
   for (const bl of base.labs) {
-    const pt = pointIdentity(base, bl.point);
+    const pt = pointIdentity(base, bl.point, false);
     const cl = candLabs.get(pt.key);
     if (!cl) continue;
     const where = `point "${pt.label}"`;
@@ -333,8 +337,15 @@ export function compareResults(base: ResultFile, cand: ResultFile, opts: Compare
     );
   }
   const noteSet = new Set(notes);
-  const bg = groupCells(base);
-  const cg = groupCells(cand);
+  const bg = groupCells(base, !opts.force);
+  const cg = groupCells(cand, !opts.force);
+  if (opts.force) {
+    for (const p of base.scenario.points) {
+      const q = cand.scenario.points.find((x) => x.label === p.label);
+      const ld = q ? diffPaths(p.link, q.link) : [];
+      if (ld.length) noteSet.add(`--force: point "${p.label}" is compared although its configured link differs (${ld.join(', ')})`);
+    }
+  }
   const groups: GroupComparison[] = [];
   const notOk: NotOkGroup[] = [];
   const summary: Record<Verdict, number> = { regression: 0, improvement: 0, 'within-threshold': 0, 'not-significant': 0, 'too-few': 0 };
