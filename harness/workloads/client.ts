@@ -38,16 +38,20 @@ class Sessions {
     this.list.push(s);
     return s;
   }
+  /** Counters are summed over sessions; gauges (RTT, cwnd, rates, MTU) are averaged. */
   stats(): Record<string, number> | undefined {
-    const out: Record<string, number> = {};
-    let any = false;
+    const sum: Record<string, number> = {};
+    const n: Record<string, number> = {};
     for (const s of this.list) {
       for (const [k, v] of Object.entries(s.stats?.() ?? {})) {
-        any = true;
-        out[k] = (out[k] ?? 0) + v;
+        sum[k] = (sum[k] ?? 0) + v;
+        n[k] = (n[k] ?? 0) + 1;
       }
     }
-    return any ? out : undefined;
+    const keys = Object.keys(sum);
+    if (!keys.length) return undefined;
+    const gauge = (k: string): boolean => !/^(packets|bytes|stream)/.test(k);
+    return Object.fromEntries(keys.map((k) => [k, gauge(k) ? sum[k] / n[k] : sum[k]]));
   }
   async closeAll(): Promise<void> {
     await Promise.allSettled(this.list.map((s) => s.close()));
