@@ -11,6 +11,7 @@ import { runOnClient, type Subject, type SubjectEnv } from './subjects.js';
 import type { CommandTransport, Workload } from './types.js';
 import { PLACEHOLDERS } from './scenario-parts.js';
 import { PROJECT_ROOT } from './version.js';
+import { BENCH_QUIC_ALPN } from './transports/quic.js';
 import { QUICGO_BIN } from './build-native.js';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -156,5 +157,40 @@ export function quicGoTunnelTransport(version: string): CommandTransport {
     server: `${bin} tunnel-server --exit-on-stdin-eof --listen {serverAddr}:{serverPort} --cert {certFile} --key {keyFile} --allow {token}={targetAddr}:{targetPort}`,
     client: `${bin} tunnel-client --exit-on-stdin-eof --listen {clientAddr}:{clientPort} --server {serverAddr}:{serverPort} --fingerprint {fingerprint} --token {token}`,
     readyTimeoutMs: 15_000,
+  };
+}
+
+/**
+ * Interoperability: bench's @matrixai/quic client against the quic-go echo server. The echo
+ * header is echo-safe, so echo and handshake run unchanged; a pure echo server has no sink
+ * or source, so bulk is unsupported here.
+ */
+export async function quicGoEchoSubject(version: string, env: SubjectEnv): Promise<Subject> {
+  const { lab, client, creds, undo } = env;
+  const dir = await mkdtemp(join(tmpdir(), 'bench-subject-'));
+  undo.push(`temp dir ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'cert.pem'), creds.certPem, { mode: 0o600 });
+  await writeFile(join(dir, 'key.pem'), creds.keyPem, { mode: 0o600 });
+  const port = pickPort();
+  const args = ['echo-server', '--exit-on-stdin-eof', '--listen', `${lab.serverAddr}:${port}`, '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--alpn', BENCH_QUIC_ALPN];
+  const srv = new Proc('server', spawn(QUICGO_BIN, args, { netns: lab.serverNs, stdinPipe: true }));
+  undo.push('quic-go echo server', () => srv.stop());
+  // It prints "ready udp ADDR" once listening; UDP can't be probed with a connect.
+  const t0 = Date.now();
+  while (!srv.tail.some((l) => l.startsWith('ready udp')) && !srv.exit && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+  const problem = srv.exit ? `quic-go echo server ${srv.exit}: ${srv.tailText(5)}` : srv.tail.some((l) => l.startsWith('ready udp')) ? null : 'quic-go echo server did not report ready within 10 s';
+  return {
+    implementation: `@matrixai/quic client -> ${version} echo server`,
+    unsupported: (w) => (w.kind === 'bulk' ? 'the quic-go echo server only echoes: bulk needs bench\'s sink/source server' : null),
+    clientPids: () => [client.pid].filter((p): p is number => !!p),
+    serverPids: () => [srv.child.pid].filter((p): p is number => !!p),
+    async run(w, o) {
+      const dead = problem ?? (srv.exit ? `quic-go echo server ${srv.exit}` : null);
+      if (dead) return { status: 'failed', reason: dead, samples: {}, logs: { server: srv.tailText(TAIL_LINES) } };
+      const out = await runOnClient(client, { transport: 'quic', workload: w, host: lab.serverAddr, port, creds, seed: o.seed, timeoutMs: o.timeoutMs });
+      delete out.tcp;
+      return { ...out, quic: { settings: {}, stats: out.stats ?? {} }, logs: { server: srv.tailText(TAIL_LINES) } };
+    },
+    stop: () => srv.stop(),
   };
 }

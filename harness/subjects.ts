@@ -9,7 +9,7 @@ import type { CellResult, ResolvedScenario, TransportSpec, Workload } from './ty
 import type { UndoStack } from './undo.js';
 import type { Outcome } from './workloads/client.js';
 import type { Lab } from '../netem/lab.js';
-import { benchTunnelTransport, commandSubject, quicGoTunnelTransport, quicGoVersion, QUICGO_MISSING } from './subjects-external.js';
+import { benchTunnelTransport, commandSubject, quicGoEchoSubject, quicGoTunnelTransport, quicGoVersion, QUICGO_MISSING } from './subjects-external.js';
 
 export interface SubjectEnv {
   lab: Lab;
@@ -58,6 +58,10 @@ export async function subjectFor(t: TransportSpec, env: SubjectEnv): Promise<Sub
     const quic = streamTransports.quic;
     if (!quic) return unavailable('bench tunnel needs the quic transport, which is not available in this build');
     return commandSubject(benchTunnelTransport(`bench tunnel over ${quic.client.implementation}`), env);
+  }
+  if (t.name === 'quic-quicgo') {
+    const v = quicGoVersion();
+    return v ? quicGoEchoSubject(v, env) : unavailable(QUICGO_MISSING);
   }
   if (t.name === 'quicgo-tunnel') {
     const v = quicGoVersion();

@@ -39,7 +39,7 @@ export interface ResolvedLink {
 }
 
 export type BackendName = 'netem' | 'userspace' | 'loopback';
-export const BUILTIN_TRANSPORTS = ['tcp', 'tls', 'quic', 'tunnel', 'udp', 'quicgo-tunnel'] as const;
+export const BUILTIN_TRANSPORTS = ['tcp', 'tls', 'quic', 'tunnel', 'udp', 'quicgo-tunnel', 'quic-quicgo'] as const;
 export type BuiltinTransport = (typeof BUILTIN_TRANSPORTS)[number];
 export const WORKLOAD_KINDS = ['echo', 'bulk', 'handshake'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];

@@ -24,7 +24,7 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
   };
   const onCell = (c: CellResult, p: { done: number; total: number }): void => {
     const flag = c.cpu?.cpuBound ? ' [CPU-bound]' : '';
-    const line = `[${p.done}/${p.total}] ${c.status.padEnd(11)} ${c.transport.padEnd(7)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? fmtMetric(c) : (c.reason ?? '')}${flag}`;
+    const line = `[${p.done}/${p.total}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? fmtMetric(c) : (c.reason ?? '')}${flag}`;
     out.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
   };
   const onWarn = (w: { message: string; remedy: string }): void => {
@@ -48,7 +48,7 @@ export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
     byKey.set(k, [...(byKey.get(k) ?? []), c]);
   }
   out.write(`\nsummary (${r.scenario.name}, medians over repetitions)\n`);
-  out.write(`${'point'.padEnd(22)} ${'transport'.padEnd(10)} ${'workload'.padEnd(28)} ${'ok'.padEnd(5)} result\n`);
+  out.write(`${'point'.padEnd(22)} ${'transport'.padEnd(13)} ${'workload'.padEnd(28)} ${'ok'.padEnd(5)} result\n`);
   for (const [k, cells] of byKey) {
     const [point, transport, workload] = k.split('\t');
     const ok = cells.filter((c) => c.status === 'ok');
@@ -56,6 +56,6 @@ export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
     const mid = ok.length ? [...ok].sort((a, b) => (Object.values(a.metrics)[0] ?? 0) - (Object.values(b.metrics)[0] ?? 0))[Math.floor(ok.length / 2)] : null;
     const what = mid ? fmtMetric(mid) : cells[0].reason ?? '';
     const cpu = cells.some((c) => c.cpu?.cpuBound) ? ' [CPU-bound]' : '';
-    out.write(`${label.slice(0, 22).padEnd(22)} ${transport.padEnd(10)} ${workload.slice(0, 28).padEnd(28)} ${`${ok.length}/${cells.length}`.padEnd(5)} ${what}${cpu}\n`);
+    out.write(`${label.slice(0, 22).padEnd(22)} ${transport.padEnd(13)} ${workload.slice(0, 28).padEnd(28)} ${`${ok.length}/${cells.length}`.padEnd(5)} ${what}${cpu}\n`);
   }
 }
