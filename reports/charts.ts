@@ -1,0 +1,132 @@
+// Chart specifications: plain JSON built on the server side and inlined in the page; the
+// client runtime (client.ts) turns each into a Chart.js chart. Keeping the data as specs,
+// not Chart.js configs, keeps renderers pure and testable without a browser.
+//
+// STABLE API (reused by the compare report): ChartSpec, ChartDataset, ChartSet,
+// displayScale, cdfPoints, chartAssets.
+import { quantileSorted } from '../harness/stats.js';
+import { esc, scriptJson } from './style.js';
+import { CLIENT_JS } from './client.js';
+
+export interface ChartDataset {
+  label: string;
+  color: string;
+  /** Line dash pattern; [] = solid. */
+  dash?: number[];
+  /** Category charts: one value per label (null = gap). 'xy' charts: points. */
+  data: (number | null)[] | { x: number; y: number }[];
+  /** 95 % CI whiskers per value, in the same display unit. */
+  errorBars?: ([number, number] | null)[];
+  /** Values measured while an endpoint was CPU-bound: hatched bars / ⚠ marks. */
+  cpuBound?: boolean[];
+  /** Values to highlight (e.g. a significant regression): drawn larger, in red. */
+  highlight?: boolean[];
+  /** Extra tooltip line per value. */
+  notes?: string[];
+  /** In a 'bar' chart, draw this dataset as a line (e.g. a theoretical bound). */
+  asLine?: boolean;
+  stepped?: boolean;
+  pointRadius?: number;
+}
+
+export interface AxisSpec {
+  title: string;
+  log?: boolean;
+  /** Unit appended to tooltip values, e.g. "ms", "Mbit/s". */
+  unit?: string;
+  min?: number;
+  max?: number;
+  /** Show tick values as percentages of 1. */
+  fraction?: boolean;
+  /** Values are -log10(1 - F) (see cdfPoints): ticks read 50%, 90%, 99%, 99.9%. */
+  nines?: boolean;
+}
+
+export interface ChartSpec {
+  id: string;
+  /** bar/line: category x axis from `labels`; xy: numeric x ({x, y} points). */
+  type: 'bar' | 'line' | 'xy';
+  title: string;
+  labels?: string[];
+  datasets: ChartDataset[];
+  x: AxisSpec;
+  y: AxisSpec;
+}
+
+/** Collects the specs of one page; figure() returns the HTML that shows one of them. */
+export class ChartSet {
+  readonly specs: ChartSpec[] = [];
+  constructor(private readonly prefix = 'c') {}
+
+  /** caption and extra are HTML. */
+  figure(spec: Omit<ChartSpec, 'id'>, caption: string, extra = ''): string {
+    const id = `${this.prefix}-chart-${this.specs.length}`;
+    this.specs.push({ id, ...spec });
+    const cpu = spec.datasets.some((d) => d.cpuBound?.some(Boolean)) ? ' data-cpu-bound="true"' : '';
+    return `<figure class="chart"${cpu}><h4>${esc(spec.title)}</h4><div class="chart-box"><canvas id="${id}" role="img" aria-label="${esc(spec.title)}"></canvas></div><figcaption>${caption}${extra}</figcaption></figure>`;
+  }
+}
+
+/**
+ * HTML for the end of a page: the spec data block, Chart.js itself and the runtime. Returns
+ * head (data) and scripts separately to fit htmlDocument().
+ */
+export function chartAssets(specs: ChartSpec[], chartJs: string): { head: string; scripts: string[] } {
+  return {
+    head: `<script type="application/json" id="bench-charts">${scriptJson(specs)}</script>`,
+    scripts: specs.length ? [chartJs, CLIENT_JS] : [CLIENT_JS],
+  };
+}
+
+export interface Scale {
+  div: number;
+  unit: string;
+}
+
+/** The display unit for a set of values in a base unit ('us' or 'bit/s'). */
+export function displayScale(base: 'us' | 'bit/s', values: number[]): Scale {
+  const max = values.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
+  if (base === 'us') return max >= 2000 ? { div: 1000, unit: 'ms' } : { div: 1, unit: 'µs' };
+  if (max >= 2e9) return { div: 1e9, unit: 'Gbit/s' };
+  if (max >= 2e6) return { div: 1e6, unit: 'Mbit/s' };
+  if (max >= 2e3) return { div: 1e3, unit: 'kbit/s' };
+  return { div: 1, unit: 'bit/s' };
+}
+
+/** Round for the inlined data: 4 significant digits is below any measurement's precision. */
+export function r4(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(4)) : v;
+}
+
+/**
+ * Empirical CDF of samples on a "nines" scale: y = -log10(1 - F), so 90 %, 99 % and 99.9 %
+ * are evenly spaced and the tail, where transports differ under loss, gets most of the
+ * height. Points are evenly spaced in y up to F = 1 - 1/n (the largest honest quantile).
+ */
+export function cdfPoints(values: readonly number[], div = 1): { x: number; y: number }[] {
+  const s = Float64Array.from(values).sort();
+  const n = s.length;
+  if (!n) return [];
+  const top = Math.log10(Math.max(n, 2));
+  const out: { x: number; y: number }[] = [];
+  for (let i = 0; i <= 160; i++) {
+    const y = (top * i) / 160;
+    const x = r4(quantileSorted(s, 1 - 10 ** -y) / div);
+    const last = out[out.length - 1];
+    if (last && last.x === x && i < 160) continue;
+    out.push({ x, y: r4(y) });
+  }
+  return out;
+}
+
+/** Inverse of the nines scale, for tests and tooltips: 2 -> 0.99. */
+export function fromNines(y: number): number {
+  return 1 - 10 ** -y;
+}
+
+/** Whether values span enough orders of magnitude that a log axis reads better. */
+export function wantsLog(values: number[]): boolean {
+  const pos = values.filter((v) => Number.isFinite(v) && v > 0);
+  if (pos.length < 2) return false;
+  return Math.max(...pos) / Math.min(...pos) > 50;
+}

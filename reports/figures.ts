@@ -1,0 +1,250 @@
+// The charts of one result: goodput bars with CI whiskers, latency and handshake CDFs,
+// goodput time series, and per-metric sweep lines with the Mathis bound.
+import { METRICS } from '../harness/metrics.js';
+import type { BulkWorkload, LinkDirection, ResultFile } from '../harness/types.js';
+import { fmtMs, fmtPct } from './format.js';
+import { ChartSet, cdfPoints, displayScale, r4, wantsLog, type ChartDataset } from './charts.js';
+import { cpuDetail, labOf, medianRepetition, metricCI, pointIndexes, pointLabel, pointOf, type CellGroup, type Series } from './model.js';
+import { esc } from './style.js';
+
+export interface ResultCtx {
+  result: ResultFile;
+  groups: CellGroup[];
+  series: Map<string, Series>;
+  charts: ChartSet;
+}
+
+export const MSS_BYTES = 1448;
+
+/** Mathis et al. steady-state TCP throughput bound: MSS / RTT * 1.22 / sqrt(p), bit/s. */
+export function mathisBitsPerSec(rttMs: number, lossFraction: number, mssBytes = MSS_BYTES): number {
+  if (!(lossFraction > 0) || !(rttMs > 0)) return NaN;
+  return ((mssBytes * 8) / (rttMs / 1000)) * (1.22 / Math.sqrt(lossFraction));
+}
+
+/** Mean loss fraction of a direction; Gilbert-Elliott by its stationary bad-state share. */
+export function meanLossFraction(d: LinkDirection): number {
+  const g = d.gilbert;
+  if (!g) return d.lossPct / 100;
+  const bad = g.pPct + g.rPct > 0 ? g.pPct / (g.pPct + g.rPct) : 0;
+  return (bad * g.badLossPct + (1 - bad) * g.goodLossPct) / 100;
+}
+
+/** Mathis bound at a point for a bulk workload: data-direction loss, calibrated RTT if any. */
+export function mathisAt(result: ResultFile, point: number, workload: string): { bps: number; rttMs: number; measured: boolean; loss: number } | null {
+  const p = pointOf(result, point);
+  if (!p) return null;
+  const w = result.scenario.workloads.find((x) => x.id === workload) as BulkWorkload | undefined;
+  const dir = w?.direction === 'upload' ? p.link.uplink : p.link.downlink;
+  const loss = meanLossFraction(dir);
+  const cal = labOf(result, point)?.measured?.rttMs.p50;
+  const measured = typeof cal === 'number' && cal > 0;
+  const rttMs = measured ? cal : p.link.uplink.delayMs + p.link.downlink.delayMs;
+  const bps = mathisBitsPerSec(rttMs, loss);
+  return Number.isFinite(bps) ? { bps, rttMs, measured, loss } : null;
+}
+
+function label(ctx: ResultCtx, g: CellGroup): string {
+  return ctx.series.get(g.seriesKey)?.label ?? g.transport;
+}
+
+/** Series with at least one successful repetition among the groups: the others have no value to draw. */
+function seriesOf(ctx: ResultCtx, groups: CellGroup[]): Series[] {
+  const keys = new Set(groups.filter((g) => g.ok.length > 0).map((g) => g.seriesKey));
+  return [...ctx.series.values()].filter((s) => keys.has(s.key));
+}
+
+/** "Not shown: udp (unsupported)." for transports whose every repetition here was not ok. */
+function missingCaption(ctx: ResultCtx, groups: CellGroup[]): string {
+  const shown = new Set(groups.filter((g) => g.ok.length > 0).map((g) => g.seriesKey));
+  const missing = new Map<string, Set<string>>();
+  for (const g of groups) {
+    if (shown.has(g.seriesKey)) continue;
+    const set = missing.get(g.seriesKey) ?? new Set<string>();
+    for (const c of g.cells) set.add(c.status);
+    missing.set(g.seriesKey, set);
+  }
+  if (!missing.size) return '';
+  const list = [...missing].map(([k, st]) => `${ctx.series.get(k)?.label ?? k} (${[...st].join(', ')})`);
+  return ` Not shown, no successful repetition: ${esc(list.join('; '))}.`;
+}
+
+/** Whiskers only where they carry information (two or more repetitions). */
+function whisker(c: { lo: number; hi: number } | null, n: number, div: number): [number, number] | null {
+  return c && n >= 2 && c.hi > c.lo ? [r4(c.lo / div), r4(c.hi / div)] : null;
+}
+
+/** The sentence under a chart naming every CPU-bound value in it. */
+export function cpuCaption(ctx: ResultCtx, groups: CellGroup[]): string {
+  return groups
+    .filter((g) => g.cpuBoundReps > 0)
+    .map((g) => `<span class="cpu-note">⚠ ${esc(label(ctx, g))} at ${esc(pointLabel(ctx.result, g.point))} was CPU-bound (${esc(cpuDetail(g))}): the figure reflects the endpoint's CPU, not the link.</span>`)
+    .join('');
+}
+
+function statusNote(g: CellGroup): string {
+  const bad = g.cells.length - g.ok.length;
+  return `median of ${g.ok.length} repetition${g.ok.length === 1 ? '' : 's'}${bad ? `, ${bad} not ok` : ''}`;
+}
+
+/** Goodput per transport and point: bars at the median, whiskers at the 95 % CI. */
+export function goodputBars(ctx: ResultCtx, workload: string): string {
+  const gs = ctx.groups.filter((g) => g.workload === workload);
+  const points = pointIndexes(ctx.result).filter((p) => gs.some((g) => g.point === p));
+  const all = gs.flatMap((g) => g.ok.map((c) => c.metrics.goodputBitsPerSec ?? NaN));
+  const sc = displayScale('bit/s', all);
+  const datasets: ChartDataset[] = seriesOf(ctx, gs).map((s) => {
+    const at = points.map((p) => gs.find((g) => g.point === p && g.seriesKey === s.key));
+    const ci = at.map((g) => (g ? metricCI(g, 'goodputBitsPerSec') : null));
+    return {
+      label: s.label,
+      color: s.color,
+      data: ci.map((c) => (c ? r4(c.estimate / sc.div) : null)),
+      errorBars: ci.map((c, i) => whisker(c, at[i]?.ok.length ?? 0, sc.div)),
+      cpuBound: at.map((g) => !!g && g.cpuBoundReps > 0),
+      notes: at.map((g, i) => (g ? `${statusNote(g)}; CI confidence ${Math.round((ci[i]?.confidence ?? 0) * 100)}%` : 'no cell')),
+    };
+  });
+  const values = datasets.flatMap((d) => d.data as (number | null)[]).filter((v): v is number => v !== null);
+  const spec = {
+    type: 'bar' as const,
+    title: `Goodput: ${workload}`,
+    labels: points.map((p) => pointLabel(ctx.result, p)),
+    datasets,
+    x: { title: 'link point' },
+    y: { title: 'goodput', unit: sc.unit, log: wantsLog(values) },
+  };
+  const caption = `Median goodput over repetitions; whiskers: 95% CI of the median (distribution-free; with fewer than 6 repetitions they span min–max). Hatched bars marked ⚠ are CPU-bound.${missingCaption(ctx, gs)}`;
+  return ctx.charts.figure(spec, caption, cpuCaption(ctx, gs));
+}
+
+/** Empirical CDF of pooled samples of every ok repetition, per transport at one point. */
+export function cdfChart(ctx: ResultCtx, point: number, workload: string, what: 'rtt' | 'handshake'): string {
+  const gs = ctx.groups.filter((g) => g.point === point && g.workload === workload && g.ok.length > 0);
+  const pick = (g: CellGroup): number[] => g.ok.flatMap((c) => (what === 'rtt' ? c.samples.rttUs : c.samples.handshakeUs) ?? []);
+  const all = gs.flatMap(pick);
+  if (!all.length) return '';
+  const sc = displayScale('us', all);
+  const datasets: ChartDataset[] = gs.map((g) => {
+    const s = ctx.series.get(g.seriesKey);
+    const v = pick(g);
+    return {
+      label: s?.label ?? g.transport,
+      color: s?.color ?? '#777777',
+      dash: s?.dash,
+      data: cdfPoints(v, sc.div),
+    };
+  });
+  gs.forEach((g, i) => {
+    if (g.cpuBoundReps > 0) datasets[i].cpuBound = markLast((datasets[i].data as unknown[]).length);
+  });
+  const noun = what === 'rtt' ? 'Echo round-trip time' : 'Handshake time';
+  const spec = {
+    type: 'xy' as const,
+    title: `${noun} CDF: ${workload} at ${pointLabel(ctx.result, point)}`,
+    datasets,
+    x: { title: what === 'rtt' ? 'round-trip time' : 'connection setup to first echoed byte', unit: sc.unit, log: wantsLog(all) },
+    y: { title: 'cumulative fraction (nines scale)', nines: true, min: 0 },
+  };
+  const n = gs.map((g) => `${label(ctx, g)} ${pick(g).length}`).join(', ');
+  const caption = `All samples of the successful repetitions pooled (${esc(n)} samples).${missingCaption(ctx, ctx.groups.filter((g) => g.point === point && g.workload === workload))} Lines further left are faster. The vertical axis is stretched towards the tail (50%, 90%, 99%, 99.9% evenly spaced), where loss recovery shows.`;
+  return ctx.charts.figure(spec, caption, cpuCaption(ctx, gs));
+}
+
+/** Goodput per 100 ms interval of the median repetition of each transport at one point. */
+export function goodputSeriesChart(ctx: ResultCtx, point: number, workload: string): string {
+  const gs = ctx.groups.filter((g) => g.point === point && g.workload === workload);
+  const reps = gs.map((g) => ({ g, c: medianRepetition(g, 'goodputBitsPerSec') })).filter((x) => x.c?.samples.series?.bytes.length);
+  if (!reps.length) return '';
+  const rate = (b: number, ms: number): number => (b * 8) / (ms / 1000);
+  const all = reps.flatMap(({ c }) => c!.samples.series!.bytes.map((b) => rate(b, c!.samples.series!.intervalMs)));
+  const sc = displayScale('bit/s', all);
+  const datasets: ChartDataset[] = reps.map(({ g, c }) => {
+    const s = ctx.series.get(g.seriesKey);
+    const ser = c!.samples.series!;
+    const data = ser.bytes.map((b, i) => ({ x: r4(((i + 1) * ser.intervalMs) / 1000), y: r4(rate(b, ser.intervalMs) / sc.div) }));
+    return {
+      label: `${s?.label ?? g.transport} (rep ${c!.repetition})`,
+      color: s?.color ?? '#777777',
+      dash: s?.dash,
+      data,
+      stepped: true,
+      cpuBound: g.cpuBoundReps > 0 ? markLast(data.length) : undefined,
+    };
+  });
+  const spec = {
+    type: 'xy' as const,
+    title: `Goodput over time: ${workload} at ${pointLabel(ctx.result, point)}`,
+    datasets,
+    x: { title: 'time since first byte', unit: 's', min: 0 },
+    y: { title: 'goodput', unit: sc.unit },
+  };
+  const caption = `Verified bytes per ${reps[0].c!.samples.series!.intervalMs} ms interval, from the repetition with the median goodput of each transport.`;
+  return ctx.charts.figure(spec, caption, cpuCaption(ctx, gs.filter((g) => reps.some((r) => r.g === g))));
+}
+
+/** Sweep: one line chart per metric, x = swept value, a line per transport. */
+export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[]): string[] {
+  const r = ctx.result;
+  const points = pointIndexes(r);
+  const axes = r.scenario.sweep;
+  const single = axes.length === 1;
+  const xLabels = points.map((p) => (single ? (pointOf(r, p)?.params[axes[0].field] ?? pointLabel(r, p)) : pointLabel(r, p)));
+  const gs = ctx.groups.filter((g) => g.workload === workload);
+  const out: string[] = [];
+  for (const metric of metrics) {
+    const def = METRICS[metric];
+    const values = gs.flatMap((g) => g.ok.map((c) => c.metrics[metric])).filter((v) => Number.isFinite(v));
+    if (!values.length || !def) continue;
+    const sc = def.unit === 'pct' ? { div: 1, unit: '%' } : displayScale(def.unit, values);
+    const datasets: ChartDataset[] = seriesOf(ctx, gs).map((s) => {
+      const at = points.map((p) => gs.find((g) => g.point === p && g.seriesKey === s.key));
+      const ci = at.map((g) => (g ? metricCI(g, metric) : null));
+      return {
+        label: s.label,
+        color: s.color,
+        dash: s.dash,
+        data: ci.map((c) => (c ? r4(c.estimate / sc.div) : null)),
+        errorBars: ci.map((c, i) => whisker(c, at[i]?.ok.length ?? 0, sc.div)),
+        cpuBound: at.map((g) => !!g && g.cpuBoundReps > 0),
+        notes: at.map((g) => (g ? statusNote(g) : 'no cell')),
+      };
+    });
+    let mathisNote = '';
+    if (metric === 'goodputBitsPerSec' && gs.some((g) => g.transport === 'tcp' || g.transport === 'tls')) {
+      const m = points.map((p) => mathisAt(r, p, workload));
+      if (m.some(Boolean)) {
+        datasets.push({
+          label: `Mathis bound for TCP (MSS ${MSS_BYTES} B)`,
+          color: '#57606a',
+          dash: [5, 4],
+          asLine: true,
+          pointRadius: 2,
+          data: m.map((x) => (x ? r4(x.bps / sc.div) : null)),
+          notes: m.map((x) => (x ? `RTT ${fmtMs(x.rttMs)} (${x.measured ? 'calibrated' : 'configured'}), p = ${fmtPct(x.loss * 100)}` : 'no loss: no bound')),
+        });
+        mathisNote = ` Dashed grey: Mathis bound MSS/RTT·1.22/√p for TCP (MSS ${MSS_BYTES} B, RTT from calibration where measured, p = data-direction loss), drawn where loss > 0.`;
+      }
+    }
+    const shown = datasets.flatMap((d) => d.data as (number | null)[]).filter((v): v is number => v !== null && v > 0);
+    const spec = {
+      type: 'line' as const,
+      title: `${def.label} vs ${single ? axes[0].field : 'point'}: ${workload}`,
+      labels: xLabels,
+      datasets,
+      x: { title: single ? axes[0].field : 'link point' },
+      y: { title: def.label, unit: sc.unit, log: wantsLog(shown) },
+    };
+    const caption = `Median over repetitions with 95% CI whiskers. ◆ marks and ⚠ are CPU-bound values.${mathisNote}${missingCaption(ctx, gs)}`;
+    out.push(ctx.charts.figure(spec, caption, cpuCaption(ctx, gs)));
+  }
+  return out;
+}
+
+/**
+ * A whole line measured while CPU-bound: ⚠ at its last point (and in its legend label), so
+ * the mark is visible without covering the curve.
+ */
+function markLast(n: number): boolean[] {
+  return Array.from({ length: n }, (_, i) => i === n - 1);
+}

@@ -1,0 +1,113 @@
+// Number formatting for every report (HTML, Markdown, trend, and reports/compare-html.ts).
+// STABLE API: other reports import these; keep names and signatures, add rather than change.
+// Raw numbers cross file boundaries; only reporters turn them into text (STYLE rule 3).
+import { METRICS } from '../harness/metrics.js';
+import type { LinkDirection, ResolvedLink } from '../harness/types.js';
+
+/** Three significant digits, no exponent for the ranges bench produces. */
+export function sig(v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return '–';
+  if (v === 0) return '0';
+  const mag = Math.floor(Math.log10(Math.abs(v)));
+  const decimals = Math.max(0, digits - 1 - mag);
+  return v.toFixed(Math.min(decimals, 6));
+}
+
+/** sig() without trailing zeros: "50 ms" and "1%" rather than "50.0 ms" and "1.00%". */
+export function sigTrim(v: number, digits = 3): string {
+  const t = sig(v, digits);
+  return t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t;
+}
+
+/** Microseconds as µs / ms / s, whichever reads best. */
+export function fmtUs(us: number): string {
+  if (!Number.isFinite(us)) return '–';
+  if (Math.abs(us) < 1000) return `${sigTrim(us)} µs`;
+  if (Math.abs(us) < 1e6) return `${sigTrim(us / 1000)} ms`;
+  return `${sigTrim(us / 1e6)} s`;
+}
+
+export function fmtMs(ms: number): string {
+  return fmtUs(ms * 1000);
+}
+
+export function fmtRate(bitsPerSec: number | null): string {
+  if (bitsPerSec === null) return 'unlimited';
+  if (!Number.isFinite(bitsPerSec)) return '–';
+  const a = Math.abs(bitsPerSec);
+  if (a >= 1e9) return `${sigTrim(bitsPerSec / 1e9)} Gbit/s`;
+  if (a >= 1e6) return `${sigTrim(bitsPerSec / 1e6)} Mbit/s`;
+  if (a >= 1e3) return `${sigTrim(bitsPerSec / 1e3)} kbit/s`;
+  return `${sigTrim(bitsPerSec)} bit/s`;
+}
+
+export function fmtPct(pct: number): string {
+  if (!Number.isFinite(pct)) return '–';
+  return `${sigTrim(pct, pct !== 0 && Math.abs(pct) < 1 ? 2 : 3)}%`;
+}
+
+export function fmtBytes(b: number): string {
+  if (!Number.isFinite(b)) return '–';
+  if (b >= 1 << 30) return `${sigTrim(b / (1 << 30))} GiB`;
+  if (b >= 1 << 20) return `${sigTrim(b / (1 << 20))} MiB`;
+  if (b >= 1 << 10) return `${sigTrim(b / (1 << 10))} KiB`;
+  return `${b} B`;
+}
+
+/** A value of a registered metric in its unit. */
+export function fmtMetric(metric: string, v: number): string {
+  const unit = METRICS[metric]?.unit;
+  if (unit === 'us') return fmtUs(v);
+  if (unit === 'bit/s') return fmtRate(v);
+  if (unit === 'pct') return fmtPct(v);
+  return sig(v);
+}
+
+/** "3.1×" for factors of 1.1 and above, else a percentage ("7%", "0.3%"), which reads better. */
+export function fmtFactor(factor: number): string {
+  if (!Number.isFinite(factor)) return '–';
+  if (factor >= 1.1) return `${factor >= 10 ? factor.toFixed(0) : factor.toFixed(1)}×`;
+  const pct = (factor - 1) * 100;
+  return `${pct < 1 ? pct.toFixed(1) : Math.round(pct)}%`;
+}
+
+export function fmtP(p: number): string {
+  if (!Number.isFinite(p)) return 'p=–';
+  return p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`;
+}
+
+/** Short metric name for sentences: "p99", "goodput", "handshake p50". */
+export function metricShort(metric: string): string {
+  const label = METRICS[metric]?.label ?? metric;
+  return label.replace(/^echo RTT /, '').replace(/^bulk /, '');
+}
+
+export function rttMsOf(link: ResolvedLink): number {
+  return link.uplink.delayMs + link.downlink.delayMs;
+}
+
+function lossOf(d: LinkDirection): string {
+  if (d.gilbert) return `GE p=${d.gilbert.pPct}% r=${d.gilbert.rPct}%`;
+  return fmtPct(d.lossPct);
+}
+
+/** "RTT 50 ms, loss 1% each way, 100 Mbit/s" — symmetric parts said once. */
+export function describeLink(link: ResolvedLink): string {
+  const { uplink: u, downlink: d } = link;
+  const parts = [`RTT ${fmtMs(rttMsOf(link))}`];
+  if (u.jitterMs || d.jitterMs) parts.push(`jitter ±${fmtMs(u.jitterMs)}/±${fmtMs(d.jitterMs)}`);
+  const lu = lossOf(u);
+  const ld = lossOf(d);
+  parts.push(lu === ld ? `loss ${lu} each way` : `loss ${lu} up / ${ld} down`);
+  const ru = fmtRate(u.rateBitsPerSec);
+  const rd = fmtRate(d.rateBitsPerSec);
+  parts.push(ru === rd ? `rate ${ru}` : `rate ${ru} up / ${rd} down`);
+  return parts.join(', ');
+}
+
+/** ISO timestamp to "2025-06-01 14:03 UTC"; renderers never read the clock themselves. */
+export function fmtDate(iso: string | null): string {
+  if (!iso) return '–';
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)/.exec(iso);
+  return m ? `${m[1]} ${m[2]} UTC` : iso;
+}

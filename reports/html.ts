@@ -1,0 +1,177 @@
+// The HTML report: one self-contained file (Chart.js and data inlined, no request of any
+// kind) answering "which transport wins at each point, and by how much" before any table.
+// Pure: a function of the result files (and the Chart.js source, injectable for tests).
+import type { ResultFile, Workload, WorkloadKind } from '../harness/types.js';
+import { METRICS } from '../harness/metrics.js';
+import { loadChartJs } from './assets.js';
+import { ChartSet, chartAssets } from './charts.js';
+import { fmtBytes, fmtMs } from './format.js';
+import { cdfChart, goodputBars, goodputSeriesChart, sweepCharts, type ResultCtx } from './figures.js';
+import { headerSection, runDetailsSection } from './header.js';
+import { groupCells, pointIndexes, resultSeries, workloadOrder, type CellGroup, type Series } from './model.js';
+import { collectWarnings, problemsSection, warningsSection } from './notices.js';
+import { esc, htmlDocument, note, section, table } from './style.js';
+import { bulkTable, echoTable, handshakeTable } from './tables.js';
+import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, VERDICT_METRICS, winnerPhrase, type Segment } from './verdict.js';
+
+export interface HtmlReportOptions {
+  /** Page title; default from the scenario name and label(s). */
+  title?: string;
+  /** Chart.js UMD source; default: node_modules/chart.js/dist/chart.umd.js, read once. */
+  chartJs?: string;
+}
+
+const TONE_CLASS: Record<NonNullable<Segment['tone']>, string> = { good: 'good', bad: 'bad', warn: 'cpu-note', muted: 'muted', strong: '' };
+
+export function segmentsHtml(segs: Segment[]): string {
+  return segs
+    .map((s) => {
+      if (!s.tone) return esc(s.text);
+      if (s.tone === 'strong') return `<b>${esc(s.text)}</b>`;
+      return `<span class="${TONE_CLASS[s.tone]}">${esc(s.text)}</span>`;
+    })
+    .join('');
+}
+
+function verdictSection(ctx: ResultCtx, idPrefix: string): string {
+  const { result, groups, series } = ctx;
+  const pv = computeVerdicts(result, groups, series);
+  const name = (g: CellGroup): string => series.get(g.seriesKey)?.label ?? g.transport;
+  const cols: { workload: string; metric: string }[] = [];
+  for (const p of pv) for (const w of p.winners) if (!cols.some((c) => c.workload === w.workload && c.metric === w.metric)) cols.push(w);
+  const matrix = cols.length
+    ? table({
+        caption: 'Winner per point and metric, and its margin over the runner-up',
+        head: ['Point', ...cols.map((c) => `${esc(c.workload)}<br><span class="muted">${esc(METRICS[c.metric]?.label ?? c.metric)}</span>`)],
+        rows: pv.map((p) => [
+          `<b>${esc(p.label)}</b><br><span class="muted">${esc(p.link)}</span>`,
+          ...cols.map((c) => {
+            const w = p.winners.find((x) => x.workload === c.workload && x.metric === c.metric);
+            return w ? segmentsHtml(winnerPhrase(w, name)) : '–';
+          }),
+        ]),
+      })
+    : '<p class="muted">No cells to compare.</p>';
+  const blocks = pv
+    .map((p) => {
+      const items = p.workloads
+        .map((w) => {
+          const vs = w.baseline ? ` <span class="muted">vs ${esc(name(w.baseline))}</span>` : '';
+          const lines = w.lines.length ? w.lines.map((l) => `<li>${segmentsHtml(l)}</li>`).join('') : '<li class="muted">only one transport ran this workload</li>';
+          return `<li><b>${esc(w.workload)}</b>${vs}<ul>${lines}</ul></li>`;
+        })
+        .join('\n');
+      return `<h3>At ${esc(p.label)} <span class="muted">(${esc(p.link)})</span></h3><ul>${items}</ul>`;
+    })
+    .join('\n');
+  const few = anyTooFew(pv, groups)
+    ? ` With fewer than ${repetitionsNeeded()} successful repetitions on a side the test cannot reach p&lt;${ALPHA} whatever the data: those comparisons say “too few repetitions to tell”.`
+    : '';
+  const intro = `<p class="muted">A difference is called only when a two-sided Mann-Whitney U test over the repetitions gives p&lt;${ALPHA}; otherwise it says “no significant difference”. Factors compare medians over repetitions; failed, timeout and unsupported cells take no part.${few}</p>`;
+  return section(`${idPrefix}verdict`, 'Verdict', `${intro}${matrix}<div class="verdicts">${blocks}</div>`);
+}
+
+function describeWorkload(w: Workload | undefined): string {
+  if (!w) return '';
+  if (w.kind === 'echo') return `${fmtBytes(w.payloadBytes)} payload, ${w.count !== null ? `${w.count} exchanges` : fmtMs(w.durationMs ?? 0)}, concurrency ${w.concurrency}`;
+  if (w.kind === 'bulk') return `${w.direction}, ${w.bytes !== null ? fmtBytes(w.bytes) : fmtMs(w.durationMs ?? 0)}, ${w.streams} stream${w.streams === 1 ? '' : 's'}`;
+  return `${w.count} sequential connection setups`;
+}
+
+const KIND_TITLE: Record<WorkloadKind, string> = { bulk: 'Bulk goodput', echo: 'Echo latency', handshake: 'Handshake time' };
+
+function workloadSection(ctx: ResultCtx, kind: WorkloadKind, idPrefix: string): string {
+  const r = ctx.result;
+  const ws = workloadOrder(r).filter((w) => ctx.groups.some((g) => g.workload === w && g.kind === kind));
+  if (!ws.length) return '';
+  const body = ws
+    .map((w) => {
+      const desc = describeWorkload(r.scenario.workloads.find((x) => x.id === w));
+      const points = pointIndexes(r).filter((p) => ctx.groups.some((g) => g.workload === w && g.point === p));
+      const figs: string[] = [];
+      let tbl = '';
+      if (kind === 'bulk') {
+        figs.push(goodputBars(ctx, w), ...points.map((p) => goodputSeriesChart(ctx, p, w)));
+        tbl = bulkTable(ctx, w);
+      } else if (kind === 'echo') {
+        figs.push(...points.map((p) => cdfChart(ctx, p, w, 'rtt')));
+        tbl = echoTable(ctx, w);
+      } else {
+        figs.push(...points.map((p) => cdfChart(ctx, p, w, 'handshake')));
+        tbl = handshakeTable(ctx, w);
+      }
+      const shown = figs.filter(Boolean);
+      const charts = shown.length ? `<div class="charts">${shown.join('\n')}</div>` : note('muted', 'No successful repetition to chart.');
+      return `<h3>${esc(w)} <span class="muted">${esc(desc)}</span></h3>\n${charts}\n${tbl}`;
+    })
+    .join('\n');
+  return section(`${idPrefix}${kind}`, KIND_TITLE[kind], body);
+}
+
+function sweepSection(ctx: ResultCtx, idPrefix: string): string {
+  const r = ctx.result;
+  if (!r.scenario.sweep.length || pointIndexes(r).length < 2) return '';
+  const figs: string[] = [];
+  for (const w of workloadOrder(r)) {
+    const g = ctx.groups.find((x) => x.workload === w);
+    if (g) figs.push(...sweepCharts(ctx, w, VERDICT_METRICS[g.kind]));
+  }
+  if (!figs.length) return '';
+  const axes = r.scenario.sweep.map((a) => `${a.field} (${a.values.join(', ')})`).join(' × ');
+  return section(`${idPrefix}sweep`, 'Sweep', `<p class="muted">Each metric against ${esc(axes)}.</p><div class="charts">${figs.join('\n')}</div>`);
+}
+
+const TOC: [string, string][] = [
+  ['verdict', 'Verdict'],
+  ['warnings', 'Warnings'],
+  ['problems', 'Incomplete cells'],
+  ['sweep', 'Sweep'],
+  ['bulk', 'Bulk goodput'],
+  ['echo', 'Echo latency'],
+  ['handshake', 'Handshake'],
+  ['details', 'Run details'],
+];
+
+function renderResult(result: ResultFile, series: Map<string, Series>, charts: ChartSet, idPrefix: string): string {
+  const groups = groupCells(result);
+  const ctx: ResultCtx = { result, groups, series, charts };
+  const parts: [string, string][] = [
+    ['verdict', verdictSection(ctx, idPrefix)],
+    ['warnings', warningsSection(collectWarnings(result, groups, series), idPrefix)],
+    ['problems', problemsSection(result, idPrefix)],
+    ['sweep', sweepSection(ctx, idPrefix)],
+    ['bulk', workloadSection(ctx, 'bulk', idPrefix)],
+    ['echo', workloadSection(ctx, 'echo', idPrefix)],
+    ['handshake', workloadSection(ctx, 'handshake', idPrefix)],
+    ['details', runDetailsSection(result, idPrefix)],
+  ];
+  const present = parts.filter(([, html]) => html);
+  const toc = `<nav class="toc" aria-label="Sections">${present
+    .map(([id]) => `<a href="#${idPrefix}${id}">${esc(TOC.find(([k]) => k === id)?.[1] ?? id)}</a>`)
+    .join('')}</nav>`;
+  const interrupted =
+    result.status !== 'complete'
+      ? note('bad', `This run is <b>${esc(result.status)}</b>: only the cells measured before it stopped are shown.`)
+      : '';
+  return [headerSection(result, idPrefix), toc, interrupted, ...present.map(([, html]) => html)].join('\n');
+}
+
+export function renderHtmlReport(results: ResultFile[], opts: HtmlReportOptions = {}): string {
+  if (!results.length) throw new Error('renderHtmlReport needs at least one result');
+  const series = resultSeries(results);
+  const charts = new ChartSet('c');
+  const noscript = '<noscript><p class="note info">Charts need JavaScript; every figure they show is also in the tables.</p></noscript>';
+  let body: string;
+  let title: string;
+  if (results.length === 1) {
+    const r = results[0];
+    title = opts.title ?? `bench: ${r.scenario.name} (${r.label})`;
+    body = noscript + renderResult(r, series, charts, '');
+  } else {
+    title = opts.title ?? `bench: ${results.map((r) => `${r.scenario.name} (${r.label})`).join(' | ')}`;
+    const cols = results.map((r, i) => `<div class="result">${renderResult(r, series, charts, `r${i}-`)}</div>`).join('\n');
+    body = `<h1>${esc(title)}</h1><p class="subtitle">${results.length} results side by side.</p>${noscript}<div class="sbs" style="--cols:${Math.min(results.length, 3)}">${cols}</div>`;
+  }
+  const assets = chartAssets(charts.specs, opts.chartJs ?? loadChartJs());
+  return htmlDocument({ title, body, head: assets.head, scripts: assets.scripts });
+}

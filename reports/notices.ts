@@ -1,0 +1,163 @@
+// Everything a reader must not miss: warnings with their remedies (recorded by the run, the
+// labs and the cells, plus a few the report can tell from the data), and cells that did not
+// complete, with their reasons. Failed/timeout/unsupported are results, not crashes.
+import type { CellResult, CellStatus, ResultFile, Warning } from '../harness/types.js';
+import { fmtMs } from './format.js';
+import { checkCalibration } from './header.js';
+import { cpuDetail, pointLabel, type CellGroup, type Series } from './model.js';
+import { repetitionsNeeded } from './verdict.js';
+import { badge, details, esc, section, statusBadge, table, type Tone } from './style.js';
+
+export interface NoticeRow {
+  code: string;
+  source: 'run' | 'lab' | 'cell' | 'report';
+  where: string[];
+  message: string;
+  remedy: string;
+}
+
+/** All warnings, identical ones (code, message, remedy) merged with every place they apply. */
+export function collectWarnings(result: ResultFile, groups: CellGroup[], series: Map<string, Series>): NoticeRow[] {
+  // One row per (code, remedy): per-cell variants of a message ("client used 96% / 95% of a
+  // core") are listed together rather than as a wall of near-identical rows.
+  const rows = new Map<string, NoticeRow & { messages: string[] }>();
+  const add = (w: Warning, source: NoticeRow['source'], where: string): void => {
+    const key = `${w.code}\u0000${w.remedy}\u0000${source === 'report' ? 'r' : ''}`;
+    const row = rows.get(key) ?? { code: w.code, source, where: [], message: '', messages: [], remedy: w.remedy };
+    if (where && !row.where.includes(where)) row.where.push(where);
+    if (!row.messages.includes(w.message)) row.messages.push(w.message);
+    rows.set(key, row);
+  };
+  const at = (w: Warning): string => (w.cellId ?? (w.point !== undefined ? pointLabel(result, w.point) : ''));
+  for (const w of result.warnings) add(w, 'run', at(w) || 'run');
+  for (const l of result.labs) for (const w of l.warnings) add(w, 'lab', pointLabel(result, l.point));
+  for (const c of result.cells) for (const w of c.warnings) add(w, 'cell', c.id);
+
+  const codes = new Set([...rows.values()].map((r) => r.code));
+  const cellsWarned = new Set(result.cells.filter((c) => c.warnings.some((w) => w.code === 'cpu-bound')).map((c) => c.id));
+  for (const g of groups) {
+    if (!g.cpuBoundReps || g.ok.every((c) => !c.cpu?.cpuBound || cellsWarned.has(c.id))) continue;
+    const name = series.get(g.seriesKey)?.label ?? g.transport;
+    add(
+      {
+        code: 'cpu-bound',
+        message: `${name} ${g.workload} at ${pointLabel(result, g.point)}: an endpoint used ≥ 90% of a core (${cpuDetail(g)}); the figure reflects the endpoint's CPU, not the link.`,
+        remedy: 'Treat it as the implementation’s ceiling on this machine: compare on a faster CPU, or against another implementation.',
+      },
+      'report',
+      `${g.point}/${g.transport}/${g.workload}`,
+    );
+  }
+  const need = repetitionsNeeded();
+  const fewest = groups.filter((g) => g.ok.length > 0).reduce((m, g) => Math.min(m, g.ok.length), Infinity);
+  if (fewest < need && !codes.has('few-repetitions')) {
+    add(
+      {
+        code: 'few-repetitions',
+        message: `Some measurements have only ${fewest} successful repetition${fewest === 1 ? '' : 's'}: the Mann-Whitney test cannot reach p<0.05 with fewer than ${need} per side, so no verdict can call a difference there.`,
+        remedy: `Set repetitions: ${need + 1} or more in the scenario.`,
+      },
+      'report',
+      'run',
+    );
+  }
+  if (![...codes].some((c) => c.startsWith('calibration'))) {
+    for (const l of result.labs) {
+      const chk = checkCalibration(l);
+      if (!chk || !Object.values(chk).some(Boolean)) continue;
+      const what = Object.entries(chk).filter(([, v]) => v).map(([k]) => k).join(', ');
+      add(
+        {
+          code: 'calibration-off',
+          message: `Measured link differs from the configured one (${what}); configured RTT ${fmtMs(l.configured.uplink.delayMs + l.configured.downlink.delayMs)}, measured p50 ${fmtMs(l.measured?.rttMs.p50 ?? NaN)}.`,
+          remedy: 'Check for CPU steal or other load on the host, or use the netem backend where the kernel has sch_netem; compare figures against the measured link, not the configured one.',
+        },
+        'report',
+        pointLabel(result, l.point),
+      );
+    }
+  }
+  return [...rows.values()].map(({ messages, ...r }) => ({
+    ...r,
+    message: messages.length <= 3 ? messages.join(' · ') : `${messages.slice(0, 2).join(' · ')} · and ${messages.length - 2} similar`,
+  }));
+}
+
+const SOURCE_TONE: Record<NoticeRow['source'], Tone> = { run: 'info', lab: 'info', cell: 'muted', report: 'warn' };
+
+function whereHtml(where: string[]): string {
+  if (where.length <= 3) return where.map((w) => `<code>${esc(w)}</code>`).join('<br>');
+  return details(`${where.length} places`, where.map((w) => `<code>${esc(w)}</code>`).join('<br>'));
+}
+
+export function warningsSection(rows: NoticeRow[], idPrefix: string): string {
+  if (!rows.length) return '';
+  const body = table({
+    caption: `${rows.length} warning${rows.length === 1 ? '' : 's'}, each with what to do about it`,
+    head: ['Kind', 'Where', 'What happened', 'Remedy'],
+    rows: rows.map((r) => [`${badge(r.code, r.code === 'cpu-bound' ? 'warn' : 'info')}<br>${badge(r.source === 'report' ? 'found by report' : `from ${r.source}`, SOURCE_TONE[r.source])}`, whereHtml(r.where), esc(r.message), esc(r.remedy)]),
+    rowClass: rows.map((r) => (r.code === 'cpu-bound' ? 'cpu-bound' : undefined)),
+  });
+  return section(`${idPrefix}warnings`, 'Warnings', body);
+}
+
+export function statusCounts(result: ResultFile): Record<CellStatus, number> {
+  const n: Record<CellStatus, number> = { ok: 0, failed: 0, timeout: 0, unsupported: 0 };
+  for (const c of result.cells) n[c.status]++;
+  return n;
+}
+
+export function statusLine(result: ResultFile): string {
+  const n = statusCounts(result);
+  return (Object.keys(n) as CellStatus[])
+    .filter((k) => n[k] > 0 || k === 'ok')
+    .map((k) => `${statusBadge(k)} ${n[k]}`)
+    .join(' &nbsp; ');
+}
+
+/** Repetitions that failed the same way, as one row: "0/udp/bulk/{0,1,2}". */
+export interface ProblemRow {
+  cells: CellResult[];
+  ids: string;
+}
+
+export function problemRows(result: ResultFile): ProblemRow[] {
+  const by = new Map<string, CellResult[]>();
+  for (const c of result.cells) {
+    if (c.status === 'ok') continue;
+    const key = [c.point, c.transport, c.implementation, c.workload, c.status, c.reason ?? ''].join('\u0000');
+    by.set(key, [...(by.get(key) ?? []), c]);
+  }
+  return [...by.values()].map((cells) => {
+    const c = cells[0];
+    const reps = cells.map((x) => x.repetition);
+    return { cells, ids: `${c.point}/${c.transport}/${c.workload}/${reps.length > 1 ? `{${reps.join(',')}}` : reps[0]}` };
+  });
+}
+
+export function problemsSection(result: ResultFile, idPrefix: string): string {
+  const groups = problemRows(result);
+  if (!groups.length) return '';
+  const rows = groups.map(({ cells, ids }) => {
+    const c = cells[0];
+    const withLogs = cells.find((x) => x.logs && Object.keys(x.logs).length);
+    const logs = withLogs?.logs
+      ? details(`process output${cells.length > 1 ? ` (repetition ${withLogs.repetition})` : ''}`, Object.entries(withLogs.logs).map(([k, v]) => `<p><b>${esc(k)}</b></p><pre>${esc(v)}</pre>`).join(''))
+      : '';
+    return [
+      `<code>${esc(ids)}</code>`,
+      esc(pointLabel(result, c.point)),
+      `<b>${esc(c.transport)}</b>`,
+      esc(c.implementation),
+      esc(c.workload),
+      `${statusBadge(c.status)}${cells.length > 1 ? ` ×${cells.length}` : ''}`,
+      `${esc(c.reason ?? '(no reason recorded)')}${logs}`,
+    ];
+  });
+  const intro = `<p>${statusLine(result)}. <span class="muted">Unsupported means the transport cannot run that workload (not a failure); failed and timeout cells are left out of every statistic and verdict.</span></p>`;
+  return section(
+    `${idPrefix}problems`,
+    'Cells that did not complete',
+    intro + table({ head: ['Cells', 'Point', 'Transport', 'Implementation', 'Workload', 'Status', 'Reason'], rows, rowClass: groups.map((g) => (g.cells[0].status === 'failed' ? 'regression' : undefined)) }),
+  );
+}

@@ -1,0 +1,123 @@
+// summary.md: the compact form of a report for CI step summaries and PR comments. Same
+// verdicts and figures as the HTML report, as GitHub-flavoured Markdown.
+import { median } from '../harness/stats.js';
+import type { ResultFile } from '../harness/types.js';
+import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct } from './format.js';
+import { groupCells, labOf, pointIndexes, pointLabel, pointOf, resultSeries, workloadOrder, type CellGroup } from './model.js';
+import { collectWarnings, problemRows } from './notices.js';
+import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, type Segment } from './verdict.js';
+
+/** Table cells: pipes and newlines would break the row. */
+export function mdCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function segmentsMd(segs: Segment[]): string {
+  return segs.map((s) => (s.tone === 'good' || s.tone === 'bad' || s.tone === 'strong' ? `**${s.text.trim()}**${s.text.endsWith(' ') ? ' ' : ''}` : s.text)).join('');
+}
+
+const COLUMNS: { metric: string; kind: 'echo' | 'bulk' | 'handshake'; title: string }[] = [
+  { metric: 'rttP50Us', kind: 'echo', title: 'echo p50' },
+  { metric: 'rttP99Us', kind: 'echo', title: 'echo p99' },
+  { metric: 'goodputBitsPerSec', kind: 'bulk', title: 'goodput' },
+  { metric: 'handshakeP50Us', kind: 'handshake', title: 'handshake p50' },
+];
+
+function statusText(gs: CellGroup[]): string {
+  const n: Record<string, number> = {};
+  let total = 0;
+  for (const g of gs) for (const c of g.cells) (n[c.status] = (n[c.status] ?? 0) + 1), total++;
+  const rest = Object.entries(n).filter(([s]) => s !== 'ok').map(([s, k]) => `${k} ${s}`);
+  return [`${n.ok ?? 0}/${total} ok`, ...rest].join(', ');
+}
+
+function pointTable(result: ResultFile, groups: CellGroup[], point: number): string[] {
+  const here = groups.filter((g) => g.point === point);
+  const wOrder = workloadOrder(result);
+  // One column per (metric, workload); the workload id only when a kind has several.
+  const cols: { metric: string; workload: string; title: string }[] = [];
+  for (const c of COLUMNS) {
+    const ws = wOrder.filter((w) => here.some((g) => g.workload === w && g.kind === c.kind));
+    for (const w of ws) cols.push({ metric: c.metric, workload: w, title: ws.length > 1 ? `${w} ${c.title}` : c.title });
+  }
+  const seriesKeys = [...new Set(here.map((g) => g.seriesKey))];
+  const lines = [
+    `| Transport | Implementation | ${cols.map((c) => c.title).join(' | ')} | Status |`,
+    `|---|---|${cols.map(() => '--:').join('|')}|---|`,
+  ];
+  for (const key of seriesKeys) {
+    const gs = here.filter((g) => g.seriesKey === key);
+    const cells = cols.map((c) => {
+      const g = gs.find((x) => x.workload === c.workload);
+      if (!g) return '';
+      const v = g.ok.map((x) => x.metrics[c.metric]).filter((x) => Number.isFinite(x));
+      if (!v.length) return g.cells.length ? g.cells[0].status : '–';
+      return fmtMetric(c.metric, median(v)) + (g.cpuBoundReps ? ' ⚠ CPU-bound' : '');
+    });
+    lines.push(`| ${mdCell(gs[0].transport)} | ${mdCell(gs[0].implementation)} | ${cells.map(mdCell).join(' | ')} | ${mdCell(statusText(gs))} |`);
+  }
+  return lines;
+}
+
+export function renderSummaryMarkdown(result: ResultFile): string {
+  const groups = groupCells(result);
+  const series = resultSeries([result]);
+  const label = (g: CellGroup): string => series.get(g.seriesKey)?.label ?? g.transport;
+  const sc = result.scenario;
+  const sha = result.tool.gitSha ? ` (${result.tool.gitSha.slice(0, 12)})` : '';
+  const out: string[] = [
+    `## bench: ${sc.name} (${result.label})`,
+    '',
+    sc.description ? `${sc.description}` : '',
+    '',
+    `Backend ${result.backend} · kernel ${result.host.kernel} · TCP ${sc.congestionControl} · ${sc.repetitions} repetitions · bench ${result.tool.version}${sha} · ${fmtDate(result.startedAt)}`,
+    '',
+  ];
+  if (result.status !== 'complete') out.push(`> **Run ${result.status}:** only the cells measured before it stopped are included.`, '');
+
+  const pv = computeVerdicts(result, groups, series);
+  const few = anyTooFew(pv, groups) ? ` With fewer than ${repetitionsNeeded()} repetitions on a side it cannot, whatever the data._` : '_';
+  out.push('### Verdict', '', `_Differences are called only where a two-sided Mann-Whitney U test over repetitions gives p<${ALPHA}.${few}`, '');
+  for (const p of pv) {
+    out.push(`**${p.label}** (${p.link})`, '');
+    for (const w of p.workloads) {
+      const vs = w.baseline ? ` (vs ${label(w.baseline)})` : '';
+      if (!w.lines.length) out.push(`- ${w.workload}: only one transport ran this workload.`);
+      else if (w.lines.length === 1) out.push(`- ${w.workload}${vs}: ${segmentsMd(w.lines[0])}`);
+      else out.push(`- ${w.workload}${vs}:`, ...w.lines.map((l) => `  - ${segmentsMd(l)}`));
+    }
+    out.push('');
+  }
+
+  out.push('### Results', '');
+  for (const point of pointIndexes(result)) {
+    const p = pointOf(result, point);
+    const m = labOf(result, point)?.measured;
+    const measured = m ? `; measured RTT ${fmtMs(m.rttMs.p50)}, loss ${fmtPct(m.uplinkLossPct)} up / ${fmtPct(m.downlinkLossPct)} down` : '';
+    out.push(`**${pointLabel(result, point)}**: ${p ? describeLink(p.link) : ''}${measured}`, '', ...pointTable(result, groups, point), '');
+  }
+  if (groups.some((g) => g.cpuBoundReps)) out.push("⚠ CPU-bound: an endpoint used ≥ 90% of a core; that figure reflects the endpoint's CPU, not the link.", '');
+
+  const warnings = collectWarnings(result, groups, series);
+  if (warnings.length) {
+    out.push(`### Warnings (${warnings.length})`, '');
+    for (const w of warnings) {
+      const where = w.where.length > 3 ? `${w.where.slice(0, 3).join(', ')} and ${w.where.length - 3} more` : w.where.join(', ');
+      out.push(`- **${w.code}** (${where}): ${w.message} _Remedy:_ ${w.remedy}`);
+    }
+    out.push('');
+  }
+  const bad = problemRows(result);
+  if (bad.length) {
+    const n = bad.reduce((k, r) => k + r.cells.length, 0);
+    out.push(`### Cells that did not complete (${n})`, '');
+    const shown = bad.slice(0, 20);
+    for (const { cells, ids } of shown) {
+      const c = cells[0];
+      out.push(`- \`${ids}\` **${c.status}**${cells.length > 1 ? ` ×${cells.length}` : ''}: ${(c.reason ?? '(no reason recorded)').replace(/\r?\n/g, ' ')}`);
+    }
+    if (bad.length > shown.length) out.push(`- … and ${bad.length - shown.length} more (see report.html)`);
+    out.push('');
+  }
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}

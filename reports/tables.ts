@@ -1,0 +1,138 @@
+// Server-rendered result tables: every figure a chart shows is also here, readable without
+// JavaScript and in print. Rows are measurements (point x transport x implementation).
+import { median } from '../harness/stats.js';
+import type { CellGroup } from './model.js';
+import { cpuDetail, maxCore, metricCI, metricValues, pointLabel } from './model.js';
+import { fmtMetric, fmtPct, fmtRate, fmtUs } from './format.js';
+import { mathisAt, type ResultCtx } from './figures.js';
+import { cpuMark, esc, statusBadge, table } from './style.js';
+
+function med(g: CellGroup, metric: string): string {
+  const v = metricValues(g, metric);
+  return v.length ? esc(fmtMetric(metric, median(v))) : '–';
+}
+
+function repsCell(g: CellGroup): string {
+  const by = new Map<string, number>();
+  for (const c of g.cells) by.set(c.status, (by.get(c.status) ?? 0) + 1);
+  if (g.ok.length === g.cells.length) return `${g.ok.length}/${g.cells.length}`;
+  const rest = [...by].filter(([s]) => s !== 'ok').map(([s, n]) => `${statusBadge(s as 'failed')} ${n}`);
+  return `${g.ok.length}/${g.cells.length} ${rest.join(' ')}`;
+}
+
+function cpuCell(g: CellGroup): string {
+  const cl = maxCore(g, 'client');
+  const sv = maxCore(g, 'server');
+  const pct = (v: number): string => (Number.isFinite(v) ? `${Math.round(v * 100)}%` : '–');
+  const txt = `${pct(cl)} / ${pct(sv)}`;
+  return g.cpuBoundReps ? `${txt}<br>${cpuMark(cpuDetail(g))}` : txt;
+}
+
+function retransCell(g: CellGroup): string {
+  let out = 0;
+  let re = 0;
+  let sent = 0;
+  let lost = 0;
+  for (const c of g.ok) {
+    if (c.tcp) {
+      out += c.tcp.outSegs;
+      re += c.tcp.retransSegs;
+    }
+    const st = c.quic?.stats ?? {};
+    sent += st.sent ?? st.sentPackets ?? st.packetsSent ?? 0;
+    lost += st.lost ?? st.lostPackets ?? st.packetsLost ?? 0;
+  }
+  if (out > 0) return `${esc(fmtPct((100 * re) / out))} <span class="muted">segs</span>`;
+  if (sent > 0) return `${esc(fmtPct((100 * lost) / sent))} <span class="muted">pkts</span>`;
+  return '–';
+}
+
+/** "2.58–2.78 Mbit/s" when both ends share a unit, else both in full. */
+export function fmtRange(lo: number, hi: number, f: (v: number) => string): string {
+  const a = f(lo).split(' ');
+  const b = f(hi).split(' ');
+  return a.length === 2 && b.length === 2 && a[1] === b[1] ? `${a[0]}–${b[0]} ${a[1]}` : `${f(lo)} – ${f(hi)}`;
+}
+
+function base(ctx: ResultCtx, g: CellGroup): string[] {
+  return [esc(pointLabel(ctx.result, g.point)), `<b>${esc(g.transport)}</b>`, esc(g.implementation), repsCell(g)];
+}
+
+const rowClass = (gs: CellGroup[]): (string | undefined)[] => gs.map((g) => (g.cpuBoundReps ? 'cpu-bound' : undefined));
+
+export function bulkTable(ctx: ResultCtx, workload: string): string {
+  const gs = ctx.groups.filter((g) => g.workload === workload);
+  const rows = gs.map((g) => {
+    const ci = metricCI(g, 'goodputBitsPerSec');
+    const tcpLike = g.transport === 'tcp' || g.transport === 'tls';
+    const m = tcpLike ? mathisAt(ctx.result, g.point, workload) : null;
+    return [
+      ...base(ctx, g),
+      ci ? `<b>${esc(fmtRate(ci.estimate))}</b>` : '–',
+      !ci ? '–' : g.ok.length < 2 ? '<span class="muted">1 repetition</span>' : `${esc(fmtRange(ci.lo, ci.hi, fmtRate))}${ci.confidence < 0.95 ? ` <span class="muted">(${Math.round(ci.confidence * 100)}%)</span>` : ''}`,
+      m ? esc(fmtRate(m.bps)) : '–',
+      retransCell(g),
+      cpuCell(g),
+    ];
+  });
+  return table({
+    caption: `Bulk goodput: ${esc(workload)} (median over successful repetitions)`,
+    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput', '95% CI of median', 'Mathis bound', 'Retransmitted', 'CPU client / server'],
+    rows,
+    numeric: [4, 5, 6, 7],
+    rowClass: rowClass(gs),
+  });
+}
+
+export function echoTable(ctx: ResultCtx, workload: string): string {
+  const gs = ctx.groups.filter((g) => g.workload === workload);
+  let thin = false;
+  const rows = gs.map((g) => {
+    const perRep = g.ok.map((c) => c.samples.rttUs?.length ?? 0);
+    const few = perRep.length > 0 && Math.min(...perRep) < 1000;
+    thin ||= few && g.ok.length > 0;
+    return [
+      ...base(ctx, g),
+      med(g, 'rttP50Us'),
+      med(g, 'rttP90Us'),
+      med(g, 'rttP99Us'),
+      med(g, 'rttP999Us') + (few && g.ok.length ? ' †' : ''),
+      med(g, 'rttMaxUs'),
+      med(g, 'firstExchangeUs'),
+      med(g, 'echoLossPct'),
+      cpuCell(g),
+    ];
+  });
+  const foot = thin ? '<p class="muted">† fewer than 1000 exchanges per repetition: p99.9 is interpolated between the largest samples.</p>' : '';
+  return (
+    table({
+      caption: `Echo round-trip time percentiles: ${esc(workload)} (each the median over repetitions of that repetition's percentile)`,
+      head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p90', 'p99', 'p99.9', 'max', 'First exchange', 'Lost', 'CPU client / server'],
+      rows,
+      numeric: [4, 5, 6, 7, 8, 9, 10],
+      rowClass: rowClass(gs),
+    }) + foot
+  );
+}
+
+export function handshakeTable(ctx: ResultCtx, workload: string): string {
+  const gs = ctx.groups.filter((g) => g.workload === workload);
+  const rows = gs.map((g) => {
+    const pooled = g.ok.flatMap((c) => c.samples.handshakeUs ?? []);
+    return [
+      ...base(ctx, g),
+      med(g, 'handshakeP50Us'),
+      med(g, 'handshakeP99Us'),
+      pooled.length ? esc(fmtUs(Math.max(...pooled))) : '–',
+      String(pooled.length),
+      cpuCell(g),
+    ];
+  });
+  return table({
+    caption: `Handshake time: ${esc(workload)} (connection setup until the first echoed byte)`,
+    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p99', 'max', 'Samples', 'CPU client / server'],
+    rows,
+    numeric: [4, 5, 6, 7],
+    rowClass: rowClass(gs),
+  });
+}

@@ -1,0 +1,237 @@
+// Trend report: each metric over releases (x = result.label, in the order given), with
+// significant regressions between consecutive releases highlighted. A change counts only
+// when the Mann-Whitney U test over repetitions gives p < 0.05 AND the medians moved by
+// more than 5 % in the worse direction (as compare does; small significant drifts are noise
+// of the machine, not of the release).
+import { METRICS } from '../harness/metrics.js';
+import type { ResultFile } from '../harness/types.js';
+import { loadChartJs } from './assets.js';
+import { ChartSet, chartAssets, displayScale, r4, wantsLog, type ChartDataset } from './charts.js';
+import { fmtDate, fmtMetric, fmtP } from './format.js';
+import { buildSeries, groupCells, metricCI, metricValues, pointLabel, transportOrder, type CellGroup, type Series } from './model.js';
+import { badge, cpuMark, esc, htmlDocument, note, section, table } from './style.js';
+import { ALPHA, compareGroups, VERDICT_METRICS, type Comparison } from './verdict.js';
+
+/** Relative change below which a significant difference is not called a regression. */
+export const TREND_THRESHOLD = 0.05;
+
+export interface TrendOptions {
+  title?: string;
+  chartJs?: string;
+}
+
+/**
+ * The identity a trend line may span: the implementation without version numbers, so
+ * "@matrixai/quic 2.0.9" and "2.1.0" form one line, while quiche and quic-go never do.
+ */
+export function implementationFamily(impl: string): string {
+  return impl.replace(/\s*\bv?\d+(?:\.\d+)+[\w.+-]*/g, '').replace(/\s+/g, ' ').trim();
+}
+
+export interface Change {
+  from: number;
+  to: number;
+  metric: string;
+  cmp: Comparison;
+  relative: number;
+  kind: 'regression' | 'improvement' | 'none';
+}
+
+interface Row {
+  /** point label | workload */
+  cell: string;
+  pointLabel: string;
+  workload: string;
+  series: Series;
+  /** Group per release index (undefined when that release did not measure it). */
+  at: (CellGroup | undefined)[];
+}
+
+function classify(cmp: Comparison): Change['kind'] {
+  const rel = Math.abs(cmp.subjectMedian / cmp.baselineMedian - 1);
+  if (!(rel > TREND_THRESHOLD)) return 'none';
+  if (cmp.outcome === 'worse') return 'regression';
+  if (cmp.outcome === 'better') return 'improvement';
+  return 'none';
+}
+
+export function trendChanges(row: Row, metrics: string[], alpha = ALPHA): Change[] {
+  const out: Change[] = [];
+  for (const metric of metrics) {
+    for (let i = 1; i < row.at.length; i++) {
+      const prev = row.at[i - 1];
+      const cur = row.at[i];
+      if (!prev || !cur || !metricValues(prev, metric).length || !metricValues(cur, metric).length) continue;
+      const cmp = compareGroups(cur, prev, metric, alpha);
+      out.push({ from: i - 1, to: i, metric, cmp, relative: cmp.subjectMedian / cmp.baselineMedian - 1, kind: classify(cmp) });
+    }
+  }
+  return out;
+}
+
+function buildRows(results: ResultFile[]): { rows: Row[]; series: Map<string, Series> } {
+  const perResult = results.map((r) => groupCells(r));
+  const order = results.flatMap((r) => transportOrder(r));
+  const series = buildSeries(results.flatMap((r) => r.cells), order, implementationFamily);
+  const rows = new Map<string, Row>();
+  perResult.forEach((groups, i) => {
+    for (const g of groups) {
+      const pl = pointLabel(results[i], g.point);
+      const fam = implementationFamily(g.implementation);
+      const s = series.get(`${g.transport}\u0000${fam}`);
+      if (!s) continue;
+      const key = `${pl}|${g.workload}|${s.key}`;
+      const row = rows.get(key) ?? { cell: `${pl}|${g.workload}`, pointLabel: pl, workload: g.workload, series: s, at: new Array(results.length).fill(undefined) };
+      row.at[i] = g;
+      rows.set(key, row);
+    }
+  });
+  return { rows: [...rows.values()], series };
+}
+
+function kindOf(row: Row): CellGroup['kind'] {
+  return row.at.find(Boolean)!.kind;
+}
+
+function metricsOf(row: Row): string[] {
+  const kind = kindOf(row);
+  return Object.keys(METRICS).filter((m) => METRICS[m].kind === kind && row.at.some((g) => g && metricValues(g, m).length));
+}
+
+/** "+3.1%"; from a zero median there is no relative change to state. */
+function fmtRel(c: Change): string {
+  if (!Number.isFinite(c.relative)) return c.cmp.subjectMedian === c.cmp.baselineMedian ? '±0' : 'from 0';
+  return `${c.relative >= 0 ? '+' : ''}${(c.relative * 100).toFixed(1)}%`;
+}
+
+function changeText(c: Change, labels: string[]): string {
+  return `${fmtRel(c)} ${labels[c.from]} → ${labels[c.to]} (${fmtP(c.cmp.p)})`;
+}
+
+function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], changes: Map<Row, Change[]>): string {
+  const def = METRICS[metric];
+  const values = rows.flatMap((r) => r.at.flatMap((g) => (g ? metricValues(g, metric) : [])));
+  if (!values.length) return '';
+  const sc = def.unit === 'pct' ? { div: 1, unit: '%' } : displayScale(def.unit, values);
+  const datasets: ChartDataset[] = rows.map((row) => {
+    const ci = row.at.map((g) => (g ? metricCI(g, metric) : null));
+    const reg = new Set((changes.get(row) ?? []).filter((c) => c.metric === metric && c.kind === 'regression').map((c) => c.to));
+    return {
+      label: row.series.label,
+      color: row.series.color,
+      dash: row.series.dash,
+      data: ci.map((c) => (c ? r4(c.estimate / sc.div) : null)),
+      errorBars: ci.map((c) => (c ? [r4(c.lo / sc.div), r4(c.hi / sc.div)] : null)),
+      cpuBound: row.at.map((g) => !!g && g.cpuBoundReps > 0),
+      highlight: row.at.map((_, i) => reg.has(i)),
+      notes: row.at.map((g, i) => (g ? `${g.implementation}; ${g.ok.length}/${g.cells.length} ok${reg.has(i) ? '; ▲ significant regression' : ''}` : 'not measured')),
+    };
+  });
+  const shown = datasets.flatMap((d) => d.data as (number | null)[]).filter((v): v is number => v !== null);
+  const r0 = rows[0];
+  return charts.figure(
+    { type: 'line', title: `${def.label}: ${r0.workload} at ${r0.pointLabel}`, labels, datasets, x: { title: 'release (result label)' }, y: { title: def.label, unit: sc.unit, log: wantsLog(shown) } },
+    `Median over repetitions, 95% CI whiskers. Red ▲: significant regression from the previous release (p<${ALPHA} and beyond ${TREND_THRESHOLD * 100}%).`,
+  );
+}
+
+function rowTable(rows: Row[], labels: string[], changes: Map<Row, Change[]>, which: (m: string) => boolean): string {
+  const body: string[][] = [];
+  const cls: (string | undefined)[] = [];
+  for (const row of rows) {
+    for (const metric of metricsOf(row).filter(which)) {
+      const ch = (changes.get(row) ?? []).filter((c) => c.metric === metric);
+      const cells = row.at.map((g, i) => {
+        if (!g) return '<span class="muted">–</span>';
+        const v = metricValues(g, metric);
+        if (!v.length) return `<span class="muted" title="${esc(g.cells.map((c) => c.reason).filter(Boolean).join('; '))}">${esc(g.cells[0]?.status ?? '–')}</span>`;
+        const ci = metricCI(g, metric)!;
+        const c = ch.find((x) => x.to === i);
+        const delta = c ? ` <span class="${c.kind === 'regression' ? 'bad' : c.kind === 'improvement' ? 'good' : 'muted'}">${fmtRel(c)}${c.cmp.outcome === 'too-few' ? ' (n too small)' : c.kind !== 'none' ? ` ${fmtP(c.cmp.p)}` : ''}</span>` : '';
+        const implChange = i > 0 && row.at[i - 1] && row.at[i - 1]!.implementation !== g.implementation ? `<br><span class="muted">${esc(g.implementation)}</span>` : '';
+        return `${esc(fmtMetric(metric, ci.estimate))}${delta}${g.cpuBoundReps ? ` ${cpuMark()}` : ''}${implChange}`;
+      });
+      body.push([`<b>${esc(row.series.label)}</b>`, esc(METRICS[metric].label), ...cells]);
+      cls.push(ch.some((c) => c.kind === 'regression') ? 'regression' : ch.some((c) => c.kind === 'improvement') ? 'improvement' : undefined);
+    }
+  }
+  if (!body.length) return '';
+  return table({ head: ['Transport', 'Metric', ...labels.map(esc)], rows: body, rowClass: cls, numeric: labels.map((_, i) => i + 2) });
+}
+
+function releasesTable(results: ResultFile[]): string {
+  return table({
+    caption: 'Releases, in the order given',
+    head: ['Label', 'Date', 'bench', 'Scenario', 'Backend', 'Kernel', 'Status', 'QUIC implementations'],
+    rows: results.map((r) => [
+      `<b>${esc(r.label)}</b>`,
+      esc(fmtDate(r.startedAt)),
+      `${esc(r.tool.version)}${r.tool.gitSha ? ` <code>${esc(r.tool.gitSha.slice(0, 10))}</code>` : ''}`,
+      `${esc(r.scenario.name)} <span class="muted">${esc(r.scenarioSha256.slice(0, 10))}</span>`,
+      esc(r.backend),
+      esc(r.host.kernel),
+      r.status === 'complete' ? badge('complete', 'ok') : badge(r.status, 'bad'),
+      [...new Set(r.cells.filter((c) => c.quic || !['tcp', 'tls', 'udp'].includes(c.transport)).map((c) => c.implementation))].map(esc).join('<br>'),
+    ]),
+  });
+}
+
+function comparabilityNotes(results: ResultFile[]): string {
+  const out: string[] = [];
+  for (let i = 1; i < results.length; i++) {
+    const a = results[i - 1];
+    const b = results[i];
+    const diffs: string[] = [];
+    if (a.scenarioSha256 !== b.scenarioSha256) diffs.push('the scenario');
+    if (a.backend !== b.backend) diffs.push(`the backend (${a.backend} → ${b.backend})`);
+    if (a.host.kernel !== b.host.kernel) diffs.push('the kernel');
+    if (a.host.cpuModel !== b.host.cpuModel || a.host.cpus !== b.host.cpus) diffs.push('the CPU');
+    if (diffs.length) out.push(note('warn', `Between <b>${esc(a.label)}</b> and <b>${esc(b.label)}</b> ${esc(diffs.join(', '))} changed: a difference there may not come from the release.`));
+  }
+  return out.join('\n');
+}
+
+export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}): string {
+  if (!results.length) throw new Error('renderTrendReport needs at least one result');
+  const labels = results.map((r) => r.label);
+  const { rows } = buildRows(results);
+  const changes = new Map<Row, Change[]>(rows.map((r) => [r, trendChanges(r, metricsOf(r))]));
+  const all = [...changes.entries()].flatMap(([row, cs]) => cs.map((c) => ({ row, c })));
+  const regressions = all.filter((x) => x.c.kind === 'regression');
+  const improvements = all.filter((x) => x.c.kind === 'improvement');
+  const line = (x: { row: Row; c: Change }): string =>
+    `<li><b>${esc(x.row.series.label)}</b> ${esc(METRICS[x.c.metric].label)}, ${esc(x.row.workload)} at ${esc(x.row.pointLabel)}: <span class="${x.c.kind === 'regression' ? 'bad' : 'good'}">${esc(changeText(x.c, labels))}</span>${x.row.at[x.c.to]?.cpuBoundReps ? ` ${cpuMark()}` : ''}</li>`;
+  const verdict =
+    (regressions.length
+      ? `<div class="note bad"><b>${regressions.length} significant regression${regressions.length === 1 ? '' : 's'}</b><ul>${regressions.map(line).join('')}</ul></div>`
+      : note('ok', `No significant regression between consecutive releases (p&lt;${ALPHA} and beyond ${TREND_THRESHOLD * 100}%).`)) +
+    (improvements.length ? `<details><summary>${improvements.length} significant improvement${improvements.length === 1 ? '' : 's'}</summary><ul>${improvements.map(line).join('')}</ul></details>` : '');
+
+  const charts = new ChartSet('t');
+  const cellKeys = [...new Set(rows.map((r) => r.cell))];
+  const byPoint = new Map<string, string[]>();
+  for (const key of cellKeys) {
+    const rs = rows.filter((r) => r.cell === key);
+    const metrics = VERDICT_METRICS[kindOf(rs[0])];
+    const figs = metrics.map((m) => chart(charts, rs, m, labels, changes)).filter(Boolean);
+    const primary = rowTable(rs, labels, changes, (m) => metrics.includes(m));
+    const others = rowTable(rs, labels, changes, (m) => !metrics.includes(m));
+    const flagged = rs.some((r) => (changes.get(r) ?? []).some((c) => c.kind !== 'none' && !metrics.includes(c.metric)));
+    const more = others ? `<details${flagged ? ' open' : ''}><summary>Other metrics${flagged ? ' (with significant changes)' : ''}</summary>${others}</details>` : '';
+    const html = `<h3>${esc(rs[0].workload)}</h3><div class="charts">${figs.join('\n')}</div>${primary}${more}`;
+    byPoint.set(rs[0].pointLabel, [...(byPoint.get(rs[0].pointLabel) ?? []), html]);
+  }
+  const sections = [...byPoint].map(([pl, parts], i) => section(`point-${i}`, `At ${pl}`, parts.join('\n')));
+  const names = [...new Set(results.map((r) => r.scenario.name))].join(', ');
+  const title = opts.title ?? `bench trend: ${names} (${labels[0]} … ${labels[labels.length - 1]})`;
+  const body = [
+    `<h1>${esc(title)}</h1>`,
+    `<p class="subtitle">${results.length} results in the order given; each line is one transport and implementation family (versions may change along a line; the exact implementation is in each tooltip and noted in the tables where it changed).</p>`,
+    '<noscript><p class="note info">Charts need JavaScript; every figure they show is also in the tables.</p></noscript>',
+    section('regressions', 'Regressions', verdict + comparabilityNotes(results)),
+    releasesTable(results),
+    ...sections,
+  ].join('\n');
+  const assets = chartAssets(charts.specs, opts.chartJs ?? loadChartJs());
+  return htmlDocument({ title, body, head: assets.head, scripts: assets.scripts });
+}

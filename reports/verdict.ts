@@ -1,0 +1,207 @@
+// Verdicts in words: which transport wins at each point, by how much, and only when the
+// difference is statistically significant (Mann-Whitney U over repetition values, as
+// compare and benchstat do). Output is structured phrases; html.ts and summary.ts render them.
+import { METRICS } from '../harness/metrics.js';
+import { mannWhitneyU, median } from '../harness/stats.js';
+import type { ResultFile, WorkloadKind } from '../harness/types.js';
+import { describeLink, fmtFactor, fmtP, metricShort } from './format.js';
+import { cpuDetail, metricValues, pointIndexes, pointLabel, pointOf, workloadOrder, type CellGroup, type Series } from './model.js';
+
+export const ALPHA = 0.05;
+
+/** The figures a verdict speaks about, per workload kind. */
+export const VERDICT_METRICS: Record<WorkloadKind, string[]> = {
+  echo: ['rttP50Us', 'rttP99Us'],
+  bulk: ['goodputBitsPerSec'],
+  handshake: ['handshakeP50Us'],
+};
+
+export type Outcome = 'better' | 'worse' | 'same' | 'too-few' | 'no-data';
+
+export interface Comparison {
+  metric: string;
+  subject: CellGroup;
+  baseline: CellGroup;
+  subjectMedian: number;
+  baselineMedian: number;
+  /** >= 1: how many times higher or lower the subject's median is. */
+  factor: number;
+  direction: 'higher' | 'lower' | 'equal';
+  p: number;
+  n: [number, number];
+  outcome: Outcome;
+}
+
+function choose(n: number, k: number): number {
+  let r = 1;
+  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
+  return r;
+}
+
+/**
+ * Smallest two-sided p the exact Mann-Whitney test can give for these sample sizes: when it
+ * is above alpha no data could be significant (e.g. 3 vs 3 repetitions: p >= 0.1).
+ */
+export function minAchievableP(n1: number, n2: number): number {
+  if (n1 === 0 || n2 === 0) return 1;
+  return Math.min(1, 2 / choose(n1 + n2, n1));
+}
+
+/** Smallest equal repetition count per side that can reach alpha. */
+export function repetitionsNeeded(alpha = ALPHA): number {
+  let n = 1;
+  while (minAchievableP(n, n) > alpha) n++;
+  return n;
+}
+
+export function compareGroups(subject: CellGroup, baseline: CellGroup, metric: string, alpha = ALPHA): Comparison {
+  const a = metricValues(subject, metric);
+  const b = metricValues(baseline, metric);
+  const sm = a.length ? median(a) : NaN;
+  const bm = b.length ? median(b) : NaN;
+  const direction = sm > bm ? 'higher' : sm < bm ? 'lower' : 'equal';
+  const factor = direction === 'higher' ? sm / bm : direction === 'lower' ? bm / sm : 1;
+  const base = { metric, subject, baseline, subjectMedian: sm, baselineMedian: bm, factor, direction, n: [a.length, b.length] as [number, number] } as const;
+  if (!a.length || !b.length) return { ...base, p: NaN, outcome: 'no-data' };
+  if (minAchievableP(a.length, b.length) > alpha) return { ...base, p: NaN, outcome: 'too-few' };
+  const { p } = mannWhitneyU(a, b);
+  if (!(p < alpha) || direction === 'equal') return { ...base, p, outcome: 'same' };
+  const higherIsBetter = METRICS[metric]?.better === 'higher';
+  const better = (direction === 'higher') === higherIsBetter;
+  return { ...base, p, outcome: better ? 'better' : 'worse' };
+}
+
+export interface Segment {
+  text: string;
+  tone?: 'good' | 'bad' | 'warn' | 'muted' | 'strong';
+}
+
+export interface WorkloadVerdict {
+  workload: string;
+  kind: WorkloadKind;
+  baseline: CellGroup | null;
+  /** One phrase per other transport at this point, compared with the baseline. */
+  lines: Segment[][];
+}
+
+export interface Winner {
+  workload: string;
+  metric: string;
+  best: CellGroup | null;
+  runnerUp: CellGroup | null;
+  /** best vs runner-up; null when fewer than two transports have data. */
+  cmp: Comparison | null;
+}
+
+export interface PointVerdict {
+  point: number;
+  label: string;
+  link: string;
+  workloads: WorkloadVerdict[];
+  winners: Winner[];
+}
+
+/** TCP is the reference the question is asked against; TLS when there is no plain TCP. */
+function pickBaseline(groups: CellGroup[]): CellGroup | null {
+  return groups.find((g) => g.transport === 'tcp') ?? groups.find((g) => g.transport === 'tls') ?? groups[0] ?? null;
+}
+
+function cpuNote(g: CellGroup, label: string): Segment | null {
+  if (!g.cpuBoundReps) return null;
+  return { text: ` ⚠ ${label} was CPU-bound (${cpuDetail(g)}): this figure reflects the endpoint's CPU, not the link.`, tone: 'warn' };
+}
+
+function subjectPhrase(s: CellGroup, b: CellGroup, metrics: string[], name: (g: CellGroup) => string, alpha: number): Segment[] {
+  const cs = metrics.map((m) => compareGroups(s, b, m, alpha)).filter((c) => Number.isFinite(c.subjectMedian) || Number.isFinite(c.baselineMedian));
+  const sn = name(s);
+  const bn = name(b);
+  const out: Segment[] = [{ text: sn, tone: 'strong' }];
+  if (!cs.length || cs.every((c) => c.outcome === 'no-data')) {
+    const missing = !s.ok.length ? sn : bn;
+    out.push({ text: `: no comparison, ${missing} has no successful repetition.`, tone: 'muted' });
+  } else if (cs.every((c) => c.outcome === 'too-few')) {
+    const c = cs[0];
+    const hint = cs.map((x) => `${metricShort(x.metric)} ${x.direction === 'equal' ? 'equal' : `${fmtFactor(x.factor)} ${x.direction}`}`).join(', ');
+    out.push({ text: `: too few repetitions to tell (${c.n[0]} vs ${c.n[1]}). Medians alone: ${hint} than ${bn}'s.`, tone: 'muted' });
+  } else if (cs.every((c) => c.outcome === 'same' || c.outcome === 'no-data')) {
+    const ps = cs.filter((c) => c.outcome === 'same').map((c) => `${metricShort(c.metric)} ${fmtP(c.p)}`);
+    out.push({ text: `: no significant difference from ${bn} (${ps.join(', ')}).` });
+  } else {
+    let first = true;
+    cs.forEach((c, i) => {
+      const sep = i === 0 ? ' ' : '; ';
+      const m = metricShort(c.metric);
+      if (c.outcome === 'better' || c.outcome === 'worse') {
+        out.push({ text: `${sep}${m} is ` });
+        out.push({ text: `${fmtFactor(c.factor)} ${c.direction}`, tone: c.outcome === 'better' ? 'good' : 'bad' });
+        out.push({ text: first ? ` than ${bn}'s (${fmtP(c.p)})` : ` (${fmtP(c.p)})` });
+        first = false;
+      } else if (c.outcome === 'same') {
+        out.push({ text: `${sep}${m}: no significant difference (${fmtP(c.p)})` });
+      } else if (c.outcome === 'too-few') {
+        out.push({ text: `${sep}${m}: too few repetitions to tell` });
+      } else {
+        out.push({ text: `${sep}${m}: no data` });
+      }
+    });
+    out.push({ text: '.' });
+  }
+  for (const n of [cpuNote(s, sn), cpuNote(b, bn)]) if (n) out.push(n);
+  return out;
+}
+
+function winner(groups: CellGroup[], workload: string, metric: string, alpha: number): Winner {
+  const higher = METRICS[metric]?.better === 'higher';
+  const ranked = groups
+    .map((g) => ({ g, v: metricValues(g, metric) }))
+    .filter((x) => x.v.length > 0)
+    .map((x) => ({ g: x.g, m: median(x.v) }))
+    .sort((a, b) => (higher ? b.m - a.m : a.m - b.m));
+  const best = ranked[0]?.g ?? null;
+  const runnerUp = ranked[1]?.g ?? null;
+  return { workload, metric, best, runnerUp, cmp: best && runnerUp ? compareGroups(best, runnerUp, metric, alpha) : null };
+}
+
+/** Whether any comparison in these verdicts lacked the repetitions to be tested. */
+export function anyTooFew(pv: PointVerdict[], groups: CellGroup[], alpha = ALPHA): boolean {
+  const need = repetitionsNeeded(alpha);
+  const points = new Set(pv.map((p) => p.point));
+  return groups.some((g) => points.has(g.point) && g.ok.length > 0 && g.ok.length < need);
+}
+
+export function computeVerdicts(result: ResultFile, groups: CellGroup[], series: Map<string, Series>, alpha = ALPHA): PointVerdict[] {
+  const name = (g: CellGroup): string => series.get(g.seriesKey)?.label ?? g.transport;
+  const wOrder = workloadOrder(result);
+  return pointIndexes(result).map((point) => {
+    const here = groups.filter((g) => g.point === point);
+    const workloads: WorkloadVerdict[] = [];
+    const winners: Winner[] = [];
+    for (const w of wOrder) {
+      const gs = here.filter((g) => g.workload === w);
+      if (!gs.length) continue;
+      const kind = gs[0].kind;
+      const metrics = VERDICT_METRICS[kind];
+      const baseline = pickBaseline(gs.filter((g) => g.ok.length > 0)) ?? pickBaseline(gs);
+      const lines = baseline ? gs.filter((g) => g !== baseline).map((s) => subjectPhrase(s, baseline, metrics, name, alpha)) : [];
+      workloads.push({ workload: w, kind, baseline, lines });
+      for (const m of metrics) winners.push(winner(gs, w, m, alpha));
+    }
+    const p = pointOf(result, point);
+    return { point, label: pointLabel(result, point), link: p ? describeLink(p.link) : '', workloads, winners };
+  });
+}
+
+/** "quic · … wins by 2.2× over tls (p=0.008)" in segments, for the verdict matrix. */
+export function winnerPhrase(w: Winner, name: (g: CellGroup) => string): Segment[] {
+  if (!w.best) return [{ text: 'no data', tone: 'muted' }];
+  const bn = name(w.best);
+  if (!w.cmp || !w.runnerUp) return [{ text: bn, tone: 'strong' }, { text: ' (only transport with data)', tone: 'muted' }];
+  const rn = name(w.runnerUp);
+  const c = w.cmp;
+  const cpu = w.best.cpuBoundReps ? [{ text: ' ⚠ CPU-bound', tone: 'warn' as const }] : [];
+  if (c.outcome === 'better' || c.outcome === 'worse') {
+    return [{ text: bn, tone: 'strong' }, ...cpu, { text: ': ' }, { text: `${fmtFactor(c.factor)} ${c.direction}`, tone: 'good' }, { text: ` than ${rn} (${fmtP(c.p)})` }];
+  }
+  if (c.outcome === 'too-few') return [{ text: bn, tone: 'strong' }, ...cpu, { text: ` ahead of ${rn} by ${fmtFactor(c.factor)}, too few repetitions to tell`, tone: 'muted' }];
+  return [{ text: `${bn} ≈ ${rn}`, tone: 'strong' }, { text: ` no significant difference (${fmtP(c.p)})`, tone: 'muted' }];
+}

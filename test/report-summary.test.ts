@@ -1,0 +1,75 @@
+// summary.md for CI step summaries and PR comments: per-point table, verdicts, warnings and
+// incomplete cells, as GitHub-flavoured Markdown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mdCell, renderSummaryMarkdown } from '../reports/summary.js';
+import { loadFixture } from './fixtures/report-load.js';
+
+const HEADER = '| Transport | Implementation | echo p50 | echo p99 | goodput | handshake p50 | Status |';
+
+function tableAfter(md: string, marker: string): string[] {
+  const lines = md.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(marker));
+  assert.ok(start >= 0, `marker ${marker}`);
+  const t = lines.findIndex((l, i) => i > start && l.startsWith('| Transport'));
+  const end = lines.findIndex((l, i) => i > t && !l.startsWith('|'));
+  return lines.slice(t, end < 0 ? undefined : end);
+}
+
+test('single point: heading, verdicts, one table row per transport and implementation', () => {
+  const md = renderSummaryMarkdown(loadFixture('single'));
+  assert.match(md, /^## bench: loss-1pct \(v0\.1\.0\)\n/);
+  assert.match(md, /Backend userspace · kernel 6\.6\.87\.2-microsoft-standard-WSL2 · TCP cubic · 5 repetitions · bench 0\.1\.0 \(852c3ab1f0d9\)/);
+  assert.ok(md.indexOf('### Verdict') < md.indexOf('### Results'), 'verdict first');
+  assert.match(md, /\*\*quic · @matrixai\/quic 2\.0\.9 \(quiche\)\*\* p50 is \*\*4% higher\*\* than tcp's \(p=0\.008\); p99 is \*\*2\.1× lower\*\*/);
+  assert.match(md, /\*\*tls\*\*: no significant difference from tcp/);
+  const t = tableAfter(md, '**base**');
+  assert.equal(t[0], HEADER);
+  assert.equal(t[1], '|---|---|--:|--:|--:|--:|---|');
+  assert.equal(t.length, 2 + 4);
+  assert.equal(t[2], '| tcp | node:net | 50.1 ms | 287 ms | 2.73 Mbit/s | 100 ms | 15/15 ok |');
+  assert.match(t[4], /^\| quic \| @matrixai\/quic 2\.0\.9 \(quiche\) \| 52\.1 ms \| 137 ms \| 3\.25 Mbit\/s \| 106 ms \| 15\/15 ok \|$/);
+  assert.doesNotMatch(md, /### Warnings|did not complete/);
+});
+
+test('sweep: a table per loss rate, CPU-bound marked', () => {
+  const md = renderSummaryMarkdown(loadFixture('sweep'));
+  for (const p of ['loss=0%', 'loss=1%', 'loss=5%']) assert.equal(tableAfter(md, `**${p}**: `).length, 2 + 3, p);
+  const zero = tableAfter(md, '**loss=0%**: ');
+  assert.match(zero.find((l) => l.startsWith('| quic'))!, /4\.86 Mbit\/s ⚠ CPU-bound/);
+  assert.match(md, /⚠ CPU-bound: an endpoint used ≥ 90% of a core; that figure reflects the endpoint's CPU, not the link\./);
+  assert.match(md, /\*\*loss=5%\*\*[\s\S]*goodput is \*\*2\.3× higher\*\* than tcp's/);
+});
+
+test('failures: statuses in the table, reasons and warnings with remedies listed', () => {
+  const md = renderSummaryMarkdown(loadFixture('failures'));
+  const t = tableAfter(md, '**base**');
+  assert.equal(t.find((l) => l.startsWith('| udp'))!, '| udp | node:dgram | 10.1 ms | 10.4 ms | unsupported | unsupported | 3/9 ok, 6 unsupported |');
+  assert.match(t.find((l) => l.startsWith('| quic-go-tun'))!, /^\| quic-go-tun \| quic-go 0\.29 \(quic-go-tun\) \| failed \| failed \| 66\.8 Mbit\/s \| 10\.8 ms \| 6\/9 ok, 3 failed \|$/);
+  assert.match(t.find((l) => l.startsWith('| tunnel'))!, /4 Mbit\/s ⚠ CPU-bound .*7\/9 ok, 2 timeout/);
+  assert.match(md, /too few repetitions to tell \(3 vs 3\)/);
+  assert.match(md, /With fewer than 4 repetitions on a side it cannot, whatever the data\._/);
+  assert.match(md, /### Warnings \(\d+\)/);
+  assert.match(md, /- \*\*calibration-rtt\*\* \(base\): Calibrated RTT p50 is 34% above the configured 10 ms\. _Remedy:_ The userspace emulator/);
+  assert.match(md, /- \*\*few-samples\*\* \(0\/tcp\/echo-64B-c1\/0, 0\/tcp\/echo-64B-c1\/1, 0\/tcp\/echo-64B-c1\/2 and 9 more\)/);
+  assert.match(md, /### Cells that did not complete \(12\)/);
+  assert.match(md, /- `0\/udp\/bulk-down-10s\/\{0,1,2\}` \*\*unsupported\*\* ×3: udp is a datagram transport/);
+  assert.match(md, /- `0\/tunnel\/bulk-down-10s\/\{1,2\}` \*\*timeout\*\* ×2: no progress/);
+  assert.match(md, /- `0\/tcp\/bulk-down-10s\/2` \*\*failed\*\*: read ECONNRESET/);
+  assert.match(md, /- \*\*cpu-bound\*\* \(0\/quic\/bulk-down-10s\/0, 0\/quic\/bulk-down-10s\/1, 0\/quic\/bulk-down-10s\/2\): client used 96% of a core · client used 95% of a core · client used 100% of a core/);
+});
+
+test('table cells escape pipes and newlines', () => {
+  assert.equal(mdCell('a|b\nc'), 'a\\|b c');
+  const r = loadFixture('single');
+  for (const c of r.cells) if (c.transport === 'tls') c.implementation = 'node:tls | OpenSSL';
+  const row = renderSummaryMarkdown(r).split('\n').find((l) => l.startsWith('| tls'))!;
+  assert.match(row, /node:tls \\\| OpenSSL/);
+  assert.equal(row.split(/(?<!\\)\|/).length, 9, 'column count unchanged');
+});
+
+test('an interrupted run says so', () => {
+  const r = loadFixture('single');
+  r.status = 'interrupted';
+  assert.match(renderSummaryMarkdown(r), /> \*\*Run interrupted:\*\* only the cells measured before it stopped are included\./);
+});
