@@ -97,6 +97,8 @@ export function resolveLinkFields(raw: RawLink, base: Path, probs: Problems, opt
       if (!(f in o)) continue;
       const path = [...base, ...dir, f];
       const v = o[f];
+      // The schema already reported a value of the wrong type; one problem per field is enough.
+      if (v === null || typeof v === 'boolean' || (f !== 'loss' && typeof v === 'object' && !Array.isArray(v))) continue;
       if (Array.isArray(v)) {
         if (!opts.allowLists) probs.add(path, 'a profile describes one link; lists (sweeps) belong in the scenario');
         else if (v.length === 0) probs.add(path, 'an empty list sweeps nothing (allowed: a value or a non-empty list)');

@@ -12,7 +12,8 @@ const require = createRequire(import.meta.url);
 const Ajv = require('ajv') as typeof import('ajv').default;
 
 const unitValue = { type: ['string', 'number'] };
-const sweepable = { anyOf: [unitValue, { type: 'array', minItems: 1, items: {} }] };
+// No minItems: resolveLinkFields reports an empty sweep list with a clearer message.
+const sweepable = { anyOf: [unitValue, { type: 'array', items: {} }] };
 
 const directionProps = {
   delay: sweepable,
@@ -166,7 +167,7 @@ export function shapeProblems(errors: ErrorObject[] | null | undefined, base: (s
       case 'maximum':
       case 'minItems':
       case 'minLength':
-        p = { path, atKey: false, message: e.keyword === 'minLength' ? 'must not be empty' : `${JSON.stringify(e.data)} ${e.message}` };
+        p = { path, atKey: false, message: e.keyword === 'minLength' || e.keyword === 'minItems' ? 'must not be empty' : `${JSON.stringify(e.data)} ${e.message}` };
         break;
       case 'anyOf':
         p = { path, atKey: false, message: `must be a value with a unit or a list of them (a sweep), not ${typeName(e.data)}` };
@@ -185,7 +186,7 @@ export function shapeProblems(errors: ErrorObject[] | null | undefined, base: (s
 }
 
 function describeType(t: string | string[]): string {
-  const names = (Array.isArray(t) ? t : [t]).filter((x) => x !== 'null').map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `a ${x}`));
+  const names = (Array.isArray(t) ? t : [t]).filter((x) => x !== 'null').map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : x === 'integer' ? 'an integer' : `a ${x}`));
   return names.join(' or ');
 }
 

@@ -132,7 +132,8 @@ export async function loadScenario(file: string): Promise<ResolvedScenario> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read scenario ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file (ENOENT)' : (code ?? (err as Error).message)}`);
   }
   return parseScenario(file, text);
 }
@@ -154,7 +155,15 @@ export async function parseScenario(file: string, text: string, profilesDir = PR
   if (typeof d.profile === 'string') {
     const names = await listProfiles(profilesDir);
     if (!names.includes(d.profile)) probs.add(['profile'], `unknown profile "${d.profile}" (allowed: ${names.join(', ')})`);
-    else profile = await loadProfile(d.profile, profilesDir);
+    else {
+      // A broken profile is reported with the scenario's own problems, not instead of them.
+      try {
+        profile = await loadProfile(d.profile, profilesDir);
+      } catch (err) {
+        if (!(err instanceof ScenarioError)) throw err;
+        probs.list.push(...err.problems);
+      }
+    }
   }
   const link = (d.link && typeof d.link === 'object' ? d.link : {}) as RawLink;
   const { sweep, points } = expandSweep(link, profile?.link ?? null, probs);

@@ -7,7 +7,9 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string; a
 const NUM = '(\\d+(?:\\.\\d+)?|\\.\\d+)';
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = <T>(problem: string, allowed: string): Parsed<T> => ({ ok: false, problem, allowed });
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+const show = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'a list' : v && typeof v === 'object' ? 'a mapping' : String(v);
+const BARE_NUMBER = /^\d+(\.\d+)?$/;
 
 export const ALLOWED = {
   duration: '25ms, 0.5ms, 200us, 1.5s',
@@ -23,7 +25,7 @@ export function parseDuration(v: unknown): Parsed<number> {
   if (typeof v !== 'string') return bad(`${show(v)} has no unit`, ALLOWED.duration);
   const m = new RegExp(`^${NUM}\\s*(us|µs|ms|s)$`).exec(v.trim());
   if (!m) {
-    if (/^\d+(\.\d+)?$/.test(v.trim())) return bad(`${show(v)} has no unit`, ALLOWED.duration);
+    if (BARE_NUMBER.test(v.trim())) return bad(`${show(v)} has no unit`, ALLOWED.duration);
     return bad(`${show(v)} is not a duration`, ALLOWED.duration);
   }
   const n = Number(m[1]);
@@ -49,7 +51,7 @@ export function parseRate(v: unknown): Parsed<number | null> {
   if (typeof v !== 'string') return bad(`${show(v)} has no unit`, ALLOWED.rate);
   const s = v.trim();
   const m = new RegExp(`^${NUM}\\s*([a-zA-Z/]+)$`).exec(s);
-  if (!m) return bad(`${show(v)} is not a rate`, ALLOWED.rate);
+  if (!m) return bad(`${show(v)} ${BARE_NUMBER.test(s) ? 'has no unit' : 'is not a rate'}`, ALLOWED.rate);
   const unit = m[2].toLowerCase();
   if (/bps$|b\/s$|byte/.test(unit) || /^[kmg]?b$/.test(unit)) {
     return bad(
@@ -72,14 +74,16 @@ const SIZE_UNITS: Record<string, number> = {
 export function parseSize(v: unknown): Parsed<number> {
   if (typeof v !== 'string') return bad(`${show(v)} has no unit`, ALLOWED.size);
   const m = new RegExp(`^${NUM}\\s*([a-zA-Z]+)$`).exec(v.trim());
-  if (!m) return bad(`${show(v)} is not a size`, ALLOWED.size);
+  if (!m) return bad(`${show(v)} ${BARE_NUMBER.test(v.trim()) ? 'has no unit' : 'is not a size'}`, ALLOWED.size);
   const mult = SIZE_UNITS[m[2]];
   if (mult === undefined) {
     const hint = /bit$|^[kmg]b$/i.test(m[2]) ? ' (bits or bytes?)' : '';
     return bad(`${show(v)} has an unknown size unit "${m[2]}"${hint}`, ALLOWED.size);
   }
-  const bytes = Number(m[1]) * mult;
-  if (!Number.isInteger(bytes)) return bad(`${show(v)} is not a whole number of bytes`, ALLOWED.size);
+  // 1.001 * 1000 is 1000.9999999999999 in binary floating point: round away that error only.
+  const exact = Number(m[1]) * mult;
+  const bytes = Math.round(exact);
+  if (Math.abs(exact - bytes) > exact * 1e-12) return bad(`${show(v)} is not a whole number of bytes`, ALLOWED.size);
   return ok(bytes);
 }
 
