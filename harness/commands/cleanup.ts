@@ -1,0 +1,33 @@
+// `bench cleanup`: remove what killed runs left behind (bench-* namespaces and everything
+// in them, bench-* links, tagged linkemu processes, state files). Labs whose owner is alive,
+// or that `bench lab up` left running on purpose, are kept unless named or --all.
+import type { Command } from 'commander';
+import { cleanup } from '../../netem/cleanup.js';
+import { validRunId } from '../../netem/state.js';
+import { EnvironmentError, InputError } from '../errors.js';
+
+export function registerCleanup(program: Command): void {
+  program
+    .command('cleanup')
+    .description('remove bench-* namespaces, links and emulator processes left by a killed run')
+    .option('--run <runid>', 'only this run (removed even if its owner is still alive)')
+    .option('--all', 'also remove live labs, including those left up by `bench lab up`')
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .action(async (o: { run?: string; all?: boolean; dryRun?: boolean }) => {
+      if (o.run !== undefined && !validRunId(o.run)) throw new InputError(`bad run id "${o.run}"`);
+      if (process.getuid?.() !== 0) throw new EnvironmentError('bench cleanup needs root (it deletes namespaces)', 'run it with sudo');
+      const r = await cleanup({ runId: o.run, all: o.all, dryRun: o.dryRun });
+      const verb = o.dryRun ? 'would remove' : 'removed';
+      const lines: string[] = [];
+      for (const l of r.removed) {
+        const what = [...l.namespaces.map((n) => `namespace ${n}`), ...l.hostLinks.map((n) => `link ${n}`), ...l.emulatorPids.map((p) => `linkemu pid ${p}`)];
+        lines.push(`${verb} run ${l.runId}: ${what.length ? what.join(', ') : 'state file only'}`);
+      }
+      for (const l of r.skipped) {
+        lines.push(`kept live run ${l.runId} (${l.state?.detached ? 'left up by `bench lab up`' : `owner pid ${l.state?.ownerPid} is running`}); remove it with: bench cleanup --run ${l.runId}`);
+      }
+      if (lines.length === 0) lines.push(o.run ? `nothing left of run ${o.run}` : 'nothing to clean up');
+      process.stdout.write(`${lines.join('\n')}\n`);
+      if (r.problems.length) throw new EnvironmentError(`cleanup incomplete: ${r.problems.join('; ')}`);
+    });
+}

@@ -1,0 +1,222 @@
+// Calibration: before any workload, measure what the lab link really does with a paced UDP
+// echo (netem/probe-agent.ts, one process per namespace) and compare it with the
+// configuration. Differences become warnings with a remedy, never silent.
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { EnvironmentError } from '../harness/errors.js';
+import { run, spawn, type Child } from '../harness/exec.js';
+import { binomialInterval, summarize } from '../harness/stats.js';
+import type { Calibration, LinkDirection, Warning } from '../harness/types.js';
+import type { Lab } from './lab.js';
+import { decimal, expectedLoss, lossSampleFactor, UDP_IP_OVERHEAD_BYTES } from './sizing.js';
+
+const AGENT = fileURLToPath(new URL('./probe-agent.js', import.meta.url));
+
+export interface CalibrateOptions {
+  /** Probes to send. @default 500 */
+  probes?: number;
+  /** UDP payload per probe, bytes (>= 8). @default 64 */
+  payloadBytes?: number;
+  /**
+   * Gap between probes, ms. @default 2. Raised when needed so probes use at most 5 % of a
+   * rate-limited direction: calibration must measure the link, not a queue it filled.
+   * Short on purpose: on this VM kind, a process woken from a 10 ms idle takes ~0.1 ms
+   * longer per hop (RTT p50 over a 50 ms link: 50.47 ms at 10 ms gaps, 50.16 ms at 2 ms).
+   */
+  intervalMs?: number;
+}
+
+/** Lowest probe interval that keeps probe traffic at <= 5 % of the slower rate, ms. */
+export function minIntervalMs(up: LinkDirection, down: LinkDirection, payloadBytes: number): number {
+  const rate = Math.min(up.rateBitsPerSec ?? Infinity, down.rateBitsPerSec ?? Infinity);
+  return Number.isFinite(rate) ? (((payloadBytes + UDP_IP_OVERHEAD_BYTES) * 8) / (0.05 * rate)) * 1000 : 0;
+}
+
+/** RTT the configuration promises for one probe: both delays plus serialisation each way, ms. */
+export function expectedRttMs(up: LinkDirection, down: LinkDirection, payloadBytes: number): number {
+  const ser = (d: LinkDirection): number => (d.rateBitsPerSec ? (((payloadBytes + UDP_IP_OVERHEAD_BYTES) * 8) / d.rateBitsPerSec) * 1000 : 0);
+  return up.delayMs + down.delayMs + ser(up) + ser(down);
+}
+
+function decode(b64: string): Uint8Array {
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+function has(bits: Uint8Array, seq: number): boolean {
+  return (seq >> 3) < bits.length && (bits[seq >> 3] & (1 << (seq & 7))) !== 0;
+}
+
+/** Spawned agent with a line reader; `next` resolves with the next JSON line of `event`. */
+function agent(netns: string | null, args: string[]): { child: Child; next: (event: string, ms: number) => Promise<Record<string, unknown>> } {
+  const child = spawn(process.execPath, [AGENT, ...args], { netns });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const queue: Record<string, unknown>[] = [];
+  const waiters: (() => void)[] = [];
+  let closed = false;
+  const rl = createInterface({ input: child.stdout! });
+  rl.on('line', (l) => {
+    try {
+      queue.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      /* not ours */
+    }
+    waiters.splice(0).forEach((w) => w());
+  });
+  rl.on('close', () => {
+    closed = true;
+    waiters.splice(0).forEach((w) => w());
+  });
+  const next = async (event: string, ms: number): Promise<Record<string, unknown>> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const i = queue.findIndex((e) => e.event === event);
+      if (i >= 0) return queue.splice(i, 1)[0];
+      const left = deadline - Date.now();
+      if (closed || left <= 0) {
+        throw new EnvironmentError(`calibration probe (${args[0]}) gave no ${event}: ${stderr.trim().split('\n')[0] || (closed ? 'it exited' : 'timed out')}`);
+      }
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  };
+  return { child, next };
+}
+
+function lossWarning(which: 'uplink' | 'downlink', dir: LinkDirection, lost: number, n: number, point: number): Warning | null {
+  if (n === 0) return null;
+  const expected = expectedLoss(dir);
+  const nEff = Math.max(1, Math.round(n * lossSampleFactor(dir)));
+  const iv = binomialInterval(Math.round((lost / n) * nEff), nEff, 0.99);
+  if (expected >= iv.lo && expected <= iv.hi) return null;
+  return {
+    code: `calibration-loss-${which}`,
+    message: `${which} loss measured ${decimal((lost / n) * 100, 3)} % (${lost}/${n}; 99 % interval ${decimal(iv.lo * 100, 3)}-${decimal(iv.hi * 100, 3)} %), configured ${decimal(expected * 100, 3)} %`,
+    remedy:
+      expected < iv.lo
+        ? 'the lab drops more than configured: check the emulator counters (dropped_queue, dropped_overflow), CPU load on the host, or lower the probe rate (--calibration-interval)'
+        : 'the lab drops less than configured: check that the impairment was applied (record.applied.readback)',
+    point,
+  };
+}
+
+export interface ProbeResult {
+  sent: number;
+  /** Sequence numbers that reached the server / whose answer came back. */
+  reached: number;
+  answered: number;
+  /** Answers that arrived after the answer of a later probe (reordering on the link). */
+  reordered: number;
+  /** Datagrams the kernel dropped because a probe agent did not read in time (both ends). */
+  socketDrops: number;
+  rttMs: number[];
+  durationMs: number;
+}
+
+/** UDP receive-buffer drops so far in a namespace (/proc/net/snmp Udp RcvbufErrors). */
+async function udpRcvbufErrors(netns: string | null): Promise<number> {
+  const r = await run('cat', ['/proc/net/snmp'], { netns, reject: false });
+  const lines = r.stdout.split('\n').filter((l) => l.startsWith('Udp:'));
+  if (lines.length < 2) return 0;
+  const i = lines[0].split(/\s+/).indexOf('RcvbufErrors');
+  return i > 0 ? Number(lines[1].split(/\s+/)[i]) || 0 : 0;
+}
+
+/** One paced UDP echo run between the lab's namespaces: raw numbers only. */
+export async function probeLink(lab: Lab, o: { probes: number; payloadBytes: number; intervalMs: number; waitMs: number }): Promise<ProbeResult> {
+  const nsList = lab.clientNs === lab.serverNs ? [lab.clientNs] : [lab.clientNs, lab.serverNs];
+  const dropsBefore = await Promise.all(nsList.map(udpRcvbufErrors));
+  const server = agent(lab.serverNs, ['server', '--bind', lab.serverAddr]);
+  let client: ReturnType<typeof agent> | null = null;
+  try {
+    const ready = await server.next('ready', 10_000);
+    client = agent(lab.clientNs, [
+      'client', '--to', lab.serverAddr, '--port', String(ready.port), '--count', String(o.probes),
+      '--interval-ms', String(o.intervalMs), '--payload', String(o.payloadBytes), '--wait-ms', String(o.waitMs),
+    ]);
+    const result = await client.next('result', o.probes * o.intervalMs + o.waitMs + 15_000);
+    server.child.stdin?.write('report\n');
+    const report = await server.next('report', 5000);
+    const atServer = decode(String(report.seqs));
+    const answered = decode(String(result.seqs));
+    let reached = 0;
+    let back = 0;
+    for (let s = 0; s < o.probes; s++) {
+      if (!has(atServer, s)) continue;
+      reached++;
+      if (has(answered, s)) back++;
+    }
+    return {
+      sent: o.probes,
+      reached,
+      answered: back,
+      reordered: Number(result.reordered),
+      socketDrops: (await Promise.all(nsList.map(udpRcvbufErrors))).reduce((a, b, i) => a + b - dropsBefore[i], 0),
+      rttMs: (result.rttUs as number[]).map((us) => us / 1000),
+      durationMs: Number(result.durationMs),
+    };
+  } finally {
+    for (const a of [client, server]) {
+      if (!a) continue;
+      a.child.stdin?.end();
+      const t = setTimeout(() => a.child.kill('SIGKILL'), 2000);
+      await a.child;
+      clearTimeout(t);
+    }
+  }
+}
+
+export async function calibrate(lab: Lab, opts: CalibrateOptions = {}): Promise<Calibration> {
+  const { uplink, downlink } = lab.record.configured;
+  const probes = Math.max(1, Math.round(opts.probes ?? 500));
+  const payloadBytes = Math.max(8, Math.round(opts.payloadBytes ?? 64));
+  const intervalMs = Math.max(opts.intervalMs ?? 2, minIntervalMs(uplink, downlink, payloadBytes));
+  const expected = expectedRttMs(uplink, downlink, payloadBytes);
+  const waitMs = Math.round(Math.max(500, 4 * (expected + uplink.jitterMs + downlink.jitterMs) + 200));
+  const r = await probeLink(lab, { probes, payloadBytes, intervalMs, waitMs });
+  const cal: Calibration = {
+    probes,
+    payloadBytes,
+    rttMs: summarize(r.rttMs),
+    uplinkLost: probes - r.reached,
+    downlinkLost: r.reached - r.answered,
+    uplinkLossPct: ((probes - r.reached) / probes) * 100,
+    downlinkLossPct: r.reached ? ((r.reached - r.answered) / r.reached) * 100 : 0,
+    uplinkRateBitsPerSec: null,
+    downlinkRateBitsPerSec: null,
+    durationMs: r.durationMs,
+  };
+  const point = lab.record.point;
+  const warnings: Warning[] = [];
+  const tolerance = Math.max(0.5, 0.05 * expected);
+  if (r.rttMs.length && Math.abs(cal.rttMs.p50 - expected) > tolerance) {
+    warnings.push({
+      code: 'calibration-rtt',
+      message: `RTT p50 measured ${cal.rttMs.p50.toFixed(3)} ms, configured ${expected.toFixed(3)} ms (tolerance ${tolerance.toFixed(2)} ms)`,
+      remedy:
+        cal.rttMs.p50 > expected
+          ? 'the host adds latency: close CPU-heavy programs, check VM steal time, or prefer the netem backend where available'
+          : 'the delay was not applied fully: check record.applied.readback',
+      point,
+    });
+  }
+  if (r.socketDrops > 0) {
+    warnings.push({
+      code: 'calibration-probe-overrun',
+      message: `${r.socketDrops} probe datagrams were dropped by a probe agent's socket, not by the link; measured loss is overstated`,
+      remedy: 'the host is too busy for this probe rate: raise the probe interval or reduce other load',
+      point,
+    });
+  }
+  if (r.rttMs.length === 0) {
+    warnings.push({ code: 'calibration-no-answers', message: 'no calibration probe came back', remedy: 'check the lab link: bench doctor, and record.applied.readback', point });
+  }
+  for (const w of [lossWarning('uplink', uplink, cal.uplinkLost, probes, point), lossWarning('downlink', downlink, cal.downlinkLost, r.reached, point)]) {
+    if (w) warnings.push(w);
+  }
+  lab.record.measured = cal;
+  lab.record.warnings.push(...warnings);
+  return cal;
+}

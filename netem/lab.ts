@@ -1,0 +1,262 @@
+// The lab: two namespaces joined by an emulated link, built for one LinkPoint. The run
+// engine calls labUp() per point and calibrate() before any workload; `bench lab up` uses
+// the same code with a detached emulator.
+import { access, constants, readFile } from 'node:fs/promises';
+import { EMULATOR_BIN } from '../harness/build-native.js';
+import { EnvironmentError, InputError } from '../harness/errors.js';
+import { run } from '../harness/exec.js';
+import type { BackendName, LabRecord, LinkPoint } from '../harness/types.js';
+import type { UndoStack } from '../harness/undo.js';
+import { netemCommands, parseTcStats, probeNetem, VETH_DEV } from './backend-netem.js';
+import { detachedHandle, startAttached, startDetached, TUN_DEV, type Emulator } from './backend-userspace.js';
+import { addressLink, CLIENT_ADDR, createNamespace, listNamespaces, namespaceNames, SERVER_ADDR, tuneNamespace } from './namespaces.js';
+import { LabSetup } from './setup.js';
+import { impairments, tcpBufferMaxBytes } from './sizing.js';
+import { processStart, removeState, statsFile, validRunId, writeState, type LabState } from './state.js';
+
+export interface LabOptions {
+  runId: string;
+  point: LinkPoint;
+  backend: BackendName | 'auto';
+  congestionControl: string;
+  seed: number;
+  undo: UndoStack;
+  /** Leave the lab running after this process exits (`bench lab up`). @default false */
+  detach?: boolean;
+}
+
+export interface Lab {
+  backend: BackendName;
+  runId: string;
+  clientNs: string | null;
+  serverNs: string | null;
+  clientAddr: string;
+  serverAddr: string;
+  record: LabRecord;
+  /** Why this backend (auto's choice, or "requested"). */
+  backendReason: string;
+  emulatorCounters(): Promise<Record<string, number> | null>;
+  down(): Promise<void>;
+}
+
+const LOOPBACK_ADDR = '127.0.0.1';
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+async function tunUsable(): Promise<string | null> {
+  try {
+    await access('/dev/net/tun', constants.R_OK | constants.W_OK);
+    return null;
+  } catch {
+    return '/dev/net/tun is missing or not accessible (load the tun module, or run the container with --device /dev/net/tun)';
+  }
+}
+
+async function emulatorBuilt(): Promise<string | null> {
+  try {
+    await access(EMULATOR_BIN, constants.X_OK);
+    return null;
+  } catch {
+    return `the link emulator is not built (${EMULATOR_BIN}); run: npm run build`;
+  }
+}
+
+/** Why the userspace backend cannot run here, or null when it can. */
+export async function userspaceProblem(): Promise<string | null> {
+  return (await tunUsable()) ?? (await emulatorBuilt());
+}
+
+export async function resolveBackend(requested: BackendName | 'auto'): Promise<{ backend: BackendName; reason: string }> {
+  if (requested === 'loopback') return { backend: 'loopback', reason: 'requested' };
+  if (!isRoot()) {
+    throw new EnvironmentError(
+      `the ${requested} backend needs root (namespaces, TUN devices, tc)`,
+      'run with sudo, or use --backend loopback for an unimpaired baseline',
+    );
+  }
+  if (requested === 'netem') {
+    const p = await probeNetem();
+    if (!p.ok) throw new EnvironmentError(`the netem backend is unavailable: ${p.detail}`, 'WSL2, Docker Desktop and minimal kernels lack sch_netem; use --backend userspace (or auto)');
+    return { backend: 'netem', reason: 'requested' };
+  }
+  if (requested === 'userspace') {
+    const why = await userspaceProblem();
+    if (why) throw new EnvironmentError(`the userspace backend is unavailable: ${why}`);
+    return { backend: 'userspace', reason: 'requested' };
+  }
+  const p = await probeNetem();
+  if (p.ok) return { backend: 'netem', reason: `auto: ${p.detail}` };
+  const why = await userspaceProblem();
+  if (why) throw new EnvironmentError(`no usable link backend: netem: ${p.detail}; userspace: ${why}`, 'run `bench doctor` for what to install');
+  return { backend: 'userspace', reason: `auto: sch_netem is unavailable (${p.detail}); using the userspace emulator` };
+}
+
+function emptyRecord(opts: LabOptions, backend: BackendName, ns: { client: string; server: string } | null, addr: string[]): LabRecord {
+  return {
+    point: opts.point.index,
+    backend,
+    namespaces: ns,
+    addresses: { client: addr[0], server: addr[1] },
+    configured: opts.point.link,
+    measured: null,
+    applied: { congestionControl: opts.congestionControl, sysctls: {}, commands: [], readback: [] },
+    warnings: [],
+  };
+}
+
+export async function labUp(opts: LabOptions): Promise<Lab> {
+  if (!validRunId(opts.runId)) throw new InputError(`bad run id "${opts.runId}" (allowed: letters, digits, _ . -; at most 48 characters)`);
+  const { backend, reason } = await resolveBackend(opts.backend);
+  return backend === 'loopback' ? loopbackLab(opts, reason) : namespacedLab(opts, backend, reason);
+}
+
+async function loopbackLab(opts: LabOptions, reason: string): Promise<Lab> {
+  const { uplink, downlink } = opts.point.link;
+  const asked = [...impairments(uplink).map((i) => `uplink ${i}`), ...impairments(downlink).map((i) => `downlink ${i}`)];
+  if (asked.length) {
+    throw new InputError(
+      `the loopback backend cannot impair a link, but point ${opts.point.index} (${opts.point.label}) asks for: ${asked.join(', ')}`,
+      'use --backend auto (needs root), or a scenario without delay, jitter, loss or rate',
+    );
+  }
+  const record = emptyRecord(opts, 'loopback', null, [LOOPBACK_ADDR, LOOPBACK_ADDR]);
+  // Loopback sockets use the host's congestion control, which bench never changes.
+  const hostCc = (await readFile('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').catch(() => 'unknown')).trim();
+  record.applied.congestionControl = hostCc;
+  if (hostCc !== opts.congestionControl) {
+    record.warnings.push({
+      code: 'congestion-control',
+      message: `loopback uses the host's TCP congestion control (${hostCc}), not the requested ${opts.congestionControl}`,
+      remedy: 'use the netem or userspace backend to set congestion control per lab',
+      point: opts.point.index,
+    });
+  }
+  return {
+    backend: 'loopback',
+    backendReason: reason,
+    runId: opts.runId,
+    clientNs: null,
+    serverNs: null,
+    clientAddr: LOOPBACK_ADDR,
+    serverAddr: LOOPBACK_ADDR,
+    record,
+    emulatorCounters: async () => null,
+    down: async () => undefined,
+  };
+}
+
+async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', reason: string): Promise<Lab> {
+  const ns = namespaceNames(opts.runId);
+  const existing = await listNamespaces();
+  if (existing.includes(ns.client) || existing.includes(ns.server)) {
+    throw new InputError(`run id "${opts.runId}" is in use: namespace ${ns.client} exists`, `pick another run id, or remove it: bench lab down ${opts.runId}`);
+  }
+  const record = emptyRecord(opts, backend, ns, [CLIENT_ADDR, SERVER_ADDR]);
+  const setup = new LabSetup(record);
+  const down = (): Promise<void> =>
+    setup.teardown().then((problems) => {
+      if (problems.length) throw new Error(problems.join('; '));
+    });
+  opts.undo.push(`lab ${opts.runId}`, down);
+
+  const state: LabState = {
+    runId: opts.runId,
+    backend,
+    ownerPid: process.pid,
+    ownerStart: processStart(process.pid),
+    detached: opts.detach ?? false,
+    emulatorPid: null,
+    statsFile: null,
+    namespaces: ns,
+    createdAt: new Date().toISOString(),
+    record: null,
+  };
+  // Written before anything exists, so a SIGKILL at any later point leaves a trail.
+  await setup.acquire('state file', () => writeState(state), () => removeState(opts.runId));
+
+  const tuning = { congestionControl: opts.congestionControl, tcpBufferMaxBytes: tcpBufferMaxBytes(opts.point.link, backend) };
+  for (const [role, name] of [['client', ns.client], ['server', ns.server]] as const) {
+    await createNamespace(setup, name);
+    await tuneNamespace(setup, name, role, tuning);
+  }
+
+  let emulator: Emulator | null = null;
+  if (backend === 'netem') {
+    await setup.cmd('ip', ['link', 'add', VETH_DEV, 'netns', ns.client, 'type', 'veth', 'peer', 'name', VETH_DEV, 'netns', ns.server]);
+    await addressLink(setup, ns.client, VETH_DEV, CLIENT_ADDR, SERVER_ADDR, 'veth', opts.congestionControl);
+    await addressLink(setup, ns.server, VETH_DEV, SERVER_ADDR, CLIENT_ADDR, 'veth', opts.congestionControl);
+    for (const c of netemCommands(opts.point.link, ns.client, ns.server)) await setup.cmd('tc', ['-n', c.ns, ...c.args]);
+  } else {
+    const eo = { clientNs: ns.client, serverNs: ns.server, link: opts.point.link, seed: opts.seed, tag: `bench-${opts.runId}` };
+    if (opts.detach) {
+      const stats = statsFile(opts.runId);
+      emulator = await setup.acquire('emulator', () => startDetached({ ...eo, statsFile: stats }), async (em) => keepCounters(record, await em.stop()));
+      Object.assign(state, { emulatorPid: emulator.pid, statsFile: stats });
+    } else {
+      emulator = await setup.step(() =>
+        startAttached(eo, (stop) =>
+          setup.undo.push('emulator', async () => keepCounters(record, (await stop()) as Record<string, number> | null)),
+        ),
+      );
+    }
+    record.applied.commands.push(emulator.command);
+    await addressLink(setup, ns.client, TUN_DEV, CLIENT_ADDR, SERVER_ADDR, 'p2p', opts.congestionControl);
+    await addressLink(setup, ns.server, TUN_DEV, SERVER_ADDR, CLIENT_ADDR, 'p2p', opts.congestionControl);
+  }
+  const dev = backend === 'netem' ? VETH_DEV : TUN_DEV;
+  for (const name of [ns.client, ns.server]) {
+    await setup.readback(name, 'ip', ['-n', name, '-d', 'link', 'show', 'dev', dev]);
+    await setup.readback(name, 'ip', ['-n', name, 'route', 'show']);
+    await setup.readback(name, 'tc', ['-n', name, '-s', 'qdisc', 'show', 'dev', dev]);
+  }
+  state.record = record;
+  await setup.step(() => writeState(state));
+  return {
+    backend,
+    backendReason: reason,
+    runId: opts.runId,
+    clientNs: ns.client,
+    serverNs: ns.server,
+    clientAddr: CLIENT_ADDR,
+    serverAddr: SERVER_ADDR,
+    record,
+    emulatorCounters: () => (emulator ? emulator.counters() : netemCounters(ns.client, ns.server)),
+    down,
+  };
+}
+
+/** Mean lateness above which the emulator, not the configured link, shaped the traffic. */
+const OVERLOAD_ERROR_US = 1000;
+
+/** Final emulator counters into the record, with a warning when it could not keep up. */
+function keepCounters(record: LabRecord, c: Record<string, number> | null): void {
+  if (!c) return;
+  record.emulatorCounters = c;
+  const late = Math.max(c.up_delay_error_us_mean ?? 0, c.down_delay_error_us_mean ?? 0);
+  if (late > OVERLOAD_ERROR_US) {
+    record.warnings.push({
+      code: 'emulator-overload',
+      message: `the link emulator forwarded packets ${(late / 1000).toFixed(1)} ms late on average: it was CPU-bound, so the fastest cells saw extra queueing delay`,
+      remedy: 'set a rate limit below what the emulator forwards on this host (~1 Gbit/s), reduce other load, or use the netem backend',
+      point: record.point,
+    });
+  }
+}
+
+async function netemCounters(clientNs: string, serverNs: string): Promise<Record<string, number> | null> {
+  const out: Record<string, number> = {};
+  for (const [dir, ns] of [['up', clientNs], ['down', serverNs]] as const) {
+    const r = await run('tc', ['-n', ns, '-s', 'qdisc', 'show', 'dev', VETH_DEV], { reject: false });
+    const s = parseTcStats(r.stdout);
+    if (!s) return null;
+    Object.assign(out, { [`${dir}_forwarded`]: s.sentPackets, [`${dir}_bytes`]: s.sentBytes, [`${dir}_dropped`]: s.dropped, [`${dir}_in_flight`]: s.backlogPackets });
+  }
+  return out;
+}
+
+/** Reattach to a detached lab's emulator by its state (for `bench lab` subcommands). */
+export function emulatorOf(s: LabState): Emulator | null {
+  return s.emulatorPid && s.statsFile ? detachedHandle(s.emulatorPid, s.statsFile, 'linkemu (detached)', `bench-${s.runId}`) : null;
+}

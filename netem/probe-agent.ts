@@ -1,0 +1,136 @@
+// The calibration probe, run as its own process inside a lab namespace
+// (`ip netns exec <ns> node probe-agent.js ...`): a paced UDP echo with sequence numbers.
+//   server --bind ADDR        echoes every datagram; on stdin "report" prints which sequence
+//                             numbers arrived, so uplink and downlink loss can be told apart.
+//   client --to ADDR --port P --count N --interval-ms X --payload B --wait-ms W
+//                             prints one result line: RTT of every answered probe and which
+//                             sequence numbers were answered.
+// stdout carries one JSON object per line; the agent exits when its stdin closes.
+import { createSocket } from 'node:dgram';
+import { createInterface } from 'node:readline';
+
+/**
+ * Socket receive buffer. The default (~200 kB, ~270 probes) overflows when a busy host
+ * stalls this process for ~0.1 s at 2000 probes/s, and those drops would be counted as
+ * link loss. The kernel caps it at net.core.rmem_max (global; bench leaves it alone).
+ */
+const RECV_BUFFER_BYTES = 8 * 1024 * 1024;
+
+function arg(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : fallback;
+  if (v === undefined) fail(`missing --${name}`);
+  return v;
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`probe-agent: ${msg}\nusage: probe-agent server --bind ADDR | client --to ADDR --port P --count N --interval-ms X --payload B --wait-ms W\n`);
+  process.exit(2);
+}
+
+function num(name: string, fallback?: string): number {
+  const v = Number(arg(name, fallback));
+  if (!Number.isFinite(v) || v < 0) fail(`--${name} must be a non-negative number`);
+  return v;
+}
+
+function emit(obj: unknown): void {
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+/** A growable bit set of sequence numbers, shipped as base64. */
+class Seqs {
+  bits = new Uint8Array(1024);
+  count = 0;
+  add(seq: number): boolean {
+    if (seq >> 3 >= this.bits.length) {
+      const b = new Uint8Array(Math.max(this.bits.length * 2, (seq >> 3) + 1));
+      b.set(this.bits);
+      this.bits = b;
+    }
+    const m = 1 << (seq & 7);
+    if (this.bits[seq >> 3] & m) return false;
+    this.bits[seq >> 3] |= m;
+    this.count++;
+    return true;
+  }
+  encode(): string {
+    return Buffer.from(this.bits).toString('base64');
+  }
+}
+
+function server(): void {
+  const sock = createSocket({ type: 'udp4', recvBufferSize: RECV_BUFFER_BYTES });
+  const seen = new Seqs();
+  sock.on('message', (msg, from) => {
+    if (msg.length < 4) return;
+    seen.add(msg.readUInt32BE(0));
+    sock.send(msg, from.port, from.address);
+  });
+  sock.on('error', (e) => fail(e.message));
+  sock.bind(0, arg('bind'), () => emit({ event: 'ready', port: sock.address().port }));
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (l) => {
+    if (l.trim() === 'report') emit({ event: 'report', received: seen.count, seqs: seen.encode() });
+  });
+  rl.on('close', () => process.exit(0));
+}
+
+function client(): void {
+  const to = arg('to');
+  const port = num('port');
+  const count = num('count');
+  const intervalMs = num('interval-ms', '2');
+  const payload = Math.max(8, num('payload', '64'));
+  const waitMs = num('wait-ms', '1000');
+  const sent = new Float64Array(count);
+  const rttUs = new Float64Array(count).fill(-1);
+  const answered = new Seqs();
+  let highest = -1;
+  let reordered = 0; // answers that arrived after a later-sent probe's answer
+  const sock = createSocket({ type: 'udp4', recvBufferSize: RECV_BUFFER_BYTES });
+  const now = (): number => Number(process.hrtime.bigint()) / 1000;
+  sock.on('message', (msg) => {
+    const t = now();
+    if (msg.length < 4) return;
+    const seq = msg.readUInt32BE(0);
+    if (seq < count && answered.add(seq)) {
+      rttUs[seq] = t - sent[seq];
+      if (seq < highest) reordered++;
+      else highest = seq;
+    }
+  });
+  sock.on('error', (e) => fail(e.message));
+  let next = 0;
+  const start = now();
+  // Paced by schedule, not by timer ticks: each tick sends every probe that is due, so a
+  // late timer never lowers the average rate nor bursts above it for long.
+  const tick = (): void => {
+    const t = now();
+    while (next < count && start + next * intervalMs * 1000 <= t) {
+      // A fresh buffer per probe: dgram sends asynchronously and reads the buffer later.
+      const buf = Buffer.alloc(payload);
+      buf.writeUInt32BE(next, 0);
+      sent[next] = now();
+      sock.send(buf, port, to);
+      next++;
+    }
+    if (next < count) setTimeout(tick, Math.max(0, (start + next * intervalMs * 1000 - now()) / 1000 - 0.3));
+    else setTimeout(finish, waitMs);
+  };
+  const finish = (): void => {
+    const rtts: number[] = [];
+    for (let i = 0; i < count; i++) if (rttUs[i] >= 0) rtts.push(Math.round(rttUs[i] * 10) / 10);
+    emit({ event: 'result', sent: count, received: answered.count, reordered, rttUs: rtts, seqs: answered.encode(), durationMs: (now() - start) / 1000 });
+    sock.close();
+    process.exit(0);
+  };
+  sock.bind(0, () => tick());
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+}
+
+const mode = process.argv[2];
+if (mode === 'server') server();
+else if (mode === 'client') client();
+else fail(`unknown mode "${mode ?? ''}"`);

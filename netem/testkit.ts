@@ -1,0 +1,53 @@
+// Helpers shared by the lab, emulator and cleanup tests (test/lab-*, test/emulator-*,
+// test/cleanup-*): link builders, unique run ids, and "what is left of this run".
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { run } from '../harness/exec.js';
+import type { LinkDirection, LinkPoint } from '../harness/types.js';
+import { emulatorProcesses } from './cleanup.js';
+import { listNamespaces } from './namespaces.js';
+import { stateFile } from './state.js';
+
+export const CLI = fileURLToPath(new URL('../harness/cli.js', import.meta.url));
+
+export function dir(o: Partial<LinkDirection> = {}): LinkDirection {
+  return { delayMs: 0, jitterMs: 0, reorder: false, lossPct: 0, gilbert: null, rateBitsPerSec: null, limit: null, ...o };
+}
+
+export function point(up: Partial<LinkDirection> = {}, down: Partial<LinkDirection> = up, index = 0): LinkPoint {
+  return { index, label: 'test', params: {}, link: { uplink: dir(up), downlink: dir(down) } };
+}
+
+/** Distinctive per test, since other engineers run labs on the same machine. */
+export function testRunId(prefix = 't'): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+export function skipUnlessRoot(): string | false {
+  return process.getuid?.() !== 0 ? 'needs root (namespaces, TUN devices)' : false;
+}
+
+/** Everything of `runId` that still exists: namespaces, host links, emulators, state file. */
+export async function remains(runId: string): Promise<string[]> {
+  const left: string[] = [];
+  for (const ns of await listNamespaces()) if (ns.startsWith(`bench-${runId}-`)) left.push(`namespace ${ns}`);
+  const links = await run('ip', ['-o', 'link', 'show'], { reject: false });
+  for (const m of links.stdout.matchAll(/^\d+: ([^:@\s]+)/gm)) if (m[1].includes(runId)) left.push(`link ${m[1]}`);
+  for (const e of await emulatorProcesses()) {
+    // A zombie is already dead; only its parent has not reaped it yet.
+    const stat = await readFile(`/proc/${e.pid}/stat`, 'utf8').catch(() => '');
+    if (e.tag === `bench-${runId}` && !/\) Z /.test(stat)) left.push(`linkemu pid ${e.pid}`);
+  }
+  if (await readFile(stateFile(runId)).then(() => true, () => false)) left.push(`state file ${stateFile(runId)}`);
+  return left;
+}
+
+/** Resolve when `pred` holds, polling; reject after `ms`. */
+export async function until(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

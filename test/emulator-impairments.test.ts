@@ -1,0 +1,90 @@
+// The userspace emulator does what the link asks, measured end to end through a real lab:
+// delay, loss (Bernoulli and Gilbert-Elliott) inside its 99 % interval, FIFO jitter, rate.
+// Timing bounds are generous: the machine is shared and noisy.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from '../harness/exec.js';
+import { binomialInterval } from '../harness/stats.js';
+import type { LinkDirection } from '../harness/types.js';
+import { UndoStack } from '../harness/undo.js';
+import { calibrate, probeLink } from '../netem/calibrate.js';
+import { labUp, type Lab } from '../netem/lab.js';
+import { expectedLoss, lossSampleFactor } from '../netem/sizing.js';
+import { point, skipUnlessRoot, testRunId } from '../netem/testkit.js';
+import { hasCommand } from '../harness/exec.js';
+
+const skip = skipUnlessRoot();
+const undo = new UndoStack();
+after(() => undo.run());
+
+async function lab(up: Partial<LinkDirection>, down: Partial<LinkDirection> = up): Promise<Lab> {
+  return labUp({ runId: testRunId('te'), point: point(up, down), backend: 'userspace', congestionControl: 'cubic', seed: 42, undo });
+}
+
+function within(lost: number, n: number, d: LinkDirection): void {
+  const nEff = Math.max(1, Math.round(n * lossSampleFactor(d)));
+  const iv = binomialInterval(Math.round((lost / n) * nEff), nEff, 0.99);
+  const p = expectedLoss(d);
+  assert.ok(p >= iv.lo && p <= iv.hi, `loss ${lost}/${n} = ${((100 * lost) / n).toFixed(2)} %: 99 % interval ${(iv.lo * 100).toFixed(2)}-${(iv.hi * 100).toFixed(2)} % misses ${(p * 100).toFixed(2)} %`);
+}
+
+test('delay: asymmetric one-way delays add up to the calibrated RTT', { skip }, async () => {
+  const l = await lab({ delayMs: 10 }, { delayMs: 20 });
+  const cal = await calibrate(l, { probes: 150, intervalMs: 5 });
+  assert.ok(cal.rttMs.p50 >= 30 && cal.rttMs.p50 < 33, `RTT p50 ${cal.rttMs.p50} ms, configured 30 ms`);
+  assert.equal(cal.uplinkLost + cal.downlinkLost, 0);
+  const c = await l.emulatorCounters();
+  assert.ok(c && c.up_forwarded >= 150 && c.down_forwarded >= 150, JSON.stringify(c));
+  await l.down();
+  assert.ok((l.record.emulatorCounters?.up_forwarded ?? 0) >= 150, 'final counters are kept in the record');
+});
+
+test('Bernoulli loss per direction lies in its 99 % binomial interval, and calibration says so', { skip }, async () => {
+  const l = await lab({ delayMs: 1, lossPct: 5 }, { delayMs: 1, lossPct: 2 });
+  const cal = await calibrate(l, { probes: 4000, intervalMs: 0.5 });
+  within(cal.uplinkLost, cal.probes, l.record.configured.uplink);
+  within(cal.downlinkLost, cal.probes - cal.uplinkLost, l.record.configured.downlink);
+  assert.deepEqual(l.record.warnings.filter((w) => w.code.startsWith('calibration-loss')), []);
+  const c = (await l.emulatorCounters())!;
+  assert.equal(c.up_dropped_loss, cal.uplinkLost, 'every uplink probe lost was dropped by the loss model');
+  await l.down();
+});
+
+test('Gilbert-Elliott loss: bursty, long-run rate in its (widened) interval', { skip }, async () => {
+  const ge = { pPct: 2, rPct: 20, badLossPct: 100, goodLossPct: 0 };
+  const l = await lab({ delayMs: 1, gilbert: ge }, { delayMs: 1 });
+  const cal = await calibrate(l, { probes: 4000, intervalMs: 0.5 });
+  within(cal.uplinkLost, cal.probes, l.record.configured.uplink);
+  assert.equal(cal.downlinkLost, 0);
+  await l.down();
+});
+
+test('jitter without reorder never reorders; with reorder it does', { skip }, async () => {
+  for (const reorder of [false, true]) {
+    const l = await lab({ delayMs: 10, jitterMs: 5, reorder });
+    const r = await probeLink(l, { probes: 600, payloadBytes: 64, intervalMs: 0.5, waitMs: 500 });
+    assert.equal(r.answered, 600);
+    if (reorder) assert.ok(r.reordered > 0, 'jitter of +-5 ms at 0.5 ms spacing must reorder when allowed');
+    else assert.equal(r.reordered, 0, 'a packet never leaves before its predecessor');
+    const spread = Math.max(...r.rttMs) - Math.min(...r.rttMs);
+    assert.ok(spread > 5, `jitter visible in the RTT spread (${spread.toFixed(2)} ms)`);
+    await l.down();
+  }
+});
+
+test('rate: iperf3 through a 5 Mbit/s link gets close to, never far above, 5 Mbit/s', { skip: skip || !(await hasCommand('iperf3')) && 'iperf3 not installed' }, async () => {
+  const l = await lab({ delayMs: 5, rateBitsPerSec: 5e6 });
+  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const server = spawn('iperf3', ['-s', '-1', '-p', port], { netns: l.serverNs, stdinPipe: false });
+  undo.push('iperf3 server', () => void server.kill('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 300));
+  const client = spawn('iperf3', ['-c', l.serverAddr, '-p', port, '-t', '3', '-J'], { netns: l.clientNs, stdinPipe: false });
+  let out = '';
+  client.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  await client;
+  const bps = (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
+  assert.ok(bps > 3.5e6 && bps < 5.2e6, `iperf3 received ${(bps / 1e6).toFixed(2)} Mbit/s over a 5 Mbit/s link`);
+  const c = (await l.emulatorCounters())!;
+  assert.ok(c.up_queue_peak_bytes > 0 && c.up_queue_peak_bytes <= 65536, `queue peak ${c.up_queue_peak_bytes} within its 64 KiB limit`);
+  await l.down();
+});

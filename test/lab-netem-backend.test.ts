@@ -1,0 +1,30 @@
+// The lab against real sch_netem, where the kernel has it: the same calibration checks as
+// the userspace backend, and the qdiscs read back. Skipped (with the probe's reason) on
+// kernels without sch_netem; the argv generation is covered as data in netem-args-from-link.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { UndoStack } from '../harness/undo.js';
+import { probeNetem } from '../netem/backend-netem.js';
+import { calibrate } from '../netem/calibrate.js';
+import { labUp } from '../netem/lab.js';
+import { point, remains, skipUnlessRoot, testRunId } from '../netem/testkit.js';
+
+const notRoot = skipUnlessRoot();
+const probe = notRoot ? null : await probeNetem();
+const skip = notRoot || (!probe!.ok && `no sch_netem here: ${probe!.detail}`);
+const undo = new UndoStack();
+after(() => undo.run());
+
+test('netem lab: veth inside the namespaces, delay and loss applied, qdiscs read back', { skip }, async () => {
+  const runId = testRunId('tn');
+  const lab = await labUp({ runId, point: point({ delayMs: 10, lossPct: 5 }, { delayMs: 10 }), backend: 'netem', congestionControl: 'cubic', seed: 1, undo });
+  assert.equal(lab.backend, 'netem');
+  assert.ok(lab.record.applied.readback.some((r) => /qdisc netem/.test(r)), 'netem qdisc read back');
+  const cal = await calibrate(lab, { probes: 2000, intervalMs: 1 });
+  assert.ok(cal.rttMs.p50 > 19.5 && cal.rttMs.p50 < 22, `RTT p50 ${cal.rttMs.p50}`);
+  assert.deepEqual(lab.record.warnings.filter((w) => w.code.startsWith('calibration-loss')), []);
+  const c = await lab.emulatorCounters();
+  assert.ok(c && c.up_forwarded > 0, JSON.stringify(c));
+  await lab.down();
+  assert.deepEqual(await remains(runId), []);
+});
