@@ -8,6 +8,10 @@ import { registerValidate } from './commands/validate.js';
 import { registerRun } from './commands/run.js';
 import { registerCompare } from './commands/compare.js';
 import { registerReport } from './commands/report.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerCleanup } from './commands/cleanup.js';
+import { registerLab } from './commands/lab.js';
+import { registerTunnel } from './commands/tunnel.js';
 
 const program = new Command();
 program
@@ -22,6 +26,10 @@ registerRun(program);
 registerValidate(program);
 registerCompare(program);
 registerReport(program);
+registerDoctor(program);
+registerCleanup(program);
+registerLab(program);
+registerTunnel(program);
 
 function verbose(): boolean {
   return process.argv.includes('--verbose');

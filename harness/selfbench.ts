@@ -3,6 +3,7 @@
 // and prints ratios (never absolute pass/fail: the machine is shared and noisy).
 //   tcp bulk goodput, bench / iperf3          (target >= 0.95)
 //   tcp echo p50, bench - sockperf ping-pong  (target <= 30 us)
+//   quic bulk, bench / minimal @matrixai/quic loop (>= 0.95); tunnel / raw quic (>= 0.9)
 import { randomBytes } from 'node:crypto';
 import { startAgent } from './agents.js';
 import { generateCredentials } from './certs.js';
@@ -13,6 +14,7 @@ import { UndoStack } from './undo.js';
 import type { Outcome } from './workloads/client.js';
 import { cellMetrics } from './metrics.js';
 import { labUp, resolveBackend } from '../netem/lab.js';
+import { selfbenchQuic } from './selfbench-quic.js';
 
 const unimpaired: LinkPoint = {
   index: 0,
@@ -84,3 +86,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// QUIC: bench's quic transport and tunnel against minimal @matrixai/quic loops (loopback).
+await selfbenchQuic();

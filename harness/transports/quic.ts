@@ -1,0 +1,50 @@
+// QUIC through @matrixai/quic (wrapped by harness/quic/lib.ts). A session is one QUIC
+// connection; every openStream() is a new bidirectional stream on it, so echo concurrency
+// maps to streams of one connection, as QUIC is meant to be used.
+import type { Duplex } from 'node:stream';
+import { QUIC_IMPLEMENTATION, quicConnect, quicListen, quicSettings, type QuicTuning } from '../quic/lib.js';
+import type { ClientSession, ClientTransport, ServerTransport } from './types.js';
+
+/** ALPN of bench's own QUIC workloads (the tunnel uses bench-tun/1). */
+export const BENCH_QUIC_ALPN = 'bench/1';
+
+export function quicClientTransport(tuning: QuicTuning = {}): ClientTransport {
+  let last: Record<string, string | number | boolean> | undefined;
+  return {
+    implementation: QUIC_IMPLEMENTATION,
+    multiStream: true,
+    async connect(to, creds): Promise<ClientSession> {
+      // noDelay has no QUIC meaning: quiche sends as soon as the congestion window allows.
+      const conn = await quicConnect({ ...tuning, host: to.host, port: to.port, alpn: BENCH_QUIC_ALPN, fingerprint: creds.fingerprintSha256 });
+      last = conn.settings();
+      return {
+        openStream: async (): Promise<Duplex> => conn.openStream(),
+        close: () => conn.close(),
+        stats: () => conn.stats(),
+      };
+    },
+    // Before any connection the requested values; after one, including the kernel's socket buffer.
+    settings: () => last ?? quicSettings(tuning),
+  };
+}
+
+export function quicServerTransport(tuning: QuicTuning = {}): ServerTransport {
+  return {
+    implementation: QUIC_IMPLEMENTATION,
+    async listen(at, creds, onStream) {
+      const srv = await quicListen({
+        ...tuning,
+        host: at.host,
+        port: at.port,
+        certPem: creds.certPem,
+        keyPem: creds.keyPem,
+        alpn: BENCH_QUIC_ALPN,
+        onStream,
+      });
+      return { port: srv.port, close: () => srv.close(), stats: () => srv.stats() };
+    },
+  };
+}
+
+export const quicClient: ClientTransport = quicClientTransport();
+export const quicServer: ServerTransport = quicServerTransport();
