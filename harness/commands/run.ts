@@ -44,7 +44,7 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--backend <name>', 'link emulation backend').choices(['auto', 'netem', 'userspace', 'loopback']).default('auto'))
     .option('--out <dir>', 'output directory (default: results/<scenario>-<utc>/)')
     .option('--label <text>', 'label stored in the result, e.g. the release under test (default: git describe of the current directory, else the bench version)')
-    .option('--calibration-probes <n>', 'UDP echo probes per lab point before any workload', '400')
+    .option('--calibration-probes <n>', 'UDP echo probes per lab point before any workload', '500')
     .addHelpText('after', `
 Exit codes: 0 all cells ok or unsupported, 2 bad scenario or flags, 3 environment not
 usable (e.g. not root for a namespace backend), 4 some cells failed or timed out,
