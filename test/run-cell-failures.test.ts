@@ -1,4 +1,5 @@
-// Real agents in a real lab (root): a relay that flips a byte is caught with its offset, a
+// Real agents in a real lab (root): command-defined subjects (socat, bench's tunnel) carry
+// echo and bulk byte-exact; a relay that flips a byte is caught with its offset, a
 // stalled peer yields `timeout` with the samples gathered so far, a subject process that
 // dies gives `failed` with its stderr tail, and none of this harms the other cells.
 import assert from 'node:assert/strict';
@@ -34,7 +35,15 @@ test('faulty subjects fail, time out and die without harming other cells', { ski
 description: relays that corrupt, stall and die, next to plain tcp
 link: { delay: 1ms }
 transports:
-  - tcp${relay('flip', 'flip', 100000)}${relay('stall', 'stall', 2000)}${relay('die', 'die', 5000)}
+  - tcp
+  - name: socat-relay
+    implementation: socat (plain relay)
+    server: "socat TCP-LISTEN:{serverPort},bind={serverAddr},fork,reuseaddr TCP:{targetAddr}:{targetPort}"
+    client: "socat TCP-LISTEN:{clientPort},bind={clientAddr},fork,reuseaddr TCP:{serverAddr}:{serverPort}"
+  - name: bench-tunnel-cmd
+    implementation: bench tunnel started as an external command
+    server: "{bench} tunnel server --listen {serverAddr}:{serverPort} --cert {certFile} --key {keyFile} --allow {token}={targetAddr}:{targetPort}"
+    client: "{bench} tunnel client --listen {clientAddr}:{clientPort} --server {serverAddr}:{serverPort} --fingerprint {fingerprint} --token {token}"${relay('flip', 'flip', 100000)}${relay('stall', 'stall', 2000)}${relay('die', 'die', 5000)}
 workloads:
   - echo: { payload: 64B, count: 200 }
   - bulk: { direction: download, bytes: 1MB }
@@ -55,7 +64,17 @@ timeout: 4s
     return c;
   };
   assert.equal(result.status, 'complete');
-  assert.equal(result.cells.length, 8);
+  assert.equal(result.cells.length, 12);
+
+  // Command-defined subjects that work: a plain socat relay and bench's own tunnel, every
+  // byte verified, both processes' CPU recorded.
+  for (const name of ['socat-relay', 'bench-tunnel-cmd']) {
+    assert.equal(cell(name, 'echo').status, 'ok', `${name} echo: ${cell(name, 'echo').reason}`);
+    assert.equal(cell(name, 'echo').samples.rttUs?.length, 200);
+    assert.equal(cell(name, 'bulk').status, 'ok', `${name} bulk: ${cell(name, 'bulk').reason}`);
+    assert.equal(cell(name, 'bulk').samples.bytes, 1_000_000);
+    assert.ok(cell(name, 'bulk').cpu?.client && cell(name, 'bulk').cpu?.server, 'CPU of both endpoints recorded');
+  }
 
   // Plain tcp is untouched by its neighbours' failures.
   assert.equal(cell('tcp', 'echo').status, 'ok');
