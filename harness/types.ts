@@ -66,7 +66,7 @@ export type TransportSpec =
 
 export interface EchoWorkload {
   kind: 'echo';
-  /** Stable id used to match cells across runs, e.g. "echo-64B-c1". */
+  /** Stable id used to match cells across runs, e.g. "echo-64B-c1-n200". */
   id: string;
   payloadBytes: number;
   /** Exchanges per connection; exactly one of count / durationMs is set. */
