@@ -38,6 +38,17 @@ export interface RunEvents {
 export class RunEngine extends EventEmitter<RunEvents> {
   readonly result: ResultFile;
   private writes: Promise<void> = Promise.resolve();
+  /** Set on SIGINT/SIGTERM before cleanup starts: no new cell, and a cell cut short by the
+   * teardown is discarded rather than recorded as a failure it isn't. */
+  private aborted = false;
+
+  abort(): void {
+    this.aborted = true;
+  }
+
+  get wasAborted(): boolean {
+    return this.aborted;
+  }
 
   constructor(
     readonly scenario: ResolvedScenario,
@@ -78,18 +89,19 @@ export class RunEngine extends EventEmitter<RunEvents> {
   async run(undo: UndoStack): Promise<ResultFile> {
     await this.save();
     for (const point of this.scenario.points) {
+      if (this.aborted) break;
       const pointUndo = undo.child(`lab point ${point.index}`);
       try {
         await this.runPoint(point, pointUndo);
       } catch (err) {
-        this.failRemaining(point, `lab for point "${point.label}" failed: ${(err as Error).message}`);
+        if (!this.aborted) this.failRemaining(point, `lab for point "${point.label}" failed: ${(err as Error).message}`);
       } finally {
         const problems = await pointUndo.run();
         for (const p of problems) this.warn({ code: 'cleanup', message: p, remedy: 'run `sudo bench cleanup` to remove leftovers', point: point.index });
       }
       await this.save();
     }
-    this.result.status = 'complete';
+    this.result.status = this.aborted ? 'interrupted' : 'complete';
     this.result.finishedAt = new Date().toISOString();
     await this.save();
     return this.result;
@@ -175,9 +187,11 @@ export class RunEngine extends EventEmitter<RunEvents> {
         // Rotate the transport order each repetition so machine drift spreads evenly.
         const rotated = order.map((_, i) => order[(i + r) % order.length]);
         for (const t of rotated) {
+          if (this.aborted) return;
           const subject = subjects.get(t.name)!;
           if (rep >= 0) this.emit('cellStart', { point: point.index, transport: t.name, workload: w.id, repetition: rep, done: this.done(), total: this.total });
           const cell = await this.runCell(point, t, w, rep, subject, { lab, server, client });
+          if (this.aborted) return;
           if (rep >= 0) this.pushCell(cell);
         }
       }

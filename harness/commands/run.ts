@@ -84,6 +84,10 @@ Example: sudo bench run scenarios/loss-5pct.yaml`)
       process.stderr.write(`bench: ${scenario.name}: backend ${backend} (${reason}); ${engine.total} cells over ${scenario.points.length} link point(s); writing ${outDir}\n`);
       const detach = attachProgress(engine, process.stderr);
       let signal: NodeJS.Signals | null = null;
+      // Registered before withUndo's own handler, so the engine stops starting cells before
+      // cleanup tears the lab down under it.
+      const stopEngine = (): void => engine.abort();
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, stopEngine);
       try {
         await withUndo(
           (undo) => engine.run(undo),
@@ -105,6 +109,8 @@ Example: sudo bench run scenarios/loss-5pct.yaml`)
       } finally {
         detach();
       }
+      // Interrupted: the signal handler writes the partial result and exits 130.
+      if (signal || engine.wasAborted) return new Promise<void>(() => undefined);
       await writeReports(engine.result, outDir, owner);
       printSummary(engine.result, process.stderr);
       process.stdout.write(`${join(outDir, 'result.json')}\n`);
