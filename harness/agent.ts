@@ -35,8 +35,6 @@ export type AgentRequest =
   | ServeRequest
   | RunRequest
   | { op: 'tcpstats' }
-  | { op: 'stats' }
-  | { op: 'ping' }
   | { op: 'probe'; host: string; port: number; timeoutMs: number };
 
 /** Retry a TCP connect until it succeeds or time runs out (an external endpoint coming up). */
@@ -115,8 +113,6 @@ async function runCell(req: RunRequest): Promise<Outcome & { tcp: { retransSegs:
 
 async function handle(req: AgentRequest): Promise<unknown> {
   switch (req.op) {
-    case 'ping':
-      return { pid: process.pid };
     case 'serve':
       return { ports: await serve(req) };
     case 'run':
@@ -125,11 +121,6 @@ async function handle(req: AgentRequest): Promise<unknown> {
       return tcpCounters();
     case 'probe':
       return await probe(req.host, req.port, req.timeoutMs);
-    case 'stats': {
-      const out: Record<string, Record<string, number>> = {};
-      for (const s of servers) if ('stats' in s.h && s.h.stats) out[s.name] = s.h.stats();
-      return out;
-    }
   }
 }
 

@@ -135,7 +135,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     }
   }
 
-  private emptyCell(point: number, t: TransportSpec, w: Workload, rep: number, status: CellResult['status'], reason: string, implementation: string): CellResult {
+  private emptyCell(point: number, t: TransportSpec, w: Workload, rep: number, status: CellResult['status'], reason: string | null, implementation: string): CellResult {
     return {
       id: `${point}/${t.name}/${w.id}/${rep}`,
       point,
@@ -203,8 +203,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
   private async runCell(point: LinkPoint, t: TransportSpec, w: Workload, rep: number, subject: Subject, env: { lab: Lab; server: Agent; client: Agent }): Promise<CellResult> {
     const unsupported = subject.unsupported(w);
     if (unsupported) return this.emptyCell(point.index, t, w, rep, 'unsupported', unsupported, subject.implementation);
-    const cell = this.emptyCell(point.index, t, w, rep, 'ok', null as unknown as string, subject.implementation);
-    cell.reason = null;
+    const cell = this.emptyCell(point.index, t, w, rep, 'ok', null, subject.implementation);
     const t0 = performance.now();
     const marks = { client: subject.clientPids().map(cpuMark), server: subject.serverPids().map(cpuMark) };
     const serverTcp0 = await env.server.request<{ retransSegs: number; outSegs: number }>({ op: 'tcpstats' }).catch(() => null);

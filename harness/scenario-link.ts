@@ -12,7 +12,8 @@ const SWEEPABLE = ['delay', 'jitter', 'loss', 'rate', 'limit'] as const;
 type Field = (typeof SWEEPABLE)[number];
 const DIRS = [[], ['uplink'], ['downlink']] as const;
 
-const DEFAULT_DIRECTION: LinkDirection = {
+/** A direction with no impairment: what every unset field means. */
+export const DEFAULT_DIRECTION: Readonly<LinkDirection> = {
   delayMs: 0, jitterMs: 0, reorder: false, lossPct: 0, gilbert: null, rateBitsPerSec: null, limit: null,
 };
 

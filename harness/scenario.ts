@@ -44,7 +44,7 @@ export class SourceFile {
   }
 
   syntaxProblems(): Problem[] {
-    return [...this.doc.errors, ...this.doc.warnings.filter(() => false)].map((e) => {
+    return this.doc.errors.map((e) => {
       const pos = this.lc.linePos(e.pos[0]);
       return { file: this.file, line: pos.line, col: pos.col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` };
     });

@@ -14,16 +14,14 @@ import { UndoStack } from './undo.js';
 import type { Outcome } from './workloads/client.js';
 import { cellMetrics } from './metrics.js';
 import { labUp, resolveBackend } from '../netem/lab.js';
+import { DEFAULT_DIRECTION } from './scenario-link.js';
 import { selfbenchQuic } from './selfbench-quic.js';
 
 const unimpaired: LinkPoint = {
   index: 0,
   label: 'unimpaired',
   params: {},
-  link: {
-    uplink: { delayMs: 0, jitterMs: 0, reorder: false, lossPct: 0, gilbert: null, rateBitsPerSec: null, limit: null },
-    downlink: { delayMs: 0, jitterMs: 0, reorder: false, lossPct: 0, gilbert: null, rateBitsPerSec: null, limit: null },
-  },
+  link: { uplink: { ...DEFAULT_DIRECTION }, downlink: { ...DEFAULT_DIRECTION } },
 };
 
 const ROUNDS = 3;

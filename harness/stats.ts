@@ -3,11 +3,6 @@
 // thing everywhere.
 import type { PercentileSummary } from './types.js';
 
-export function sorted(values: readonly number[]): number[] {
-  // A real array: a Float64Array cast to number[] breaks .map() to non-numbers and JSON.stringify.
-  return Array.from(Float64Array.from(values).sort());
-}
-
 /** Linear-interpolated quantile (Hyndman-Fan type 7, as numpy/R default) of sorted values. */
 export function quantileSorted(s: ArrayLike<number>, q: number): number {
   if (s.length === 0) return NaN;

@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 import { spawn, type Child } from './exec.js';
 import { runOnClient, type Subject, type SubjectEnv } from './subjects.js';
 import type { CommandTransport, Workload } from './types.js';
+import type { Credentials } from './transports/types.js';
+import type { UndoStack } from './undo.js';
 import { PLACEHOLDERS } from './scenario-parts.js';
 import { PROJECT_ROOT } from './version.js';
 import { BENCH_QUIC_ALPN } from './transports/quic.js';
@@ -54,6 +56,16 @@ function pickPort(): number {
   return 20000 + Math.floor(Math.random() * 30000);
 }
 
+/** The run's certificate and key as files (private temp dir, removed on undo) for external programs. */
+async function credentialFiles(creds: Credentials, undo: UndoStack): Promise<{ cert: string; key: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-subject-'));
+  undo.push(`temp dir ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  await writeFile(files.cert, creds.certPem, { mode: 0o600 });
+  await writeFile(files.key, creds.keyPem, { mode: 0o600 });
+  return files;
+}
+
 export function fillPlaceholders(cmd: string, values: Record<string, string>): string {
   return cmd.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => values[k] ?? m);
 }
@@ -64,10 +76,7 @@ export async function commandSubject(t: CommandTransport, env: SubjectEnv): Prom
   const { ports } = await server.request<{ ports: Record<string, number> }>({
     op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60_000,
   });
-  const dir = await mkdtemp(join(tmpdir(), 'bench-subject-'));
-  undo.push(`temp dir ${dir}`, () => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'cert.pem'), creds.certPem, { mode: 0o600 });
-  await writeFile(join(dir, 'key.pem'), creds.keyPem, { mode: 0o600 });
+  const files = await credentialFiles(creds, undo);
   const values: Record<(typeof PLACEHOLDERS)[number], string> = {
     serverAddr: lab.serverAddr,
     serverPort: String(pickPort()),
@@ -75,8 +84,8 @@ export async function commandSubject(t: CommandTransport, env: SubjectEnv): Prom
     clientPort: String(pickPort()),
     targetAddr: lab.serverAddr,
     targetPort: String(ports.tcp),
-    certFile: join(dir, 'cert.pem'),
-    keyFile: join(dir, 'key.pem'),
+    certFile: files.cert,
+    keyFile: files.key,
     fingerprint: creds.fingerprintSha256,
     token: 'bench',
     bench: `${process.execPath} ${join(PROJECT_ROOT, 'dist', 'harness', 'cli.js')}`,
@@ -167,12 +176,9 @@ export function quicGoTunnelTransport(version: string): CommandTransport {
  */
 export async function quicGoEchoSubject(version: string, env: SubjectEnv): Promise<Subject> {
   const { lab, client, creds, undo } = env;
-  const dir = await mkdtemp(join(tmpdir(), 'bench-subject-'));
-  undo.push(`temp dir ${dir}`, () => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'cert.pem'), creds.certPem, { mode: 0o600 });
-  await writeFile(join(dir, 'key.pem'), creds.keyPem, { mode: 0o600 });
+  const files = await credentialFiles(creds, undo);
   const port = pickPort();
-  const args = ['echo-server', '--exit-on-stdin-eof', '--listen', `${lab.serverAddr}:${port}`, '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--alpn', BENCH_QUIC_ALPN];
+  const args = ['echo-server', '--exit-on-stdin-eof', '--listen', `${lab.serverAddr}:${port}`, '--cert', files.cert, '--key', files.key, '--alpn', BENCH_QUIC_ALPN];
   const srv = new Proc('server', spawn(QUICGO_BIN, args, { netns: lab.serverNs, stdinPipe: true }));
   undo.push('quic-go echo server', () => srv.stop());
   // It prints "ready udp ADDR" once listening; UDP can't be probed with a connect.

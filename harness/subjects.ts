@@ -1,7 +1,7 @@
 // A "subject" is one transport made ready inside one lab: servers listening, tunnel or
 // external endpoints started, and a way to run a workload through it. Built-in transports,
 // bench's own tunnel and command-defined transports all look the same to the run engine.
-import type { Agent, } from './agents.js';
+import type { Agent } from './agents.js';
 import type { RunRequest } from './agent.js';
 import { streamTransports } from './transports/index.js';
 import type { Credentials } from './transports/types.js';

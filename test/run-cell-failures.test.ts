@@ -95,6 +95,9 @@ timeout: 4s
   assert.equal(stall.status, 'timeout');
   assert.ok((stall.samples.rttUs?.length ?? 0) > 0 && (stall.samples.rttUs?.length ?? 0) < 200, `partial samples kept: ${stall.samples.rttUs?.length}`);
   assert.ok(stall.metrics.rttP50Us! > 0);
+  // The exchange cut by the 4 s timeout is not a latency sample (on a 2 ms RTT link every
+  // real exchange is far below a second).
+  assert.ok(stall.metrics.rttMaxUs! < 1_000_000, `cut exchange excluded: max ${stall.metrics.rttMaxUs} us`);
 
   // A subject process that dies: failed, with its stderr tail in the reason.
   const die = cell('die', 'echo');

@@ -96,6 +96,10 @@ export async function runEcho(ctx: RunContext, w: EchoWorkload): Promise<Outcome
   const sessions = new Sessions();
   const samples: CellSamples = { rttUs: [] };
   const streams: Duplex[] = [];
+  // One abort hook for the whole cell: destroying the streams makes any pending read reject,
+  // so the timed exchange loop below carries no per-exchange timeout machinery.
+  const destroyAll = (): void => streams.forEach((s) => s.destroy());
+  ctx.signal.addEventListener('abort', destroyAll, { once: true });
   try {
     const t0 = performance.now();
     // N connections for tcp/tls, N streams on one connection for quic.
@@ -128,7 +132,7 @@ export async function runEcho(ctx: RunContext, w: EchoWorkload): Promise<Outcome
           async () => {
             const payload = slice(ctx.seed + lane, (k++ * w.payloadBytes) % 65521, w.payloadBytes);
             s.write(payload);
-            const got = await guard(reader.read(w.payloadBytes), ctx.signal, streams);
+            const got = await reader.read(w.payloadBytes);
             if (!got.equals(payload)) {
               let i = 0;
               while (i < got.length && got[i] === payload[i]) i++;
@@ -149,6 +153,7 @@ export async function runEcho(ctx: RunContext, w: EchoWorkload): Promise<Outcome
     if (ctx.signal.aborted) return { ...timeoutOutcome(samples, 'connecting'), stats: sessions.stats() };
     return { status: 'failed', reason: (err as Error).message, samples, stats: sessions.stats() };
   } finally {
+    ctx.signal.removeEventListener('abort', destroyAll);
     await sessions.closeAll();
   }
 }
