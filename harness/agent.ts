@@ -103,6 +103,7 @@ async function runCell(req: RunRequest): Promise<Outcome & { tcp: { retransSegs:
       const ctx: RunContext = { transport: t.client, to: { host: req.host, port: req.port }, creds: req.creds, seed: req.seed, signal: ac.signal };
       const w = req.workload;
       out = w.kind === 'echo' ? await runEcho(ctx, w) : w.kind === 'bulk' ? await runBulk(ctx, w) : await runHandshake(ctx, w);
+      out.settings = t.client.settings?.();
     }
     const after = tcpCounters();
     return { ...out, tcp: { retransSegs: after.retransSegs - before.retransSegs, outSegs: after.outSegs - before.outSegs } };

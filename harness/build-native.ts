@@ -5,7 +5,7 @@
 // A missing optional toolchain is reported, not fatal: cells that need it become
 // `unsupported` with the reason `bench doctor` prints.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './version.js';
 
@@ -66,6 +66,9 @@ function buildQuicGo(): void {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  // tsc writes the CLI without the executable bit when dist/ was removed; the `bench` link
+  // (npm link / a global install) needs it.
+  chmodSync(join(PROJECT_ROOT, 'dist', 'harness', 'cli.js'), 0o755);
   if (existsSync(EMULATOR_SRC)) buildEmulator();
   else process.stderr.write(`bench build: ${EMULATOR_SRC} not found\n`);
   buildQuicGo();

@@ -47,6 +47,14 @@ export function cellMetrics(kind: WorkloadKind, s: CellSamples): Record<string, 
   return m;
 }
 
+/**
+ * Transport counters (packets, bytes, stream bytes, PTO events) add up over sessions and
+ * difference over a cell; everything else (RTT, cwnd, MTU, rates) is a gauge.
+ */
+export function isCounter(key: string): boolean {
+  return /^(packets|bytes|stream|pto|connections|quicDial)/.test(key);
+}
+
 /** Cells with the same key are repetitions of one measurement. */
 export function cellKey(c: { point: number; transport: string; workload: string }): string {
   return `${c.point}/${c.transport}/${c.workload}`;

@@ -11,6 +11,7 @@ import { runOnClient, type Subject, type SubjectEnv } from './subjects.js';
 import type { CommandTransport, Workload } from './types.js';
 import type { Credentials } from './transports/types.js';
 import type { UndoStack } from './undo.js';
+import { isCounter } from './metrics.js';
 import { PLACEHOLDERS } from './scenario-parts.js';
 import { PROJECT_ROOT } from './version.js';
 import { BENCH_QUIC_ALPN } from './transports/quic.js';
@@ -32,12 +33,46 @@ class Proc {
       createInterface({ input: s }).on('line', (l) => {
         this.tail.push(l);
         if (this.tail.length > TAIL_LINES) this.tail.shift();
+        this.waiter?.(l);
       });
     }
     void child.then((r) => {
       this.exit = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
     });
   }
+  private waiter: ((line: string) => void) | null = null;
+
+  /**
+   * Ask a built-in tunnel endpoint for its counters: SIGUSR1 makes `bench tunnel` and the
+   * quic-go subject print one JSON line (flat, or with a nested "quic" object). Only for
+   * programs known to handle SIGUSR1: its default action would kill anything else.
+   */
+  async counters(timeoutMs = 1000): Promise<Record<string, number> | null> {
+    if (this.exit) return null;
+    const got = new Promise<Record<string, number> | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      this.waiter = (line) => {
+        let o: Record<string, unknown>;
+        try {
+          o = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return;
+        }
+        if (o.event !== 'tunnel-counters' && o.event !== 'stats') return;
+        clearTimeout(timer);
+        const flat: Record<string, number> = {};
+        for (const src of [o, (o.quic ?? {}) as Record<string, unknown>]) {
+          for (const [k, v] of Object.entries(src)) if (typeof v === 'number') flat[k] = v;
+        }
+        resolve(flat);
+      };
+    });
+    this.child.kill('SIGUSR1');
+    const r = await got;
+    this.waiter = null;
+    return r;
+  }
+
   tailText(n = 10): string {
     return this.tail.slice(-n).join('\n');
   }
@@ -70,7 +105,13 @@ export function fillPlaceholders(cmd: string, values: Record<string, string>): s
   return cmd.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => values[k] ?? m);
 }
 
-export async function commandSubject(t: CommandTransport, env: SubjectEnv): Promise<Subject> {
+/** Counters are differenced over a cell; gauges (RTT, cwnd) keep the value at its end. */
+function cellCounters(before: Record<string, number> | null, after: Record<string, number> | null): Record<string, number> | null {
+  if (!before || !after) return null;
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, isCounter(k) ? v - (before[k] ?? 0) : v]));
+}
+
+export async function commandSubject(t: CommandTransport, env: SubjectEnv, opts: { quicCounters?: boolean } = {}): Promise<Subject> {
   const { lab, server, client, creds, undo } = env;
   // The backend the subject carries traffic to: bench's own TCP server, in the server namespace.
   const { ports } = await server.request<{ ports: Record<string, number> }>({
@@ -119,7 +160,10 @@ export async function commandSubject(t: CommandTransport, env: SubjectEnv): Prom
     async run(w, o) {
       const before = dead() ?? startProblem;
       if (before) return { status: 'failed', reason: before, samples: {}, logs: logs() };
+      const c0 = opts.quicCounters ? await cli.counters() : null;
       const out = await runOnClient(client, { transport: 'tcp', workload: w, host: values.clientAddr, port: Number(values.clientPort), creds, seed: o.seed, timeoutMs: o.timeoutMs });
+      const quicStats = opts.quicCounters ? cellCounters(c0, await cli.counters()) : null;
+      if (quicStats) out.quic = { settings: {}, stats: quicStats };
       // Give a dying process a moment to be reaped so the cell names the real cause.
       await new Promise((r) => setTimeout(r, 20));
       const after = dead();
@@ -195,7 +239,7 @@ export async function quicGoEchoSubject(version: string, env: SubjectEnv): Promi
       if (dead) return { status: 'failed', reason: dead, samples: {}, logs: { server: srv.tailText(TAIL_LINES) } };
       const out = await runOnClient(client, { transport: 'quic', workload: w, host: lab.serverAddr, port, creds, seed: o.seed, timeoutMs: o.timeoutMs });
       delete out.tcp;
-      return { ...out, quic: { settings: {}, stats: out.stats ?? {} }, logs: { server: srv.tailText(TAIL_LINES) } };
+      return { ...out, quic: { settings: out.settings ?? {}, stats: out.stats ?? {} }, logs: { server: srv.tailText(TAIL_LINES) } };
     },
     stop: () => srv.stop(),
   };

@@ -57,7 +57,7 @@ export async function subjectFor(t: TransportSpec, env: SubjectEnv): Promise<Sub
   if (t.name === 'tunnel') {
     const quic = streamTransports.quic;
     if (!quic) return unavailable('bench tunnel needs the quic transport, which is not available in this build');
-    return commandSubject(benchTunnelTransport(`bench tunnel over ${quic.client.implementation}`), env);
+    return commandSubject(benchTunnelTransport(`bench tunnel over ${quic.client.implementation}`), env, { quicCounters: true });
   }
   if (t.name === 'quic-quicgo') {
     const v = quicGoVersion();
@@ -65,7 +65,7 @@ export async function subjectFor(t: TransportSpec, env: SubjectEnv): Promise<Sub
   }
   if (t.name === 'quicgo-tunnel') {
     const v = quicGoVersion();
-    return v ? commandSubject(quicGoTunnelTransport(v), env) : unavailable(QUICGO_MISSING);
+    return v ? commandSubject(quicGoTunnelTransport(v), env, { quicCounters: true }) : unavailable(QUICGO_MISSING);
   }
   const name = t.name;
   const known = name === 'udp' || name in streamTransports;
@@ -83,8 +83,7 @@ export async function subjectFor(t: TransportSpec, env: SubjectEnv): Promise<Sub
     async run(w, o) {
       const out = await runOnClient(env.client, { transport: name, workload: w, host: env.lab.serverAddr, port: ports[name], creds: env.creds, seed: o.seed, timeoutMs: o.timeoutMs });
       if (name === 'quic') {
-        const settings = streamTransports.quic.client.settings?.() ?? {};
-        out.quic = { settings, stats: out.stats ?? {} };
+        out.quic = { settings: out.settings ?? {}, stats: out.stats ?? {} };
         delete out.tcp;
       }
       if (name === 'udp') delete out.tcp;

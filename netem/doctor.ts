@@ -1,11 +1,10 @@
 // What `bench doctor` checks: can this machine build a lab, with which backend, and what is
 // missing (each with its fix). Returns data; harness/commands/doctor.ts prints it.
-import { access, constants } from 'node:fs/promises';
 import { EMULATOR_BIN } from '../harness/build-native.js';
 import { hasCommand } from '../harness/exec.js';
 import type { BackendName } from '../harness/types.js';
 import { probeNetem } from './backend-netem.js';
-import { isRoot, resolveBackend } from './lab.js';
+import { emulatorBuilt, isRoot, resolveBackend, tunUsable } from './lab.js';
 
 export interface Check {
   name: string;
@@ -58,19 +57,10 @@ export async function doctor(): Promise<DoctorReport> {
   } else {
     add('netem', false, 'not probed (needs root, ip and tc)', 'run `sudo bench doctor` to probe sch_netem', true);
   }
-  let tun = true;
-  try {
-    await access('/dev/net/tun', constants.R_OK | constants.W_OK);
-  } catch {
-    tun = false;
-  }
+  // The same checks the userspace backend makes before it starts (netem/lab.ts).
+  const tun = (await tunUsable()) === null;
   add('tun', tun, tun ? '/dev/net/tun is usable' : '/dev/net/tun is missing or not accessible', 'load the tun module (modprobe tun), or give the container --device /dev/net/tun --cap-add NET_ADMIN');
-  let built = true;
-  try {
-    await access(EMULATOR_BIN, constants.X_OK);
-  } catch {
-    built = false;
-  }
+  const built = (await emulatorBuilt()) === null;
   add('emulator', built, built ? `link emulator built (${EMULATOR_BIN})` : `link emulator not built (${EMULATOR_BIN})`, 'npm run build (needs a C compiler: apt-get install gcc)');
   const cc = await hasCommand(process.env.CC ?? 'cc');
   add('cc', cc || built, cc ? 'C compiler found' : 'no C compiler', 'apt-get install gcc', built);

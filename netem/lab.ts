@@ -45,7 +45,7 @@ export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
 
-async function tunUsable(): Promise<string | null> {
+export async function tunUsable(): Promise<string | null> {
   try {
     await access('/dev/net/tun', constants.R_OK | constants.W_OK);
     return null;
@@ -54,7 +54,7 @@ async function tunUsable(): Promise<string | null> {
   }
 }
 
-async function emulatorBuilt(): Promise<string | null> {
+export async function emulatorBuilt(): Promise<string | null> {
   try {
     await access(EMULATOR_BIN, constants.X_OK);
     return null;

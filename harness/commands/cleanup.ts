@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { cleanup } from '../../netem/cleanup.js';
 import { validRunId } from '../../netem/state.js';
+import { isRoot } from '../../netem/lab.js';
 import { EnvironmentError, InputError } from '../errors.js';
 
 export function registerCleanup(program: Command): void {
@@ -15,7 +16,7 @@ export function registerCleanup(program: Command): void {
     .option('--dry-run', 'list what would be removed, remove nothing')
     .action(async (o: { run?: string; all?: boolean; dryRun?: boolean }) => {
       if (o.run !== undefined && !validRunId(o.run)) throw new InputError(`bad run id "${o.run}"`);
-      if (process.getuid?.() !== 0) throw new EnvironmentError('bench cleanup needs root (it deletes namespaces)', 'run it with sudo');
+      if (!isRoot()) throw new EnvironmentError('bench cleanup needs root (it deletes namespaces)', 'run it with sudo');
       const r = await cleanup({ runId: o.run, all: o.all, dryRun: o.dryRun });
       const verb = o.dryRun ? 'would remove' : 'removed';
       const lines: string[] = [];

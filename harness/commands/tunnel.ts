@@ -143,8 +143,6 @@ function tuning(o: Common): QuicTuning {
     idleTimeoutMs: o.idleTimeoutMs === undefined ? undefined : num(o.idleTimeoutMs, '--idle-timeout-ms'),
     maxUdpPayloadBytes: o.maxUdpPayload === undefined ? undefined : num(o.maxUdpPayload, '--max-udp-payload'),
     streamWindowBytes: o.streamWindow === undefined ? undefined : num(o.streamWindow, '--stream-window'),
-    // keep-alive must stay below the idle timeout; 0 turns both off.
-    keepAliveMs: o.idleTimeoutMs === undefined ? undefined : Math.floor(num(o.idleTimeoutMs, '--idle-timeout-ms') / 3),
   };
 }
 

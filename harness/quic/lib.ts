@@ -24,7 +24,6 @@ import Logger, { LogLevel } from '@matrixai/logger';
 import { QuicStreamDuplex, StreamResetError, RESET_CODE } from './duplex.js';
 
 const pkg = createRequire(import.meta.url)('@matrixai/quic/package.json') as { version: string };
-export const QUIC_LIBRARY_VERSION: string = pkg.version;
 export const QUIC_IMPLEMENTATION = `@matrixai/quic ${pkg.version} (quiche)`;
 
 /** Tuning knobs, all optional. Defaults favour bulk throughput within reason. */
@@ -73,6 +72,9 @@ const DEFAULTS: Required<QuicTuning> = {
 function tuned(t: QuicTuning = {}): Required<QuicTuning> {
   const r = { ...DEFAULTS };
   for (const [k, v] of Object.entries(t)) if (v !== undefined) (r as Record<string, number>)[k] = v;
+  // A keep-alive at or above the idle timeout lets an idle connection die: keep it well below,
+  // whoever configures it (the CLI used to be the only place enforcing this).
+  if (r.idleTimeoutMs > 0) r.keepAliveMs = Math.min(r.keepAliveMs, Math.floor(r.idleTimeoutMs / 3));
   return r;
 }
 

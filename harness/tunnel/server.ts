@@ -126,7 +126,7 @@ export async function startTunnelServer(o: TunnelServerOptions): Promise<TunnelS
     },
     counters() {
       const qs = q.stats();
-      return { ...c, ...qs, connectionsOpened: qs.connectionsOpened ?? 0 };
+      return { ...c, ...qs };
     },
     settings: () => q.settings(),
   };

@@ -1,6 +1,7 @@
 // Client side of the echo, bulk and handshake workloads over any stream transport. Raw
 // numbers only: the controller turns them into statistics.
 import type { Duplex } from 'node:stream';
+import { isCounter } from '../metrics.js';
 import { sampleLatency } from '../sampler.js';
 import type { ClientSession, ClientTransport, Credentials, Endpoint } from '../transports/types.js';
 import type { BulkWorkload, CellSamples, CellStatus, EchoWorkload, HandshakeWorkload } from '../types.js';
@@ -14,6 +15,8 @@ export interface Outcome {
   samples: CellSamples;
   /** Transport counters (quic), summed over sessions. */
   stats?: Record<string, number>;
+  /** Effective transport settings, read where the connections were made (the agent). */
+  settings?: Record<string, string | number | boolean>;
 }
 
 export interface RunContext {
@@ -57,8 +60,7 @@ class Sessions {
     }
     const keys = Object.keys(sum);
     if (!keys.length) return undefined;
-    const gauge = (k: string): boolean => !/^(packets|bytes|stream)/.test(k);
-    return Object.fromEntries(keys.map((k) => [k, gauge(k) ? sum[k] / n[k] : sum[k]]));
+    return Object.fromEntries(keys.map((k) => [k, isCounter(k) ? sum[k] : sum[k] / n[k]]));
   }
   /**
    * Close every session, waiting at most CLOSE_WAIT_MS: a QUIC connection that lost packets
