@@ -5,20 +5,15 @@
 // Pure: no I/O, no printing; reporters format the returned data (STYLE rule 3).
 import { InputError } from './errors.js';
 import { METRICS, type MetricDef } from './metrics.js';
-import { binomialInterval, deltaCI, mannWhitneyU, medianCI } from './stats.js';
-import type { Calibration, CellResult, CellStatus, LabRecord, ResultFile, WorkloadKind } from './types.js';
+import { stableJson } from './scenario.js';
+import { binomialInterval, deltaCI, mannWhitneyU, medianCI, minAchievableP } from './stats.js';
+import type { Calibration, CellResult, CellStatus, LabRecord, ResultFile, Workload, WorkloadKind } from './types.js';
 
-/**
- * Fewer repetitions than this on either side and we never call a change significant:
- * with 3+3 the exact U test cannot go below p = 0.1, and with 4+4 its floor is 2/70 = 0.029,
- * the first size at which alpha = 0.05 is reachable at all.
- */
-export const MIN_SAMPLES = 4;
 /** Calibrated RTT p50 may differ by max(this, RTT_TOLERANCE_FRAC x baseline) before we refuse. */
-export const RTT_TOLERANCE_MS = 1;
-export const RTT_TOLERANCE_FRAC = 0.1;
+const RTT_TOLERANCE_MS = 1;
+const RTT_TOLERANCE_FRAC = 0.1;
 /** Confidence of the per-run loss intervals; runs differ only when the intervals do not overlap. */
-export const LOSS_NOISE_LEVEL = 0.99;
+const LOSS_NOISE_LEVEL = 0.99;
 
 export interface CompareOptions {
   /** A significant change smaller than this (percent of the baseline median) is not reported as one. @default 5 */
@@ -29,7 +24,13 @@ export interface CompareOptions {
   force: boolean;
 }
 
-/** `~` in the benchstat sense is 'not-significant' or 'too-few'. */
+/** The defaults of `bench compare`, also what the trend report judges consecutive releases by. */
+export const COMPARE_DEFAULTS: Readonly<Pick<CompareOptions, 'thresholdPct' | 'alpha'>> = { thresholdPct: 5, alpha: 0.05 };
+
+/**
+ * `~` in the benchstat sense is 'not-significant' or 'too-few'; 'too-few' when no data could
+ * reach alpha with these repetition counts (stats.minAchievableP).
+ */
 export type Verdict = 'regression' | 'improvement' | 'within-threshold' | 'not-significant' | 'too-few';
 
 export interface SideStats {
@@ -94,7 +95,7 @@ export interface RunRef {
 export interface Comparison {
   baseline: RunRef;
   candidate: RunRef;
-  options: CompareOptions & { minSamples: number };
+  options: CompareOptions;
   /** Why the runs would have been refused; non-empty only under --force. */
   overridden: string[];
   /** Things a reader should know that do not stop the comparison. */
@@ -108,22 +109,8 @@ export interface Comparison {
 
 // ------------------------------------------------------------------ identity of cells
 
-/** JSON with sorted object keys, so equal values give equal keys whatever their key order. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
 /** Leaf paths where two values differ (for telling the user *what* differs), at most `max`. */
-export function diffPaths(a: unknown, b: unknown, max = 5, path = ''): string[] {
+function diffPaths(a: unknown, b: unknown, max = 5, path = ''): string[] {
   const out: string[] = [];
   const walk = (x: unknown, y: unknown, p: string): void => {
     if (out.length >= max) return;
@@ -131,7 +118,7 @@ export function diffPaths(a: unknown, b: unknown, max = 5, path = ''): string[] 
     if (isObj(x) && isObj(y) && Array.isArray(x) === Array.isArray(y)) {
       const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
       for (const k of keys) walk(x[k], y[k], Array.isArray(x) ? `${p}[${k}]` : p ? `${p}.${k}` : k);
-    } else if (canonicalJson(x) !== canonicalJson(y)) {
+    } else if (stableJson(x) !== stableJson(y)) {
       out.push(p || '(root)');
     }
   };
@@ -148,13 +135,13 @@ function pointIdentity(r: ResultFile, index: number, withLink: boolean): { key: 
   const p = r.scenario.points.find((x) => x.index === index);
   const link = p?.link ?? r.labs.find((l) => l.point === index)?.configured ?? null;
   if (!p && !link) return { key: `#${index}`, label: `#${index}`, params: {} };
-  return { key: canonicalJson({ params: p?.params ?? {}, link: withLink ? link : null }), label: p?.label ?? `#${index}`, params: p?.params ?? {} };
+  return { key: stableJson({ params: p?.params ?? {}, link: withLink ? link : null }), label: p?.label ?? `#${index}`, params: p?.params ?? {} };
 }
 
 /** A workload is the same workload when its id AND its parameters are the same. */
 function workloadIdentity(r: ResultFile, id: string): string {
   const w = r.scenario.workloads.find((x) => x.id === id);
-  return w ? canonicalJson(w) : canonicalJson({ id });
+  return w ? stableJson(w) : stableJson({ id });
 }
 
 interface Group extends GroupRef {
@@ -217,7 +204,7 @@ function calibrationReasons(where: string, a: Calibration, b: Calibration): stri
 }
 
 /** Reasons the two runs must not be compared without --force, plus softer notes. */
-export function comparability(base: ResultFile, cand: ResultFile): { reasons: string[]; notes: string[] } {
+function comparability(base: ResultFile, cand: ResultFile): { reasons: string[]; notes: string[] } {
   const reasons: string[] = [];
   const notes: string[] = [];
   if (base.scenarioSha256 !== cand.scenarioSha256) {
@@ -251,7 +238,7 @@ export function comparability(base: ResultFile, cand: ResultFile): { reasons: st
 
 // ------------------------------------------------------------------ statistics
 
-function sideStats(values: number[]): SideStats {
+function sideStats(values: readonly number[]): SideStats {
   if (values.length === 0) return { n: 0, median: null, ci: null };
   const ci = medianCI(values);
   return { n: values.length, median: ci.estimate, ci: { lo: ci.lo, hi: ci.hi, confidence: ci.confidence } };
@@ -259,7 +246,11 @@ function sideStats(values: number[]): SideStats {
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-export function compareMetric(metric: string, a: number[], b: number[], opts: Pick<CompareOptions, 'thresholdPct' | 'alpha'>): MetricComparison {
+/**
+ * One metric, baseline values `a` against candidate values `b` (one per ok repetition): the
+ * only place a change between two runs is judged, by compare and by the trend report.
+ */
+export function compareMetric(metric: string, a: readonly number[], b: readonly number[], opts: Pick<CompareOptions, 'thresholdPct' | 'alpha'>): MetricComparison {
   const def = METRICS[metric];
   const base = sideStats(a);
   const cand = sideStats(b);
@@ -277,7 +268,7 @@ export function compareMetric(metric: string, a: number[], b: number[], opts: Pi
   }
   const p = a.length && b.length ? mannWhitneyU(a, b).p : null;
   let verdict: Verdict;
-  if (a.length < MIN_SAMPLES || b.length < MIN_SAMPLES) verdict = 'too-few';
+  if (minAchievableP(a.length, b.length) > opts.alpha) verdict = 'too-few';
   else if (p === null || p > opts.alpha) verdict = 'not-significant';
   else {
     // Baseline median 0 and candidate not: an infinite relative change, beyond any threshold.
@@ -354,7 +345,7 @@ export function compareResults(base: ResultFile, cand: ResultFile, opts: Compare
     const nb = notOkOf(b, 'baseline');
     const nc = c ? notOkOf(c, 'candidate') : null;
     // Identical on both sides (typically "unsupported"): one line, not two.
-    if (nb && nc && canonicalJson([nb.counts, nb.reasons, nb.total]) === canonicalJson([nc.counts, nc.reasons, nc.total])) {
+    if (nb && nc && stableJson([nb.counts, nb.reasons, nb.total]) === stableJson([nc.counts, nc.reasons, nc.total])) {
       notOk.push({ ...nb, side: 'both' });
     } else notOk.push(...[nb, nc].filter((x): x is NotOkGroup => x !== null));
     if (!c) continue;
@@ -375,11 +366,11 @@ export function compareResults(base: ResultFile, cand: ResultFile, opts: Compare
     const n = bg.has(g.identity) ? null : notOkOf(g, 'candidate');
     if (n) notOk.push(n);
   }
-  explainUnmatched(base, cand, onlyInBaseline, onlyInCandidate, noteSet);
+  explainUnmatched(base.scenario.workloads, cand.scenario.workloads, onlyInBaseline, onlyInCandidate, noteSet);
   return {
     baseline: runRef(base),
     candidate: runRef(cand),
-    options: { ...opts, minSamples: MIN_SAMPLES },
+    options: opts,
     overridden: opts.force ? reasons : [],
     notes: [...noteSet],
     groups,
@@ -390,25 +381,19 @@ export function compareResults(base: ResultFile, cand: ResultFile, opts: Compare
   };
 }
 
-/** When the same point label, transport and workload id exist on both sides unmatched, say what differs. */
-function explainUnmatched(base: ResultFile, cand: ResultFile, ob: GroupRef[], oc: GroupRef[], notes: Set<string>): void {
+/**
+ * When the same point label, transport and workload id exist on both sides unmatched, say
+ * what differs. Only workload parameters can: a differing configured link changes the
+ * scenario hash (refused), and under --force links are left out of the match.
+ */
+function explainUnmatched(baseWorkloads: readonly Workload[], candWorkloads: readonly Workload[], ob: GroupRef[], oc: GroupRef[], notes: Set<string>): void {
   for (const b of ob) {
     const c = oc.find((x) => x.transport === b.transport && x.workload === b.workload && x.point.label === b.point.label);
     if (!c) continue;
     const wd = diffPaths(
-      base.scenario.workloads.find((w) => w.id === b.workload),
-      cand.scenario.workloads.find((w) => w.id === c.workload),
+      baseWorkloads.find((w) => w.id === b.workload),
+      candWorkloads.find((w) => w.id === c.workload),
     );
     if (wd.length) notes.add(`workload "${b.workload}" has different parameters (${wd.join(', ')}): its cells are not matched`);
-    const ld = diffPaths(
-      base.scenario.points.find((p) => p.label === b.point.label)?.link,
-      cand.scenario.points.find((p) => p.label === c.point.label)?.link,
-    );
-    if (ld.length) notes.add(`point "${b.point.label}" has a different configured link (${ld.join(', ')}): its cells are not matched`);
   }
-}
-
-/** Number of significant regressions beyond the threshold: what decides the exit code. */
-export function regressionCount(c: Comparison): number {
-  return c.summary.regression;
 }

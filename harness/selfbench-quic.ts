@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { generateCredentials } from './certs.js';
 import { quicConnect, quicListen, type QuicTuning, type RawStream } from './quic/lib.js';
+import { median } from './stats.js';
 import { quicClientTransport, quicServerTransport } from './transports/quic.js';
 import { connectTcp, sinkHandler, startBackend, startLoopbackTunnel, writePattern } from './tunnel/loopback.js';
 import type { Credentials } from './transports/types.js';
@@ -43,7 +44,6 @@ async function timed(body: () => Promise<void>): Promise<Bulk> {
   const cpuMs = (cpu.user + cpu.system) / 1000;
   return { mbps: (BULK_BYTES * 8) / (ms * 1000), cpuMbps: (BULK_BYTES * 8) / (cpuMs * 1000) };
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Minimal library loop: the server counts bytes to FIN and answers the count; web streams only. */
 async function rawBulk(creds: Credentials, tuning: QuicTuning = {}): Promise<Bulk> {

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 
 let cached: string | null = null;
 
-export function chartJsPath(): string {
+function chartJsPath(): string {
   const main = createRequire(import.meta.url).resolve('chart.js');
   return join(dirname(main), 'chart.umd.js');
 }

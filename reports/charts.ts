@@ -119,11 +119,6 @@ export function cdfPoints(values: readonly number[], div = 1): { x: number; y: n
   return out;
 }
 
-/** Inverse of the nines scale, for tests and tooltips: 2 -> 0.99. */
-export function fromNines(y: number): number {
-  return 1 - 10 ** -y;
-}
-
 /** Whether values span enough orders of magnitude that a log axis reads better. */
 export function wantsLog(values: number[]): boolean {
   const pos = values.filter((v) => Number.isFinite(v) && v > 0);

@@ -4,6 +4,7 @@
 import type { Comparison, GroupRef, MetricComparison, NotOkGroup, RunRef } from '../harness/compare.js';
 import { fmtDate, fmtMetric, fmtP, sig } from './format.js';
 import { badge, cpuMark, esc, htmlDocument, note, section, table, type Tone } from './style.js';
+import { repetitionsNeeded } from './verdict.js';
 
 export type RowKind = 'regression' | 'improvement' | 'within' | 'same' | 'few';
 
@@ -38,7 +39,7 @@ export const NUMERIC_COLUMNS: ReadonlySet<keyof Row> = new Set<keyof Row>(['base
 const signed = (v: number): string => `${v > 0 ? '+' : v < 0 ? '-' : '±'}${sig(Math.abs(v))}`;
 
 /** "50.2 ms ±3%": median and the half-width of its CI, shown only when that reaches 95 % (n >= 6). */
-export function fmtSide(m: MetricComparison, side: 'baseline' | 'candidate'): string {
+function fmtSide(m: MetricComparison, side: 'baseline' | 'candidate'): string {
   const s = m[side];
   if (s.median === null) return '–';
   const v = fmtMetric(m.metric, s.median);
@@ -49,7 +50,7 @@ export function fmtSide(m: MetricComparison, side: 'baseline' | 'candidate'): st
 
 const significant = (m: MetricComparison): boolean => m.verdict === 'regression' || m.verdict === 'improvement' || m.verdict === 'within-threshold';
 
-export function verdictText(m: MetricComparison, thresholdPct: number): string {
+function verdictText(m: MetricComparison, thresholdPct: number): string {
   switch (m.verdict) {
     case 'regression':
       return 'REGRESSION';
@@ -116,7 +117,8 @@ export function summaryLine(c: Comparison): string {
 export function legend(c: Comparison): string[] {
   const out = [`~ no significant change (Mann-Whitney U, p > ${c.options.alpha}); a significant change of at most ${c.options.thresholdPct}% is "within".`];
   if (c.summary['too-few'] > 0) {
-    out.push(`too few samples: fewer than ${c.options.minSamples} ok repetitions on a side, never called significant; run more repetitions.`);
+    const need = repetitionsNeeded(c.options.alpha);
+    out.push(`too few samples: with these ok repetition counts no data can reach p <= ${c.options.alpha} in the U test (equal sides need at least ${need} each), so it is never called significant; run more repetitions.`);
   }
   out.push('± is the 95% CI of the median (shown from 6 repetitions); the delta CI is a bootstrap of the ratio of medians.');
   if (c.groups.some((g) => g.cpuBound.baseline || g.cpuBound.candidate)) {

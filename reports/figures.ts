@@ -1,8 +1,9 @@
 // The charts of one result: goodput bars with CI whiskers, latency and handshake CDFs,
 // goodput time series, and per-metric sweep lines with the Mathis bound.
 import { METRICS } from '../harness/metrics.js';
-import type { BulkWorkload, LinkDirection, ResultFile } from '../harness/types.js';
-import { fmtMs, fmtPct } from './format.js';
+import type { BulkWorkload, ResultFile } from '../harness/types.js';
+import { expectedLoss } from '../netem/sizing.js';
+import { fmtMs, fmtPct, rttMsOf } from './format.js';
 import { ChartSet, cdfPoints, displayScale, r4, wantsLog, type ChartDataset } from './charts.js';
 import { cpuDetail, labOf, medianRepetition, metricCI, pointIndexes, pointLabel, pointOf, type CellGroup, type Series } from './model.js';
 import { esc } from './style.js';
@@ -14,20 +15,12 @@ export interface ResultCtx {
   charts: ChartSet;
 }
 
-export const MSS_BYTES = 1448;
+const MSS_BYTES = 1448;
 
 /** Mathis et al. steady-state TCP throughput bound: MSS / RTT * 1.22 / sqrt(p), bit/s. */
-export function mathisBitsPerSec(rttMs: number, lossFraction: number, mssBytes = MSS_BYTES): number {
+function mathisBitsPerSec(rttMs: number, lossFraction: number, mssBytes = MSS_BYTES): number {
   if (!(lossFraction > 0) || !(rttMs > 0)) return NaN;
   return ((mssBytes * 8) / (rttMs / 1000)) * (1.22 / Math.sqrt(lossFraction));
-}
-
-/** Mean loss fraction of a direction; Gilbert-Elliott by its stationary bad-state share. */
-export function meanLossFraction(d: LinkDirection): number {
-  const g = d.gilbert;
-  if (!g) return d.lossPct / 100;
-  const bad = g.pPct + g.rPct > 0 ? g.pPct / (g.pPct + g.rPct) : 0;
-  return (bad * g.badLossPct + (1 - bad) * g.goodLossPct) / 100;
 }
 
 /** Mathis bound at a point for a bulk workload: data-direction loss, calibrated RTT if any. */
@@ -36,10 +29,10 @@ export function mathisAt(result: ResultFile, point: number, workload: string): {
   if (!p) return null;
   const w = result.scenario.workloads.find((x) => x.id === workload) as BulkWorkload | undefined;
   const dir = w?.direction === 'upload' ? p.link.uplink : p.link.downlink;
-  const loss = meanLossFraction(dir);
+  const loss = expectedLoss(dir);
   const cal = labOf(result, point)?.measured?.rttMs.p50;
   const measured = typeof cal === 'number' && cal > 0;
-  const rttMs = measured ? cal : p.link.uplink.delayMs + p.link.downlink.delayMs;
+  const rttMs = measured ? cal : rttMsOf(p.link);
   const bps = mathisBitsPerSec(rttMs, loss);
   return Number.isFinite(bps) ? { bps, rttMs, measured, loss } : null;
 }
@@ -75,7 +68,7 @@ function whisker(c: { lo: number; hi: number } | null, n: number, div: number): 
 }
 
 /** The sentence under a chart naming every CPU-bound value in it. */
-export function cpuCaption(ctx: ResultCtx, groups: CellGroup[]): string {
+function cpuCaption(ctx: ResultCtx, groups: CellGroup[]): string {
   return groups
     .filter((g) => g.cpuBoundReps > 0)
     .map((g) => `<span class="cpu-note">⚠ ${esc(label(ctx, g))} at ${esc(pointLabel(ctx.result, g.point))} was CPU-bound (${esc(cpuDetail(g))}): the figure reflects the endpoint's CPU, not the link.</span>`)

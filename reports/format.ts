@@ -1,4 +1,4 @@
-// Number formatting for every report (HTML, Markdown, trend, and reports/compare-html.ts).
+// Number and text formatting for every report (HTML, Markdown, trend, and reports/compare-html.ts).
 // STABLE API: other reports import these; keep names and signatures, add rather than change.
 // Raw numbers cross file boundaries; only reporters turn them into text (STYLE rule 3).
 import { METRICS } from '../harness/metrics.js';
@@ -86,7 +86,8 @@ export function rttMsOf(link: ResolvedLink): number {
   return link.uplink.delayMs + link.downlink.delayMs;
 }
 
-function lossOf(d: LinkDirection): string {
+/** Loss of one direction: "1%", or the Gilbert-Elliott parameters of burst loss. */
+export function lossOf(d: LinkDirection): string {
   if (d.gilbert) return `GE p=${d.gilbert.pPct}% r=${d.gilbert.rPct}%`;
   return fmtPct(d.lossPct);
 }
@@ -103,6 +104,11 @@ export function describeLink(link: ResolvedLink): string {
   const rd = fmtRate(d.rateBitsPerSec);
   parts.push(ru === rd ? `rate ${ru}` : `rate ${ru} up / ${rd} down`);
   return parts.join(', ');
+}
+
+/** Text for a Markdown table cell (summary.md, compare --markdown): pipes and newlines would break the row. */
+export function mdCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
 /** ISO timestamp to "2025-06-01 14:03 UTC"; renderers never read the clock themselves. */

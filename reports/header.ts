@@ -1,49 +1,34 @@
 // What was measured and where: scenario, run facts, configured vs calibrated link per lab
 // point, QUIC settings, and the full run details (host, tools, applied lab commands).
-import { binomialInterval } from '../harness/stats.js';
-import type { LabRecord, LinkDirection, ResultFile } from '../harness/types.js';
-import { describeLink, fmtBytes, fmtDate, fmtMs, fmtPct, fmtRate, rttMsOf } from './format.js';
-import { pointIndexes, pointLabel, pointOf, labOf } from './model.js';
+import type { CellStatus, LabRecord, ResultFile } from '../harness/types.js';
+import { describeLink, fmtBytes, fmtDate, fmtMs, fmtPct, fmtRate, lossOf, rttMsOf } from './format.js';
+import { countStatuses, labOf, pointIndexes, pointLabel, pointOf } from './model.js';
 import { badge, details, esc, section, statusBadge, table } from './style.js';
-import type { CellStatus } from '../harness/types.js';
 
-/** Which calibrated figures disagree with the configured link (DESIGN: calibrate every lab). */
-export interface CalibrationCheck {
-  rtt: boolean;
-  lossUp: boolean;
-  lossDown: boolean;
-  rateUp: boolean;
-  rateDown: boolean;
-}
+type MeasuredFigure = 'rtt' | 'lossUp' | 'lossDown';
 
-function lossOff(configuredPct: number, lost: number, probes: number): boolean {
-  if (probes <= 0) return false;
-  const { lo, hi } = binomialInterval(lost, probes, 0.99);
-  const p = configuredPct / 100;
-  return p < lo || p > hi;
-}
+/**
+ * Which measured figure each calibration warning (netem/calibrate.ts) speaks about. The
+ * report does not judge calibration itself: it marks what the lab warned about, and the
+ * warning, with its remedy, is listed in the Warnings section.
+ */
+const CALIBRATION_FIGURES: Record<string, MeasuredFigure[]> = {
+  'calibration-rtt': ['rtt'],
+  'calibration-loss-uplink': ['lossUp'],
+  'calibration-loss-downlink': ['lossDown'],
+  // Probe sockets dropped datagrams: both loss figures are overstated.
+  'calibration-probe-overrun': ['lossUp', 'lossDown'],
+  'calibration-no-answers': ['rtt', 'lossUp', 'lossDown'],
+};
 
-function rateOff(conf: number | null, meas: number | null): boolean {
-  return conf !== null && meas !== null && meas < conf * 0.9;
-}
-
-export function checkCalibration(lab: LabRecord): CalibrationCheck | null {
-  const m = lab.measured;
-  if (!m) return null;
-  const conf = rttMsOf(lab.configured);
-  const { uplink: u, downlink: d } = lab.configured;
-  return {
-    // Emulators add scheduling delay; 1 ms or 10 % either way is within what the lab promises.
-    rtt: Math.abs(m.rttMs.p50 - conf) > Math.max(1, conf * 0.1),
-    lossUp: !u.gilbert && lossOff(u.lossPct, m.uplinkLost, m.probes),
-    lossDown: !d.gilbert && lossOff(d.lossPct, m.downlinkLost, m.probes - m.uplinkLost),
-    rateUp: rateOff(u.rateBitsPerSec, m.uplinkRateBitsPerSec),
-    rateDown: rateOff(d.rateBitsPerSec, m.downlinkRateBitsPerSec),
-  };
-}
-
-function lossText(d: LinkDirection): string {
-  return d.gilbert ? `GE p=${d.gilbert.pPct}% r=${d.gilbert.rPct}%` : fmtPct(d.lossPct);
+/** Measured figures of a lab that its own calibration warnings flag; an unknown calibration code flags them all. */
+function flaggedFigures(lab: LabRecord): Set<MeasuredFigure> {
+  const out = new Set<MeasuredFigure>();
+  for (const w of lab.warnings) {
+    if (!w.code.startsWith('calibration-')) continue;
+    for (const f of CALIBRATION_FIGURES[w.code] ?? (['rtt', 'lossUp', 'lossDown'] as const)) out.add(f);
+  }
+  return out;
 }
 
 function probes(result: ResultFile): string {
@@ -51,7 +36,7 @@ function probes(result: ResultFile): string {
   return m ? ` (${m.probes} × ${m.payloadBytes} B)` : '';
 }
 
-export function linkTable(result: ResultFile): string {
+function linkTable(result: ResultFile): string {
   const rows: string[][] = [];
   const cls: (string | undefined)[][] = [];
   for (const i of pointIndexes(result)) {
@@ -60,24 +45,21 @@ export function linkTable(result: ResultFile): string {
     const conf = lab?.configured ?? p?.link;
     if (!conf) continue;
     const m = lab?.measured ?? null;
-    const chk = lab ? checkCalibration(lab) : null;
-    const off = (b: boolean | undefined): string => (b ? ' ⚠' : '');
+    const flagged = lab ? flaggedFigures(lab) : new Set<MeasuredFigure>();
+    const off = (f: MeasuredFigure): string => (flagged.has(f) ? ' ⚠' : '');
     rows.push([
       `<b>${esc(pointLabel(result, i))}</b>`,
       esc(fmtMs(rttMsOf(conf))) + (conf.uplink.jitterMs || conf.downlink.jitterMs ? ` <span class="muted">±${esc(fmtMs(conf.uplink.jitterMs))}</span>` : ''),
-      m ? `${esc(fmtMs(m.rttMs.p50))} <span class="muted">p99 ${esc(fmtMs(m.rttMs.p99))}</span>${off(chk?.rtt)}` : '<span class="muted">not calibrated</span>',
-      `${esc(lossText(conf.uplink))} / ${esc(lossText(conf.downlink))}`,
-      m ? `${esc(fmtPct(m.uplinkLossPct))}${off(chk?.lossUp)} / ${esc(fmtPct(m.downlinkLossPct))}${off(chk?.lossDown)}` : '–',
+      m ? `${esc(fmtMs(m.rttMs.p50))} <span class="muted">p99 ${esc(fmtMs(m.rttMs.p99))}</span>${off('rtt')}` : '<span class="muted">not calibrated</span>',
+      `${esc(lossOf(conf.uplink))} / ${esc(lossOf(conf.downlink))}`,
+      m ? `${esc(fmtPct(m.uplinkLossPct))}${off('lossUp')} / ${esc(fmtPct(m.downlinkLossPct))}${off('lossDown')}` : '–',
       `${esc(fmtRate(conf.uplink.rateBitsPerSec))} / ${esc(fmtRate(conf.downlink.rateBitsPerSec))}`,
-      m && (m.uplinkRateBitsPerSec !== null || m.downlinkRateBitsPerSec !== null)
-        ? `${esc(m.uplinkRateBitsPerSec === null ? '–' : fmtRate(m.uplinkRateBitsPerSec))}${off(chk?.rateUp)} / ${esc(m.downlinkRateBitsPerSec === null ? '–' : fmtRate(m.downlinkRateBitsPerSec))}${off(chk?.rateDown)}`
-        : '–',
     ]);
-    cls.push([undefined, undefined, chk?.rtt ? 'off' : undefined, undefined, chk?.lossUp || chk?.lossDown ? 'off' : undefined, undefined, chk?.rateUp || chk?.rateDown ? 'off' : undefined]);
+    cls.push([undefined, undefined, flagged.has('rtt') ? 'off' : undefined, undefined, flagged.has('lossUp') || flagged.has('lossDown') ? 'off' : undefined, undefined]);
   }
   return table({
-    caption: `Link per lab point: configured vs measured by the UDP calibration probe${probes(result)} (up = client→server, down = server→client; ⚠ = off)`,
-    head: ['Point', 'RTT configured', 'RTT measured p50', 'Loss configured up / down', 'Loss measured up / down', 'Rate configured up / down', 'Rate measured'],
+    caption: `Link per lab point: configured vs measured by the UDP calibration probe${probes(result)} (up = client→server, down = server→client; ⚠ = the lab's calibration warned about this figure, see Warnings)`,
+    head: ['Point', 'RTT configured', 'RTT measured p50', 'Loss configured up / down', 'Loss measured up / down', 'Rate configured up / down'],
     rows,
     cellClass: cls,
   });
@@ -118,10 +100,8 @@ function congestionControl(result: ResultFile): string {
 }
 
 function cellCounts(result: ResultFile): string {
-  const n = new Map<CellStatus, number>();
-  for (const c of result.cells) n.set(c.status, (n.get(c.status) ?? 0) + 1);
-  const order: CellStatus[] = ['ok', 'failed', 'timeout', 'unsupported'];
-  return order.filter((k) => n.get(k)).map((k) => `${n.get(k)} ${statusBadge(k)}`).join(', ') || '<span class="muted">none</span>';
+  const n = countStatuses(result.cells);
+  return (Object.keys(n) as CellStatus[]).filter((k) => n[k] > 0).map((k) => `${n[k]} ${statusBadge(k)}`).join(', ') || '<span class="muted">none</span>';
 }
 
 function fact(name: string, html: string): string {

@@ -23,7 +23,7 @@ export interface HtmlReportOptions {
 
 const TONE_CLASS: Record<NonNullable<Segment['tone']>, string> = { good: 'good', bad: 'bad', warn: 'cpu-note', muted: 'muted', strong: '' };
 
-export function segmentsHtml(segs: Segment[]): string {
+function segmentsHtml(segs: Segment[]): string {
   return segs
     .map((s) => {
       if (!s.tone) return esc(s.text);
@@ -65,9 +65,9 @@ function verdictSection(ctx: ResultCtx, idPrefix: string): string {
     })
     .join('\n');
   const few = anyTooFew(pv, groups)
-    ? ` With fewer than ${repetitionsNeeded()} successful repetitions on a side the test cannot reach p&lt;${ALPHA} whatever the data: those comparisons say “too few repetitions to tell”.`
+    ? ` With fewer than ${repetitionsNeeded()} successful repetitions on a side the test cannot reach p≤${ALPHA} whatever the data: those comparisons say “too few repetitions to tell”.`
     : '';
-  const intro = `<p class="muted">A difference is called only when a two-sided Mann-Whitney U test over the repetitions gives p&lt;${ALPHA}; otherwise it says “no significant difference”. Factors compare medians over repetitions; failed, timeout and unsupported cells take no part.${few}</p>`;
+  const intro = `<p class="muted">A difference is called only when a two-sided Mann-Whitney U test over the repetitions gives p≤${ALPHA}; otherwise it says “no significant difference”. Factors compare medians over repetitions; failed, timeout and unsupported cells take no part.${few}</p>`;
   return section(`${idPrefix}verdict`, 'Verdict', `${intro}${matrix}<div class="verdicts">${blocks}</div>`);
 }
 

@@ -4,7 +4,7 @@
 // of every QUIC figure).
 import { cellKey } from '../harness/metrics.js';
 import { medianCI, type Interval } from '../harness/stats.js';
-import type { CellResult, LabRecord, LinkPoint, ResultFile, WorkloadKind } from '../harness/types.js';
+import type { CellResult, CellStatus, LabRecord, LinkPoint, ResultFile, WorkloadKind } from '../harness/types.js';
 
 export interface CellGroup {
   /** cellKey plus implementation: unique per measurement. */
@@ -45,7 +45,7 @@ export function seriesKey(transport: string, implementation: string): string {
   return `${transport}\u0000${implementation}`;
 }
 
-export function groupKey(c: CellResult): string {
+function groupKey(c: CellResult): string {
   return `${cellKey(c)}|${c.implementation}`;
 }
 
@@ -99,6 +99,13 @@ export function groupCells(result: ResultFile): CellGroup[] {
       tOrder.indexOf(a.transport) - tOrder.indexOf(b.transport) ||
       a.implementation.localeCompare(b.implementation),
   );
+}
+
+/** Cells per status, every status present and in this order: ok, failed, timeout, unsupported. */
+export function countStatuses(cells: readonly CellResult[]): Record<CellStatus, number> {
+  const n: Record<CellStatus, number> = { ok: 0, failed: 0, timeout: 0, unsupported: 0 };
+  for (const c of cells) n[c.status]++;
+  return n;
 }
 
 /** Values of one metric over the ok repetitions. */

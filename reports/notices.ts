@@ -2,10 +2,8 @@
 // labs and the cells, plus a few the report can tell from the data), and cells that did not
 // complete, with their reasons. Failed/timeout/unsupported are results, not crashes.
 import type { CellResult, CellStatus, ResultFile, Warning } from '../harness/types.js';
-import { fmtMs } from './format.js';
-import { checkCalibration } from './header.js';
-import { cpuDetail, pointLabel, type CellGroup, type Series } from './model.js';
-import { repetitionsNeeded } from './verdict.js';
+import { countStatuses, cpuDetail, pointLabel, type CellGroup, type Series } from './model.js';
+import { ALPHA, repetitionsNeeded } from './verdict.js';
 import { badge, details, esc, section, statusBadge, table, type Tone } from './style.js';
 
 export interface NoticeRow {
@@ -54,28 +52,12 @@ export function collectWarnings(result: ResultFile, groups: CellGroup[], series:
     add(
       {
         code: 'few-repetitions',
-        message: `Some measurements have only ${fewest} successful repetition${fewest === 1 ? '' : 's'}: the Mann-Whitney test cannot reach p<0.05 with fewer than ${need} per side, so no verdict can call a difference there.`,
+        message: `Some measurements have only ${fewest} successful repetition${fewest === 1 ? '' : 's'}: the Mann-Whitney test cannot reach p≤${ALPHA} with fewer than ${need} per side, so no verdict can call a difference there.`,
         remedy: `Set repetitions: ${need + 1} or more in the scenario.`,
       },
       'report',
       'run',
     );
-  }
-  if (![...codes].some((c) => c.startsWith('calibration'))) {
-    for (const l of result.labs) {
-      const chk = checkCalibration(l);
-      if (!chk || !Object.values(chk).some(Boolean)) continue;
-      const what = Object.entries(chk).filter(([, v]) => v).map(([k]) => k).join(', ');
-      add(
-        {
-          code: 'calibration-off',
-          message: `Measured link differs from the configured one (${what}); configured RTT ${fmtMs(l.configured.uplink.delayMs + l.configured.downlink.delayMs)}, measured p50 ${fmtMs(l.measured?.rttMs.p50 ?? NaN)}.`,
-          remedy: 'Check for CPU steal or other load on the host, or use the netem backend where the kernel has sch_netem; compare figures against the measured link, not the configured one.',
-        },
-        'report',
-        pointLabel(result, l.point),
-      );
-    }
   }
   return [...rows.values()].map(({ messages, ...r }) => ({
     ...r,
@@ -101,14 +83,8 @@ export function warningsSection(rows: NoticeRow[], idPrefix: string): string {
   return section(`${idPrefix}warnings`, 'Warnings', body);
 }
 
-export function statusCounts(result: ResultFile): Record<CellStatus, number> {
-  const n: Record<CellStatus, number> = { ok: 0, failed: 0, timeout: 0, unsupported: 0 };
-  for (const c of result.cells) n[c.status]++;
-  return n;
-}
-
-export function statusLine(result: ResultFile): string {
-  const n = statusCounts(result);
+function statusLine(result: ResultFile): string {
+  const n = countStatuses(result.cells);
   return (Object.keys(n) as CellStatus[])
     .filter((k) => n[k] > 0 || k === 'ok')
     .map((k) => `${statusBadge(k)} ${n[k]}`)

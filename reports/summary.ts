@@ -2,17 +2,12 @@
 // verdicts and figures as the HTML report, as GitHub-flavoured Markdown.
 import { median } from '../harness/stats.js';
 import type { ResultFile } from '../harness/types.js';
-import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct } from './format.js';
-import { groupCells, labOf, pointIndexes, pointLabel, pointOf, resultSeries, workloadOrder, type CellGroup } from './model.js';
+import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct, mdCell } from './format.js';
+import { countStatuses, groupCells, labOf, pointIndexes, pointLabel, pointOf, resultSeries, workloadOrder, type CellGroup } from './model.js';
 import { collectWarnings, problemRows } from './notices.js';
 import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, type Segment } from './verdict.js';
 
-/** Table cells: pipes and newlines would break the row. */
-export function mdCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-export function segmentsMd(segs: Segment[]): string {
+function segmentsMd(segs: Segment[]): string {
   return segs.map((s) => (s.tone === 'good' || s.tone === 'bad' || s.tone === 'strong' ? `**${s.text.trim()}**${s.text.endsWith(' ') ? ' ' : ''}` : s.text)).join('');
 }
 
@@ -24,11 +19,10 @@ const COLUMNS: { metric: string; kind: 'echo' | 'bulk' | 'handshake'; title: str
 ];
 
 function statusText(gs: CellGroup[]): string {
-  const n: Record<string, number> = {};
-  let total = 0;
-  for (const g of gs) for (const c of g.cells) (n[c.status] = (n[c.status] ?? 0) + 1), total++;
-  const rest = Object.entries(n).filter(([s]) => s !== 'ok').map(([s, k]) => `${k} ${s}`);
-  return [`${n.ok ?? 0}/${total} ok`, ...rest].join(', ');
+  const cells = gs.flatMap((g) => g.cells);
+  const n = countStatuses(cells);
+  const rest = Object.entries(n).filter(([s, k]) => s !== 'ok' && k > 0).map(([s, k]) => `${k} ${s}`);
+  return [`${n.ok}/${cells.length} ok`, ...rest].join(', ');
 }
 
 function pointTable(result: ResultFile, groups: CellGroup[], point: number): string[] {
@@ -77,7 +71,7 @@ export function renderSummaryMarkdown(result: ResultFile): string {
 
   const pv = computeVerdicts(result, groups, series);
   const few = anyTooFew(pv, groups) ? ` With fewer than ${repetitionsNeeded()} repetitions on a side it cannot, whatever the data._` : '_';
-  out.push('### Verdict', '', `_Differences are called only where a two-sided Mann-Whitney U test over repetitions gives p<${ALPHA}.${few}`, '');
+  out.push('### Verdict', '', `_Differences are called only where a two-sided Mann-Whitney U test over repetitions gives p≤${ALPHA}.${few}`, '');
   for (const p of pv) {
     out.push(`**${p.label}** (${p.link})`, '');
     for (const w of p.workloads) {

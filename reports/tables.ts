@@ -1,8 +1,8 @@
 // Server-rendered result tables: every figure a chart shows is also here, readable without
 // JavaScript and in print. Rows are measurements (point x transport x implementation).
 import { median } from '../harness/stats.js';
-import type { CellGroup } from './model.js';
-import { cpuDetail, maxCore, metricCI, metricValues, pointLabel } from './model.js';
+import type { CellStatus } from '../harness/types.js';
+import { countStatuses, cpuDetail, maxCore, metricCI, metricValues, pointLabel, type CellGroup } from './model.js';
 import { fmtMetric, fmtPct, fmtRate, fmtUs } from './format.js';
 import { mathisAt, type ResultCtx } from './figures.js';
 import { cpuMark, esc, statusBadge, table } from './style.js';
@@ -13,10 +13,9 @@ function med(g: CellGroup, metric: string): string {
 }
 
 function repsCell(g: CellGroup): string {
-  const by = new Map<string, number>();
-  for (const c of g.cells) by.set(c.status, (by.get(c.status) ?? 0) + 1);
   if (g.ok.length === g.cells.length) return `${g.ok.length}/${g.cells.length}`;
-  const rest = [...by].filter(([s]) => s !== 'ok').map(([s, n]) => `${statusBadge(s as 'failed')} ${n}`);
+  const n = countStatuses(g.cells);
+  const rest = (Object.keys(n) as CellStatus[]).filter((s) => s !== 'ok' && n[s] > 0).map((s) => `${statusBadge(s)} ${n[s]}`);
   return `${g.ok.length}/${g.cells.length} ${rest.join(' ')}`;
 }
 
@@ -48,7 +47,7 @@ function retransCell(g: CellGroup): string {
 }
 
 /** "2.58–2.78 Mbit/s" when both ends share a unit, else both in full. */
-export function fmtRange(lo: number, hi: number, f: (v: number) => string): string {
+function fmtRange(lo: number, hi: number, f: (v: number) => string): string {
   const a = f(lo).split(' ');
   const b = f(hi).split(' ');
   return a.length === 2 && b.length === 2 && a[1] === b[1] ? `${a[0]}–${b[0]} ${a[1]}` : `${f(lo)} – ${f(hi)}`;

@@ -1,19 +1,19 @@
 // Trend report: each metric over releases (x = result.label, in the order given), with
-// significant regressions between consecutive releases highlighted. A change counts only
-// when the Mann-Whitney U test over repetitions gives p < 0.05 AND the medians moved by
-// more than 5 % in the worse direction (as compare does; small significant drifts are noise
-// of the machine, not of the release).
+// significant regressions between consecutive releases highlighted. Each pair of consecutive
+// releases is judged by harness/compare.ts's compareMetric with compare's defaults (Mann-Whitney
+// p <= 0.05 AND medians moved by more than 5 % in the worse direction), so the trend and
+// `bench compare` never disagree about the same two runs.
+import { COMPARE_DEFAULTS, compareMetric, type MetricComparison } from '../harness/compare.js';
 import { METRICS } from '../harness/metrics.js';
 import type { ResultFile } from '../harness/types.js';
 import { loadChartJs } from './assets.js';
 import { ChartSet, chartAssets, displayScale, r4, wantsLog, type ChartDataset } from './charts.js';
 import { fmtDate, fmtMetric, fmtP } from './format.js';
-import { buildSeries, groupCells, metricCI, metricValues, pointLabel, transportOrder, type CellGroup, type Series } from './model.js';
+import { buildSeries, groupCells, metricCI, metricValues, pointLabel, seriesKey, transportOrder, type CellGroup, type Series } from './model.js';
 import { badge, cpuMark, esc, htmlDocument, note, section, table } from './style.js';
-import { ALPHA, compareGroups, VERDICT_METRICS, type Comparison } from './verdict.js';
+import { VERDICT_METRICS } from './verdict.js';
 
-/** Relative change below which a significant difference is not called a regression. */
-export const TREND_THRESHOLD = 0.05;
+const { thresholdPct: THRESHOLD_PCT, alpha: ALPHA } = COMPARE_DEFAULTS;
 
 export interface TrendOptions {
   title?: string;
@@ -28,12 +28,12 @@ export function implementationFamily(impl: string): string {
   return impl.replace(/\s*\bv?\d+(?:\.\d+)+[\w.+-]*/g, '').replace(/\s+/g, ' ').trim();
 }
 
-export interface Change {
+interface Change {
   from: number;
   to: number;
   metric: string;
-  cmp: Comparison;
-  relative: number;
+  /** Release `from` is the baseline, release `to` the candidate. */
+  cmp: MetricComparison;
   kind: 'regression' | 'improvement' | 'none';
 }
 
@@ -47,23 +47,18 @@ interface Row {
   at: (CellGroup | undefined)[];
 }
 
-function classify(cmp: Comparison): Change['kind'] {
-  const rel = Math.abs(cmp.subjectMedian / cmp.baselineMedian - 1);
-  if (!(rel > TREND_THRESHOLD)) return 'none';
-  if (cmp.outcome === 'worse') return 'regression';
-  if (cmp.outcome === 'better') return 'improvement';
-  return 'none';
-}
-
-export function trendChanges(row: Row, metrics: string[], alpha = ALPHA): Change[] {
+function trendChanges(row: Row, metrics: string[]): Change[] {
   const out: Change[] = [];
   for (const metric of metrics) {
     for (let i = 1; i < row.at.length; i++) {
       const prev = row.at[i - 1];
       const cur = row.at[i];
-      if (!prev || !cur || !metricValues(prev, metric).length || !metricValues(cur, metric).length) continue;
-      const cmp = compareGroups(cur, prev, metric, alpha);
-      out.push({ from: i - 1, to: i, metric, cmp, relative: cmp.subjectMedian / cmp.baselineMedian - 1, kind: classify(cmp) });
+      const a = prev ? metricValues(prev, metric) : [];
+      const b = cur ? metricValues(cur, metric) : [];
+      if (!a.length || !b.length) continue;
+      const cmp = compareMetric(metric, a, b, COMPARE_DEFAULTS);
+      const kind = cmp.verdict === 'regression' || cmp.verdict === 'improvement' ? cmp.verdict : 'none';
+      out.push({ from: i - 1, to: i, metric, cmp, kind });
     }
   }
   return out;
@@ -78,7 +73,7 @@ function buildRows(results: ResultFile[]): { rows: Row[]; series: Map<string, Se
     for (const g of groups) {
       const pl = pointLabel(results[i], g.point);
       const fam = implementationFamily(g.implementation);
-      const s = series.get(`${g.transport}\u0000${fam}`);
+      const s = series.get(seriesKey(g.transport, fam));
       if (!s) continue;
       const key = `${pl}|${g.workload}|${s.key}`;
       const row = rows.get(key) ?? { cell: `${pl}|${g.workload}`, pointLabel: pl, workload: g.workload, series: s, at: new Array(results.length).fill(undefined) };
@@ -100,12 +95,16 @@ function metricsOf(row: Row): string[] {
 
 /** "+3.1%"; from a zero median there is no relative change to state. */
 function fmtRel(c: Change): string {
-  if (!Number.isFinite(c.relative)) return c.cmp.subjectMedian === c.cmp.baselineMedian ? '±0' : 'from 0';
-  return `${c.relative >= 0 ? '+' : ''}${(c.relative * 100).toFixed(1)}%`;
+  const d = c.cmp.deltaPct;
+  if (d === null) return 'from 0';
+  if (d === 0 && c.cmp.baseline.median === 0) return '±0';
+  return `${d >= 0 ? '+' : ''}${d.toFixed(1)}%`;
 }
 
+const pText = (c: Change): string => fmtP(c.cmp.p ?? NaN);
+
 function changeText(c: Change, labels: string[]): string {
-  return `${fmtRel(c)} ${labels[c.from]} → ${labels[c.to]} (${fmtP(c.cmp.p)})`;
+  return `${fmtRel(c)} ${labels[c.from]} → ${labels[c.to]} (${pText(c)})`;
 }
 
 function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], changes: Map<Row, Change[]>): string {
@@ -131,7 +130,7 @@ function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], 
   const r0 = rows[0];
   return charts.figure(
     { type: 'line', title: `${def.label}: ${r0.workload} at ${r0.pointLabel}`, labels, datasets, x: { title: 'release (result label)' }, y: { title: def.label, unit: sc.unit, log: wantsLog(shown) } },
-    `Median over repetitions, 95% CI whiskers. Red ▲: significant regression from the previous release (p<${ALPHA} and beyond ${TREND_THRESHOLD * 100}%).`,
+    `Median over repetitions, 95% CI whiskers. Red ▲: significant regression from the previous release (p≤${ALPHA} and beyond ${THRESHOLD_PCT}%).`,
   );
 }
 
@@ -147,7 +146,7 @@ function rowTable(rows: Row[], labels: string[], changes: Map<Row, Change[]>, wh
         if (!v.length) return `<span class="muted" title="${esc(g.cells.map((c) => c.reason).filter(Boolean).join('; '))}">${esc(g.cells[0]?.status ?? '–')}</span>`;
         const ci = metricCI(g, metric)!;
         const c = ch.find((x) => x.to === i);
-        const delta = c ? ` <span class="${c.kind === 'regression' ? 'bad' : c.kind === 'improvement' ? 'good' : 'muted'}">${fmtRel(c)}${c.cmp.outcome === 'too-few' ? ' (n too small)' : c.kind !== 'none' ? ` ${fmtP(c.cmp.p)}` : ''}</span>` : '';
+        const delta = c ? ` <span class="${c.kind === 'regression' ? 'bad' : c.kind === 'improvement' ? 'good' : 'muted'}">${fmtRel(c)}${c.cmp.verdict === 'too-few' ? ' (n too small)' : c.kind !== 'none' ? ` ${pText(c)}` : ''}</span>` : '';
         const implChange = i > 0 && row.at[i - 1] && row.at[i - 1]!.implementation !== g.implementation ? `<br><span class="muted">${esc(g.implementation)}</span>` : '';
         return `${esc(fmtMetric(metric, ci.estimate))}${delta}${g.cpuBoundReps ? ` ${cpuMark()}` : ''}${implChange}`;
       });
@@ -204,7 +203,7 @@ export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}
   const verdict =
     (regressions.length
       ? `<div class="note bad"><b>${regressions.length} significant regression${regressions.length === 1 ? '' : 's'}</b><ul>${regressions.map(line).join('')}</ul></div>`
-      : note('ok', `No significant regression between consecutive releases (p&lt;${ALPHA} and beyond ${TREND_THRESHOLD * 100}%).`)) +
+      : note('ok', `No significant regression between consecutive releases (p≤${ALPHA} and beyond ${THRESHOLD_PCT}%).`)) +
     (improvements.length ? `<details><summary>${improvements.length} significant improvement${improvements.length === 1 ? '' : 's'}</summary><ul>${improvements.map(line).join('')}</ul></details>` : '');
 
   const charts = new ChartSet('t');

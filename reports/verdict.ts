@@ -1,13 +1,15 @@
 // Verdicts in words: which transport wins at each point, by how much, and only when the
-// difference is statistically significant (Mann-Whitney U over repetition values, as
-// compare and benchstat do). Output is structured phrases; html.ts and summary.ts render them.
+// difference is statistically significant (Mann-Whitney U over repetition values, by the
+// same rule as compare: p <= alpha, "too few" when stats.minAchievableP is above alpha).
+// Output is structured phrases; html.ts and summary.ts render them.
+import { COMPARE_DEFAULTS } from '../harness/compare.js';
 import { METRICS } from '../harness/metrics.js';
-import { mannWhitneyU, median } from '../harness/stats.js';
+import { mannWhitneyU, median, minAchievableP } from '../harness/stats.js';
 import type { ResultFile, WorkloadKind } from '../harness/types.js';
 import { describeLink, fmtFactor, fmtP, metricShort } from './format.js';
 import { cpuDetail, metricValues, pointIndexes, pointLabel, pointOf, workloadOrder, type CellGroup, type Series } from './model.js';
 
-export const ALPHA = 0.05;
+export const ALPHA = COMPARE_DEFAULTS.alpha;
 
 /** The figures a verdict speaks about, per workload kind. */
 export const VERDICT_METRICS: Record<WorkloadKind, string[]> = {
@@ -32,21 +34,6 @@ export interface Comparison {
   outcome: Outcome;
 }
 
-function choose(n: number, k: number): number {
-  let r = 1;
-  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
-  return r;
-}
-
-/**
- * Smallest two-sided p the exact Mann-Whitney test can give for these sample sizes: when it
- * is above alpha no data could be significant (e.g. 3 vs 3 repetitions: p >= 0.1).
- */
-export function minAchievableP(n1: number, n2: number): number {
-  if (n1 === 0 || n2 === 0) return 1;
-  return Math.min(1, 2 / choose(n1 + n2, n1));
-}
-
 /** Smallest equal repetition count per side that can reach alpha. */
 export function repetitionsNeeded(alpha = ALPHA): number {
   let n = 1;
@@ -54,7 +41,7 @@ export function repetitionsNeeded(alpha = ALPHA): number {
   return n;
 }
 
-export function compareGroups(subject: CellGroup, baseline: CellGroup, metric: string, alpha = ALPHA): Comparison {
+function compareGroups(subject: CellGroup, baseline: CellGroup, metric: string, alpha = ALPHA): Comparison {
   const a = metricValues(subject, metric);
   const b = metricValues(baseline, metric);
   const sm = a.length ? median(a) : NaN;
@@ -65,7 +52,7 @@ export function compareGroups(subject: CellGroup, baseline: CellGroup, metric: s
   if (!a.length || !b.length) return { ...base, p: NaN, outcome: 'no-data' };
   if (minAchievableP(a.length, b.length) > alpha) return { ...base, p: NaN, outcome: 'too-few' };
   const { p } = mannWhitneyU(a, b);
-  if (!(p < alpha) || direction === 'equal') return { ...base, p, outcome: 'same' };
+  if (!(p <= alpha) || direction === 'equal') return { ...base, p, outcome: 'same' };
   const higherIsBetter = METRICS[metric]?.better === 'higher';
   const better = (direction === 'higher') === higherIsBetter;
   return { ...base, p, outcome: better ? 'better' : 'worse' };

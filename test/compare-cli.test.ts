@@ -21,6 +21,8 @@ const f = writeResults({
   'slow.json': makeResult({ label: 'pr-slow', series: standardSeries(101, 10, { rttFactor: 1.2 }) }),
   'few-base.json': makeResult({ label: 'main', series: standardSeries(1, 3) }),
   'few-slow.json': makeResult({ label: 'pr', series: standardSeries(2, 3, { rttFactor: 1.5 }) }),
+  'four-base.json': makeResult({ label: 'main', series: standardSeries(1, 4) }),
+  'four-slow.json': makeResult({ label: 'pr', series: standardSeries(2, 4, { rttFactor: 1.2 }) }),
   'other-scenario.json': makeResult({ label: 'pr-other', series: standardSeries(101, 10), sha: 'f'.repeat(64) }),
   'other-link.json': makeResult({ label: 'pr-link', series: standardSeries(101, 10), measured: calibration(70) }),
   'future.json': { ...makeResult({ label: 'x', series: [] }), formatVersion: 99 },
@@ -53,6 +55,19 @@ test('--threshold above the shift: exit 0, reported as within the threshold', ()
 test('--alpha is honoured: an impossibly strict level turns the regression into "~"', () => {
   const r = bench(f['base.json'], f['slow.json'], '--alpha', '1e-12');
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /echo RTT p50 .* ~/);
+  assert.doesNotMatch(r.stdout, /REGRESSION/);
+});
+
+test('--alpha 0.01 with 4+4 repetitions: too few to decide even a 20 % shift (4+4 cannot go below p = 0.029)', () => {
+  const r = bench(f['four-base.json'], f['four-slow.json'], '--alpha', '0.01');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /echo RTT p50 .* ~ too few samples/);
+  assert.match(r.stdout, /equal sides need at least 5 each/);
+  // The same files at the default alpha = 0.05 are decided: the alpha, not the count alone, makes them too few.
+  const def = bench(f['four-base.json'], f['four-slow.json']);
+  assert.equal(def.code, 1, def.stderr);
+  assert.match(def.stdout, /echo RTT p50 .* REGRESSION/);
 });
 
 test('n = 3: exit 0 even for a 50 % shift, with the too-few-samples note', () => {

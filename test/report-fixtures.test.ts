@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { cellKey, cellMetrics } from '../harness/metrics.js';
+import { CPU_BOUND_FRACTION } from '../harness/cpu.js';
+import { cellKey } from '../harness/metrics.js';
 import { parseResult } from '../harness/result-file.js';
 import { FORMAT_VERSION, type ResultFile } from '../harness/types.js';
 import { buildFixture, FIXTURE_SPECS, fixtureJson, fixturePath } from './fixtures/report-gen.js';
@@ -31,9 +32,8 @@ function checkValid(r: ResultFile): void {
     assert.equal(workloads.get(c.workload), c.kind, c.id);
     assert.ok(c.repetition >= 0 && c.repetition < r.scenario.repetitions);
     assert.equal(c.reason === null, c.status === 'ok', `${c.id}: a reason exactly when not ok`);
-    if (c.status === 'ok') assert.deepEqual(c.metrics, cellMetrics(c.kind, c.samples), `${c.id}: metrics derived from samples`);
-    if (c.cpu?.client && c.cpu.server) assert.equal(c.cpu.cpuBound, Math.max(c.cpu.client.coreFraction, c.cpu.server.coreFraction) >= 0.9, c.id);
-    if (c.samples.series) assert.equal(c.samples.series.bytes.reduce((a, b) => a + b, 0), c.samples.bytes, `${c.id}: series sums to bytes`);
+    // The harness's rule (harness/run.ts), which the generator restates: a changed threshold shows here.
+    if (c.cpu?.client && c.cpu.server) assert.equal(c.cpu.cpuBound, Math.max(c.cpu.client.coreFraction, c.cpu.server.coreFraction) >= CPU_BOUND_FRACTION, c.id);
   }
   assert.equal(ids.size, r.scenario.points.length * r.scenario.transports.length * r.scenario.workloads.length * r.scenario.repetitions, 'full matrix');
 }

@@ -128,7 +128,7 @@ test('failed, timeout and unsupported cells appear with their reasons; warnings 
   }
   const v = text(section(html, 'verdict'));
   assert.match(v, /too few repetitions to tell \(3 vs 3\)/);
-  assert.match(v, /fewer than 4 successful repetitions on a side the test cannot reach p<0\.05/);
+  assert.match(v, /fewer than 4 successful repetitions on a side the test cannot reach p≤0\.05/);
   assert.match(v, /quic-go-tun · quic-go 0\.29 \(quic-go-tun\): no comparison, quic-go-tun · quic-go 0\.29 \(quic-go-tun\) has no successful repetition/);
   assert.doesNotMatch(v.slice(v.indexOf('Winner per point')), /no significant difference/, 'n=3 is "too few", never "no difference"');
   assert.match(html, /<td class="off" data-label="RTT measured p50"><span class="v">13\.8 ms/, 'calibration off is marked');
@@ -200,4 +200,23 @@ test('partial and unusual results render: running with no cells, uncalibrated la
   const m5 = (goodput.datasets.find((d) => d.label.startsWith('Mathis'))!.data as number[])[2];
   assert.ok(Math.abs(m5 - 1.256) < 0.01, 'Gilbert-Elliott mean loss 1/(1+19) = 5%');
   assert.match(text(two), /GE p=1% r=19%/);
+});
+
+test('the link table marks exactly what the lab\'s calibration warned about, and judges nothing itself', () => {
+  const r = loadFixture('failures');
+  r.labs[0].warnings = r.labs[0].warnings.filter((w) => !w.code.startsWith('calibration-'));
+  const quiet = renderHtmlReport([r], { chartJs: STUB });
+  // Measured 13.8 ms against 10 ms configured, but the lab did not warn: no mark, no report-made warning.
+  const header = quiet.slice(quiet.indexOf('<header'), quiet.indexOf('</header>'));
+  const links = header.slice(header.indexOf('<tbody>'));
+  assert.match(links, /data-label="RTT measured p50"><span class="v">13\.8 ms/);
+  assert.doesNotMatch(links, /<td class="off"|⚠/);
+  assert.doesNotMatch(text(section(quiet, 'warnings')), /calibration/);
+
+  const lossy = loadFixture('single');
+  lossy.labs[0].warnings.push({ code: 'calibration-loss-downlink', message: 'downlink loss measured 3 %, configured 1 %', remedy: 'check the emulator counters', point: 0 });
+  const html = renderHtmlReport([lossy], { chartJs: STUB });
+  assert.match(html, /<td class="off" data-label="Loss measured up \/ down"><span class="v">[\d.]+% \/ [\d.]+% ⚠/, 'downlink loss marked');
+  assert.doesNotMatch(html, /<td class="off" data-label="RTT measured p50"/, 'RTT not marked');
+  assert.doesNotMatch(html, /Rate measured/, 'calibration measures no rate');
 });

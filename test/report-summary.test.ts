@@ -2,7 +2,8 @@
 // incomplete cells, as GitHub-flavoured Markdown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mdCell, renderSummaryMarkdown } from '../reports/summary.js';
+import { mdCell } from '../reports/format.js';
+import { renderSummaryMarkdown } from '../reports/summary.js';
 import { loadFixture } from './fixtures/report-load.js';
 
 const HEADER = '| Transport | Implementation | echo p50 | echo p99 | goodput | handshake p50 | Status |';

@@ -69,7 +69,7 @@ async function sampleResult(): Promise<ResultFile> {
         startedAt: '2025-01-01T00:00:01.000Z',
         durationMs: 160.5,
         samples: { rttUs: [50_123, 50_456.5, 51_002], firstExchangeUs: 100_400 },
-        metrics: { rttP50Ms: 50.456 },
+        metrics: { rttP50Us: 50_456.5 },
         cpu: null,
         tcp: { retransSegs: 0, outSegs: 12 },
         quic: null,

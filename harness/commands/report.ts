@@ -10,7 +10,7 @@ import { renderHtmlReport } from '../../reports/html.js';
 import { renderSummaryMarkdown } from '../../reports/summary.js';
 import { renderTrendReport } from '../../reports/trend.js';
 
-export interface ReportCliOptions {
+interface ReportCliOptions {
   output?: string;
   trend?: boolean;
   markdown?: string;
@@ -18,7 +18,7 @@ export interface ReportCliOptions {
 }
 
 /** Where the HTML goes: beside a single result (results/<run>/report.html), else ./report.html. */
-export function defaultOutput(files: string[], trend: boolean): string {
+function defaultOutput(files: string[], trend: boolean): string {
   if (trend) return resolve('trend.html');
   return files.length === 1 ? join(dirname(resolve(files[0])), 'report.html') : resolve('report.html');
 }
@@ -38,7 +38,7 @@ async function emit(path: string, content: string): Promise<void> {
   process.stdout.write(`${path}\n`);
 }
 
-export async function runReport(files: string[], opts: ReportCliOptions): Promise<void> {
+async function runReport(files: string[], opts: ReportCliOptions): Promise<void> {
   if (opts.trend && files.length < 2) {
     throw new InputError('--trend needs at least two result files, one per release, oldest first');
   }

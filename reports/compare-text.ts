@@ -1,0 +1,95 @@
+// The terminal table, Markdown and JSON forms of a comparison (harness/compare.ts). Pure
+// functions of the Comparison, like compare-html.ts, whose row model they share; the
+// command (harness/commands/compare.ts) only picks one and writes it.
+import type { Comparison } from '../harness/compare.js';
+import {
+  COLUMNS, NUMERIC_COLUMNS, groupName, implementationLines, legend, notOkLine, rowsOf, runLine, summaryLine,
+} from './compare-html.js';
+import { mdCell } from './format.js';
+
+/** The two files compared, as given on the command line. */
+export interface CompareFiles {
+  baseline: string;
+  candidate: string;
+}
+
+// ------------------------------------------------------------------ terminal table
+
+function pad(s: string, w: number, right: boolean): string {
+  const len = [...s].length;
+  return right ? ' '.repeat(w - len) + s : s + ' '.repeat(w - len);
+}
+
+export function renderText(c: Comparison, files: CompareFiles): string {
+  const rows = rowsOf(c);
+  const cols = COLUMNS.filter(([k]) => k !== 'ci' || rows.some((r) => r.ci !== ''));
+  const width = cols.map(([k, h]) => Math.max([...h].length, ...rows.map((r) => [...r[k]].length)));
+  const line = (cells: string[]): string => cells.map((s, i) => pad(s, width[i], NUMERIC_COLUMNS.has(cols[i][0]))).join('  ').trimEnd();
+  const out = [
+    `baseline:  ${files.baseline} ${runLine(c.baseline)}`,
+    `candidate: ${files.candidate} ${runLine(c.candidate)}`,
+    `scenario ${c.baseline.scenario} (${c.baseline.scenarioSha256.slice(0, 12)}), threshold ${c.options.thresholdPct}%, alpha ${c.options.alpha}`,
+  ];
+  for (const r of c.overridden) out.push(`forced past: ${r}`);
+  out.push('');
+  if (rows.length > 0) {
+    out.push(line(cols.map(([, h]) => h)));
+    for (const r of rows) out.push(line(cols.map(([k]) => r[k])));
+    out.push('', ...legend(c));
+  } else {
+    out.push('no cells in common');
+  }
+  const section = (title: string, items: string[]): void => {
+    if (items.length) out.push('', `${title}:`, ...items.map((i) => `  ${i}`));
+  };
+  section('implementations', implementationLines(c));
+  section('only in baseline', c.onlyInBaseline.map(groupName));
+  section('only in candidate', c.onlyInCandidate.map(groupName));
+  section('cells not ok', c.notOk.map(notOkLine));
+  section('notes', c.notes);
+  out.push('', summaryLine(c));
+  return `${out.join('\n')}\n`;
+}
+
+// ------------------------------------------------------------------ Markdown
+
+export function renderMarkdown(c: Comparison, files: CompareFiles): string {
+  const rows = rowsOf(c);
+  const out = [
+    `## bench compare: ${mdCell(c.baseline.label)} → ${mdCell(c.candidate.label)}`,
+    '',
+    // Code spans take no escapes: the paths go in as they are.
+    `- baseline: \`${files.baseline}\` ${mdCell(runLine(c.baseline))}`,
+    `- candidate: \`${files.candidate}\` ${mdCell(runLine(c.candidate))}`,
+    `- scenario ${mdCell(c.baseline.scenario)} (\`${c.baseline.scenarioSha256.slice(0, 12)}\`), threshold ${c.options.thresholdPct}%, alpha ${c.options.alpha}`,
+    '',
+    `**${summaryLine(c)}**`,
+    '',
+  ];
+  if (c.overridden.length) out.push('Compared despite (`--force`):', '', ...c.overridden.map((r) => `- ${mdCell(r)}`), '');
+  if (rows.length > 0) {
+    out.push(`| ${COLUMNS.map(([, h]) => h).join(' | ')} |`);
+    out.push(`|${COLUMNS.map(([k]) => (NUMERIC_COLUMNS.has(k) ? '---:' : '---')).join('|')}|`);
+    for (const r of rows) {
+      out.push(`| ${COLUMNS.map(([k]) => (k === 'verdict' && r.kind === 'regression' ? `**${r[k]}**` : mdCell(r[k]))).join(' | ')} |`);
+    }
+    out.push('', ...legend(c).map((l) => `<sub>${mdCell(l)}</sub><br>`), '');
+  }
+  const section = (title: string, items: string[]): void => {
+    if (items.length) out.push(`**${title}**`, '', ...items.map((i) => `- ${mdCell(i)}`), '');
+  };
+  section('Implementations', implementationLines(c));
+  section('Only in baseline', c.onlyInBaseline.map(groupName));
+  section('Only in candidate', c.onlyInCandidate.map(groupName));
+  section('Cells not ok', c.notOk.map(notOkLine));
+  section('Notes', c.notes);
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+// ------------------------------------------------------------------ JSON
+
+const COMPARE_FORMAT_VERSION = 1;
+
+export function renderJson(c: Comparison, files: CompareFiles): string {
+  return `${JSON.stringify({ kind: 'bench-compare', formatVersion: COMPARE_FORMAT_VERSION, files, ...c }, null, 1)}\n`;
+}
