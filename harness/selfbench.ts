@@ -24,7 +24,7 @@ const unimpaired: LinkPoint = {
   link: { uplink: { ...DEFAULT_DIRECTION }, downlink: { ...DEFAULT_DIRECTION } },
 };
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 async function main(): Promise<void> {
   const undo = new UndoStack();
