@@ -68,7 +68,7 @@ export interface GroupRef {
 
 export interface GroupComparison extends GroupRef {
   implementation: { baseline: string; candidate: string };
-  /** Either agent used >= 90 % of a core in some repetition: the figure measures the CPU. */
+  /** Some repetition was CPU-bound (CPU_BOUND_RULE in cpu.ts): the figure measures the CPU. */
   cpuBound: { baseline: boolean; candidate: boolean };
   metrics: MetricComparison[];
 }

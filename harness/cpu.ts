@@ -48,3 +48,53 @@ export function sumCpu(parts: (CpuUsage | null)[]): CpuUsage | null {
 
 /** The threshold DESIGN.md sets: either side at >= 90 % of one core. */
 export const CPU_BOUND_FRACTION = 0.9;
+
+/**
+ * Below this share of a core the CPU cost per byte is dominated by fixed costs (timers,
+ * polling), so projecting it to a whole core says nothing; above it, it does.
+ */
+export const CPU_PROJECTION_MIN_FRACTION = 0.5;
+
+export interface CpuBoundVerdict {
+  side: 'client' | 'server';
+  message: string;
+}
+
+/** The rule in words, for reports and compare. */
+export const CPU_BOUND_RULE =
+  'an endpoint used ≥ 90% of a core, or, in a bulk transfer, ≥ 50% of a core at a CPU cost per byte with which even a whole core could not fill the link';
+
+const mbit = (bps: number): string => `${(bps / 1e6).toFixed(1)} Mbit/s`;
+
+/**
+ * Is this cell's figure the endpoint's CPU rather than the link? Yes when either side used
+ * >= 90 % of a core. For a bulk transfer also when the busier side used >= 50 % of a core
+ * and, at that CPU cost per byte, even a whole core would carry less than the link's rate
+ * in the direction of transfer (goodput / core fraction < rate): on a small or shared
+ * machine an endpoint can be the limit without ever showing 90 %.
+ */
+export function cpuBoundVerdict(
+  client: CpuUsage | null,
+  server: CpuUsage | null,
+  implementation: string,
+  bulk: { goodputBitsPerSec: number; linkRateBitsPerSec: number | null } | null,
+): CpuBoundVerdict | null {
+  const sides = (['client', 'server'] as const).filter((k) => ({ client, server })[k] !== null);
+  if (!sides.length) return null;
+  const frac = (k: 'client' | 'server'): number => (k === 'client' ? client : server)!.coreFraction;
+  const side = sides.reduce((a, b) => (frac(b) > frac(a) ? b : a));
+  const f = frac(side);
+  const pct = Math.round(100 * f);
+  if (f >= CPU_BOUND_FRACTION) {
+    return { side, message: `the ${side} endpoint used ${pct} % of a core: this figure reflects ${implementation}'s CPU cost, not the link` };
+  }
+  if (!bulk || bulk.linkRateBitsPerSec === null || !(bulk.goodputBitsPerSec > 0) || f < CPU_PROJECTION_MIN_FRACTION) return null;
+  const ceiling = bulk.goodputBitsPerSec / f;
+  if (ceiling >= bulk.linkRateBitsPerSec) return null;
+  return {
+    side,
+    message:
+      `the ${side} endpoint used ${pct} % of a core to move ${mbit(bulk.goodputBitsPerSec)}: at that cost a whole core carries ` +
+      `~${mbit(ceiling)}, less than the link's ${mbit(bulk.linkRateBitsPerSec)}, so this figure reflects ${implementation}'s CPU cost, not the link`,
+  };
+}

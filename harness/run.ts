@@ -3,7 +3,7 @@
 // is rewritten atomically after every cell, so nothing measured is lost to a later failure.
 import { EventEmitter } from 'node:events';
 import { Agent, startAgent } from './agents.js';
-import { cpuMark, cpuSince, CPU_BOUND_FRACTION, sumCpu } from './cpu.js';
+import { cpuBoundVerdict, cpuMark, cpuSince, sumCpu } from './cpu.js';
 import { cellMetrics } from './metrics.js';
 import { writeResultFileAtomic } from './result-file.js';
 import { scenarioSha256 } from './scenario.js';
@@ -226,18 +226,19 @@ export class RunEngine extends EventEmitter<RunEvents> {
     cell.durationMs = performance.now() - t0;
     const client = sumCpu(marks.client.map(cpuSince));
     const server = sumCpu(marks.server.map(cpuSince));
-    const cpuBound = [client, server].some((c) => c !== null && c.coreFraction >= CPU_BOUND_FRACTION);
-    cell.cpu = { client, server, cpuBound };
-    if (cpuBound) {
-      const side = client && client.coreFraction >= CPU_BOUND_FRACTION ? 'client' : 'server';
+    cell.metrics = cellMetrics(w.kind, cell.samples);
+    const rate = w.kind === 'bulk' ? (w.direction === 'download' ? point.link.downlink : point.link.uplink).rateBitsPerSec : null;
+    const bulk = w.kind === 'bulk' && cell.metrics.goodputBitsPerSec !== undefined ? { goodputBitsPerSec: cell.metrics.goodputBitsPerSec, linkRateBitsPerSec: rate } : null;
+    const verdict = cpuBoundVerdict(client, server, subject.implementation, bulk);
+    cell.cpu = { client, server, cpuBound: verdict !== null };
+    if (verdict) {
       cell.warnings.push({
         code: 'cpu-bound',
-        message: `the ${side} endpoint used ${Math.round(100 * Math.max(client?.coreFraction ?? 0, server?.coreFraction ?? 0))} % of a core: this figure reflects ${subject.implementation}'s CPU cost, not the link`,
+        message: verdict.message,
         remedy: 'compare on a slower link, or against a native implementation of the same protocol (e.g. the quic-go subject)',
         cellId: cell.id,
       });
     }
-    cell.metrics = cellMetrics(w.kind, cell.samples);
     if (w.kind === 'echo' && (cell.samples.rttUs?.length ?? 0) < 10 && cell.status === 'ok') {
       cell.warnings.push({ code: 'few-samples', message: `only ${cell.samples.rttUs?.length ?? 0} echo samples`, remedy: 'raise the echo count or duration', cellId: cell.id });
     }

@@ -1,6 +1,7 @@
 // Rendering of a comparison (harness/compare.ts). The row model below is shared by the
 // terminal table, Markdown and HTML, so the three outputs always show the same figures;
 // renderers are pure functions of the Comparison (STYLE: hyperfine's exporters).
+import { CPU_BOUND_RULE } from '../harness/cpu.js';
 import type { Comparison, GroupRef, MetricComparison, NotOkGroup, RunRef } from '../harness/compare.js';
 import { fmtDate, fmtMetric, fmtP, sig } from './format.js';
 import { badge, cpuMark, esc, htmlDocument, note, section, table, type Tone } from './style.js';
@@ -122,7 +123,7 @@ export function legend(c: Comparison): string[] {
   }
   out.push('± is the 95% CI of the median (shown from 6 repetitions); the delta CI is a bootstrap of the ratio of medians.');
   if (c.groups.some((g) => g.cpuBound.baseline || g.cpuBound.candidate)) {
-    out.push('CPU-bound: an agent used >= 90% of a core, so the figure measures the CPU, not the link.');
+    out.push(`CPU-bound: ${CPU_BOUND_RULE}, so the figure measures the CPU, not the link.`);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Everything a reader must not miss: warnings with their remedies (recorded by the run, the
 // labs and the cells, plus a few the report can tell from the data), and cells that did not
 // complete, with their reasons. Failed/timeout/unsupported are results, not crashes.
+import { CPU_BOUND_RULE } from '../harness/cpu.js';
 import type { CellResult, CellStatus, ResultFile, Warning } from '../harness/types.js';
 import { countStatuses, cpuDetail, pointLabel, type CellGroup, type Series } from './model.js';
 import { ALPHA, repetitionsNeeded } from './verdict.js';
@@ -39,7 +40,7 @@ export function collectWarnings(result: ResultFile, groups: CellGroup[], series:
     add(
       {
         code: 'cpu-bound',
-        message: `${name} ${g.workload} at ${pointLabel(result, g.point)}: an endpoint used ≥ 90% of a core (${cpuDetail(g)}); the figure reflects the endpoint's CPU, not the link.`,
+        message: `${name} ${g.workload} at ${pointLabel(result, g.point)}: CPU-bound (${cpuDetail(g)}): ${CPU_BOUND_RULE}; the figure reflects the endpoint's CPU, not the link.`,
         remedy: 'Treat it as the implementation’s ceiling on this machine: compare on a faster CPU, or against another implementation.',
       },
       'report',

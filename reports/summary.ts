@@ -1,6 +1,7 @@
 // summary.md: the compact form of a report for CI step summaries and PR comments. Same
 // verdicts and figures as the HTML report, as GitHub-flavoured Markdown.
 import { median } from '../harness/stats.js';
+import { CPU_BOUND_RULE } from '../harness/cpu.js';
 import type { ResultFile } from '../harness/types.js';
 import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct, mdCell } from './format.js';
 import { countStatuses, groupCells, labOf, pointIndexes, pointLabel, pointOf, resultSeries, workloadOrder, type CellGroup } from './model.js';
@@ -90,7 +91,7 @@ export function renderSummaryMarkdown(result: ResultFile): string {
     const measured = m ? `; measured RTT ${fmtMs(m.rttMs.p50)}, loss ${fmtPct(m.uplinkLossPct)} up / ${fmtPct(m.downlinkLossPct)} down` : '';
     out.push(`**${pointLabel(result, point)}**: ${p ? describeLink(p.link) : ''}${measured}`, '', ...pointTable(result, groups, point), '');
   }
-  if (groups.some((g) => g.cpuBoundReps)) out.push("⚠ CPU-bound: an endpoint used ≥ 90% of a core; that figure reflects the endpoint's CPU, not the link.", '');
+  if (groups.some((g) => g.cpuBoundReps)) out.push(`⚠ CPU-bound: ${CPU_BOUND_RULE}; that figure reflects the endpoint's CPU, not the link.`, '');
 
   const warnings = collectWarnings(result, groups, series);
   if (warnings.length) {
