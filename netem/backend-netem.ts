@@ -15,6 +15,13 @@ export const VETH_DEV = 'veth0';
  */
 export const FIFO_RATE_BITS_PER_SEC = 1e12;
 
+/**
+ * A scenario's rate counts IP bytes, as the userspace emulator does (it forwards bare IP
+ * packets). netem on a veth counts the 14-byte Ethernet header too, which would make the
+ * same "20mbit" ~1 % slower on this backend; netem's packet overhead argument takes it off.
+ */
+export const NETEM_PACKET_OVERHEAD = -14;
+
 /** argv for `tc` that puts one direction's impairment on `dev`'s egress (pure; tested as data). */
 export function netemArgs(dev: string, dir: LinkDirection, limitPackets: number): string[] {
   const us = (ms: number): string => `${Math.round(ms * 1000)}us`;
@@ -29,7 +36,7 @@ export function netemArgs(dev: string, dir: LinkDirection, limitPackets: number)
   } else if (dir.lossPct > 0) {
     args.push('loss', 'random', pct(dir.lossPct));
   }
-  if (dir.rateBitsPerSec !== null) args.push('rate', `${Math.round(dir.rateBitsPerSec)}bit`);
+  if (dir.rateBitsPerSec !== null) args.push('rate', `${Math.round(dir.rateBitsPerSec)}bit`, String(NETEM_PACKET_OVERHEAD));
   else if (dir.jitterMs > 0 && !dir.reorder) args.push('rate', `${FIFO_RATE_BITS_PER_SEC}bit`);
   return args;
 }

@@ -26,16 +26,20 @@ const cases: { name: string; d: Partial<LinkDirection>; tail: string[] }[] = [
     d: { lossPct: 3, gilbert: { pPct: 1, rPct: 25, badLossPct: 100, goodLossPct: 0 } },
     tail: ['delay', '0us', 'loss', 'gemodel', '1%', '25%', '100%', '0%'],
   },
-  { name: 'rate in bit/s', d: { rateBitsPerSec: 20e6 }, tail: ['delay', '0us', 'rate', '20000000bit'] },
+  {
+    name: 'rate in bit/s of IP bytes (the Ethernet header taken off, as the emulator counts)',
+    d: { rateBitsPerSec: 20e6 },
+    tail: ['delay', '0us', 'rate', '20000000bit', '-14'],
+  },
   {
     name: 'rate with jitter needs no FIFO rate (the real rate already keeps order)',
     d: { delayMs: 10, jitterMs: 2, rateBitsPerSec: 1e6 },
-    tail: ['delay', '10000us', '2000us', 'rate', '1000000bit'],
+    tail: ['delay', '10000us', '2000us', 'rate', '1000000bit', '-14'],
   },
   {
     name: 'everything at once, in tc order',
     d: { delayMs: 300, jitterMs: 10, lossPct: 0.5, rateBitsPerSec: 5e6 },
-    tail: ['delay', '300000us', '10000us', 'loss', 'random', '0.5%', 'rate', '5000000bit'],
+    tail: ['delay', '300000us', '10000us', 'loss', 'random', '0.5%', 'rate', '5000000bit', '-14'],
   },
 ];
 
