@@ -172,8 +172,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     for (const w of lab.record.warnings) this.emit('warning', w);
     await this.save();
 
-    const server = await startAgent('server', lab.serverNs, undo);
-    const client = await startAgent('client', lab.clientNs, undo);
+    const [server, client] = await Promise.all([startAgent('server', lab.serverNs, undo), startAgent('client', lab.clientNs, undo)]);
     const subjects = new Map<string, Subject>();
     for (const t of s.transports) {
       subjects.set(t.name, await subjectFor(t, { lab, server, client, creds: this.opts.creds, undo, scenario: s }));

@@ -180,7 +180,9 @@ export async function startAttached(o: EmulatorArgsOptions, onSpawn: (stop: () =
     (stopping ??= (async () => {
       if (child.exitCode === null && child.pid) {
         child.stdin?.end(); // EOF is its cue to print final counters and exit
-        const exited = await Promise.race([child.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+        let timer: NodeJS.Timeout | undefined;
+        const exited = await Promise.race([child.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 3000)))]);
+        clearTimeout(timer); // left running, it kept every bench process alive 3 s after its work
         if (!exited && child.pid) await killAndWait(child.pid);
       }
       await child;
