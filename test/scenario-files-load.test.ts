@@ -79,6 +79,20 @@ test('satellite: configured RTT ~600 ms, 25 Mbit/s down, 3 Mbit/s up', async () 
   assert.equal(uplink.rateBitsPerSec, 3e6);
 });
 
+test('clean-20mbit and quic-stacks: 20 Mbit/s and 25 ms each way; bulk cells run 10 s (slow start at 50 ms RTT would otherwise weigh on goodput)', async () => {
+  const clean = await bundled('clean-20mbit');
+  assert.equal(clean.points.length, 1);
+  for (const d of both(clean)) assert.deepEqual(d, { delayMs: 25, jitterMs: 0, reorder: false, lossPct: 0, gilbert: null, rateBitsPerSec: 20e6, limit: null });
+  const stacks = await bundled('quic-stacks');
+  assert.deepEqual(stacks.points.map((p) => p.link.downlink.lossPct), [0, 1, 5]);
+  for (const s of [clean, stacks]) {
+    const bulks = s.workloads.filter((w) => w.kind === 'bulk');
+    assert.ok(bulks.length >= 1);
+    for (const w of bulks) assert.equal(w.kind === 'bulk' && w.durationMs, 10000, `${s.name}: ${w.id}`);
+  }
+  assert.ok(['tcp', 'tls', 'quic', 'tunnel', 'quicgo-tunnel'].every((t) => stacks.transports.some((x) => x.name === t)));
+});
+
 test('lossy-wifi: Gilbert-Elliott burst loss each way on the wifi profile', async () => {
   const s = await bundled('lossy-wifi');
   assert.equal(s.profile, 'wifi');
