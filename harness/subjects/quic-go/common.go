@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -248,6 +249,43 @@ func (l *lifecycle) run(stats func(final bool)) string {
 			return l.cause
 		}
 	}
+}
+
+// serveQUIC is the skeleton both servers share: listen on addr, print the settings line and
+// "ready udp ADDR", hand every accepted connection to onConn in its own goroutine, print
+// stats(false) on SIGUSR1, and on shutdown close the listener (CONNECTION_CLOSE to every
+// peer) and print stats(true). It returns once the process should exit.
+func serveQUIC(mode, addr, alpn string, tlsConf *tls.Config, qf *quicFlags, extra map[string]any, onConn func(quic.Connection), stats func(final bool)) error {
+	lc := newLifecycle(qf.exitOnStdinEOF)
+	cfg := qf.config(true)
+	udp, info, err := listenUDP(addr)
+	if err != nil {
+		return err
+	}
+	defer udp.Close()
+	ln, err := quic.Listen(udp, tlsConf, cfg)
+	if err != nil {
+		return err
+	}
+	emitJSON(settings(mode, cfg, alpn, info, extra))
+	fmt.Printf("ready udp %s\n", ln.Addr())
+	go func() {
+		for {
+			conn, err := ln.Accept(context.Background())
+			if err != nil {
+				if !isClosedErr(err) {
+					logf("accept: %v", err)
+				}
+				return
+			}
+			go onConn(conn)
+		}
+	}()
+	cause := lc.run(stats)
+	logf("%s: shutting down (%s)", mode, cause)
+	ln.Close()
+	stats(true)
+	return nil
 }
 
 func isClosedErr(err error) bool {

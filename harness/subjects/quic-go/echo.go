@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"sync/atomic"
 
@@ -38,35 +37,7 @@ func runEchoServer(args []string) error {
 	if err != nil {
 		return err
 	}
-	lc := newLifecycle(qf.exitOnStdinEOF)
-	cfg := qf.config(true)
-	udp, info, err := listenUDP(*listen)
-	if err != nil {
-		return err
-	}
-	defer udp.Close()
-	ln, err := quic.Listen(udp, tlsConf, cfg)
-	if err != nil {
-		return err
-	}
-	emitJSON(settings("echo-server", cfg, *alpn, info, nil))
-	fmt.Printf("ready udp %s\n", ln.Addr())
-
 	var st echoStats
-	go func() {
-		for {
-			conn, err := ln.Accept(context.Background())
-			if err != nil {
-				if !isClosedErr(err) {
-					logf("accept: %v", err)
-				}
-				return
-			}
-			st.connections.Add(1)
-			go echoConn(conn, &st)
-		}
-	}()
-
 	stats := func(final bool) {
 		emitJSON(map[string]any{
 			"event": "stats", "mode": "echo-server", "final": final,
@@ -75,11 +46,10 @@ func runEchoServer(args []string) error {
 			"bytesEchoed": st.bytes.Load(), "quic": qc.snapshot(),
 		})
 	}
-	cause := lc.run(stats)
-	logf("echo-server: shutting down (%s)", cause)
-	ln.Close() // closes every connection (CONNECTION_CLOSE to the peers)
-	stats(true)
-	return nil
+	return serveQUIC("echo-server", *listen, *alpn, tlsConf, qf, nil, func(conn quic.Connection) {
+		st.connections.Add(1)
+		echoConn(conn, &st)
+	}, stats)
 }
 
 func echoConn(conn quic.Connection, st *echoStats) {

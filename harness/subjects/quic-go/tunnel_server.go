@@ -102,40 +102,12 @@ func runTunnelServer(args []string) error {
 	if err != nil {
 		return err
 	}
-	lc := newLifecycle(qf.exitOnStdinEOF)
-	cfg := qf.config(true)
-	udp, info, err := listenUDP(*listen)
-	if err != nil {
-		return err
-	}
-	defer udp.Close()
-	ln, err := quic.Listen(udp, tlsConf, cfg)
-	if err != nil {
-		return err
-	}
 	backends := map[string]string{}
 	for t, e := range allow {
 		backends[t] = e.backend
 	}
-	emitJSON(settings("tunnel-server", cfg, tunnelALPN, info, map[string]any{"allow": backends}))
-	fmt.Printf("ready udp %s\n", ln.Addr())
-
 	var connections, unknownToken, badHeader atomic.Int64
 	srv := &tunnelServer{allow: allow, unknownToken: &unknownToken, badHeader: &badHeader}
-	go func() {
-		for {
-			conn, err := ln.Accept(context.Background())
-			if err != nil {
-				if !isClosedErr(err) {
-					logf("accept: %v", err)
-				}
-				return
-			}
-			connections.Add(1)
-			go srv.serveConn(conn)
-		}
-	}()
-
 	stats := func(final bool) {
 		tunnels := map[string]any{}
 		toks := make([]string, 0, len(allow))
@@ -153,11 +125,10 @@ func runTunnelServer(args []string) error {
 			"quic": qc.snapshot(),
 		})
 	}
-	cause := lc.run(stats)
-	logf("tunnel-server: shutting down (%s)", cause)
-	ln.Close()
-	stats(true)
-	return nil
+	return serveQUIC("tunnel-server", *listen, tunnelALPN, tlsConf, qf, map[string]any{"allow": backends}, func(conn quic.Connection) {
+		connections.Add(1)
+		srv.serveConn(conn)
+	}, stats)
 }
 
 type tunnelServer struct {
