@@ -62,7 +62,7 @@ async function probe(host: string, port: number, timeoutMs: number): Promise<{ a
 const servers: { name: string; h: ServerHandle | { port: number; close(): Promise<void> } }[] = [];
 
 /** TCP counters of this process's network namespace (/proc/net/snmp is per namespace). */
-export function tcpCounters(): { retransSegs: number; outSegs: number } {
+function tcpCounters(): { retransSegs: number; outSegs: number } {
   const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
   const names = lines[0].split(/\s+/);
   const vals = lines[1].split(/\s+/);
@@ -88,25 +88,32 @@ async function serve(req: ServeRequest): Promise<Record<string, number>> {
   return ports;
 }
 
-async function runCell(req: RunRequest): Promise<Outcome & { tcp: { retransSegs: number; outSegs: number } }> {
+/** What a cell returns to the controller: TCP counters only where the cell ran over TCP, QUIC settings and counters only for QUIC. */
+type CellOutcome = Outcome & { tcp?: { retransSegs: number; outSegs: number }; quic?: { settings: Record<string, string | number | boolean>; stats: Record<string, number> } };
+
+async function runCell(req: RunRequest): Promise<CellOutcome> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), req.timeoutMs);
-  const before = tcpCounters();
+  // /proc/net/snmp is read only for cells whose traffic is TCP (a command subject's client
+  // side is TCP too), and before the work starts.
+  const before = req.transport === 'tcp' || req.transport === 'tls' ? tcpCounters() : null;
   try {
-    let out: Outcome;
     if (req.transport === 'udp') {
       if (req.workload.kind !== 'echo') throw new Error('udp runs echo only');
-      out = await runUdpEcho(req.host, req.port, req.workload, req.seed, ac.signal);
-    } else {
-      const t = streamTransports[req.transport];
-      if (!t) throw new Error(`this agent has no client for transport "${req.transport}"`);
-      const ctx: RunContext = { transport: t.client, to: { host: req.host, port: req.port }, creds: req.creds, seed: req.seed, signal: ac.signal };
-      const w = req.workload;
-      out = w.kind === 'echo' ? await runEcho(ctx, w) : w.kind === 'bulk' ? await runBulk(ctx, w) : await runHandshake(ctx, w);
-      out.settings = t.client.settings?.();
+      return await runUdpEcho(req.host, req.port, req.workload, req.seed, ac.signal);
     }
-    const after = tcpCounters();
-    return { ...out, tcp: { retransSegs: after.retransSegs - before.retransSegs, outSegs: after.outSegs - before.outSegs } };
+    const t = streamTransports[req.transport];
+    if (!t) throw new Error(`this agent has no client for transport "${req.transport}"`);
+    const ctx: RunContext = { transport: t.client, to: { host: req.host, port: req.port }, creds: req.creds, seed: req.seed, signal: ac.signal };
+    const w = req.workload;
+    const out: CellOutcome = w.kind === 'echo' ? await runEcho(ctx, w) : w.kind === 'bulk' ? await runBulk(ctx, w) : await runHandshake(ctx, w);
+    out.settings = t.client.settings?.();
+    if (req.transport === 'quic') out.quic = { settings: out.settings ?? {}, stats: out.stats ?? {} };
+    if (before) {
+      const after = tcpCounters();
+      out.tcp = { retransSegs: after.retransSegs - before.retransSegs, outSegs: after.outSegs - before.outSegs };
+    }
+    return out;
   } finally {
     clearTimeout(timer);
   }

@@ -8,7 +8,7 @@ import type { AgentRequest } from './agent.js';
 import type { UndoStack } from './undo.js';
 import { PROJECT_ROOT } from './version.js';
 
-export const AGENT_JS = join(PROJECT_ROOT, 'dist', 'harness', 'agent.js');
+const AGENT_JS = join(PROJECT_ROOT, 'dist', 'harness', 'agent.js');
 
 export class Agent {
   private nextId = 1;
@@ -67,10 +67,6 @@ export class Agent {
     });
   }
 
-  logs(): string {
-    return this.stderrTail.join('\n');
-  }
-
   async stop(): Promise<void> {
     if (this.exited) return;
     this.child.stdin?.end();
@@ -87,7 +83,7 @@ export class Agent {
  * same bytes, and that CPU is taken from the link emulator on a small machine. A larger
  * initial old space removes those collections; it reserves no memory up front.
  */
-export const AGENT_NODE_FLAGS = ['--initial-old-space-size=64'];
+const AGENT_NODE_FLAGS = ['--initial-old-space-size=64'];
 
 /** Start an agent (in `netns` when given) and register its stop on `undo`. */
 export async function startAgent(role: string, netns: string | null, undo: UndoStack): Promise<Agent> {

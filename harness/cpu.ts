@@ -53,7 +53,7 @@ export const CPU_BOUND_FRACTION = 0.9;
  * Below this share of a core the CPU cost per byte is dominated by fixed costs (timers,
  * polling), so projecting it to a whole core says nothing; above it, it does.
  */
-export const CPU_PROJECTION_MIN_FRACTION = 0.5;
+const CPU_PROJECTION_MIN_FRACTION = 0.5;
 
 export interface CpuBoundVerdict {
   side: 'client' | 'server';

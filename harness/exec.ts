@@ -21,7 +21,7 @@ export interface RunResult {
   stderr: string;
 }
 
-export class CommandError extends Error {
+class CommandError extends Error {
   constructor(
     readonly command: string,
     readonly exitCode: number | undefined,
@@ -33,7 +33,7 @@ export class CommandError extends Error {
 }
 
 /** argv placed into a namespace: ip netns exec <ns> file args... */
-export function inNetns(netns: string | null | undefined, file: string, args: readonly string[]): [string, string[]] {
+function inNetns(netns: string | null | undefined, file: string, args: readonly string[]): [string, string[]] {
   if (!netns) return [file, [...args]];
   return ['ip', ['netns', 'exec', netns, file, ...args]];
 }
@@ -83,8 +83,9 @@ export function spawn(file: string, args: readonly string[], opts: SpawnOptions 
     stdin: opts.stdinPipe === false ? 'ignore' : 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
-    // Do not let execa kill on parent exit by itself: undo owns shutdown order. Children
-    // still die with us through PR_SET_PDEATHSIG (emulator) or stdin EOF (agents).
+    // The undo stack owns the normal shutdown order; execa's cleanup is only the safety net
+    // that kills children still running when this process exits (as do PR_SET_PDEATHSIG in
+    // the emulator and stdin EOF in the agents).
     cleanup: true,
   }) as Child;
 }

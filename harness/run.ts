@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { Agent, startAgent } from './agents.js';
 import { cpuBoundVerdict, cpuMark, cpuSince, sumCpu } from './cpu.js';
-import { cellMetrics } from './metrics.js';
+import { cellKey, cellMetrics } from './metrics.js';
 import { writeResultFileAtomic } from './result-file.js';
 import { scenarioSha256 } from './scenario.js';
 import type { Credentials } from './transports/types.js';
@@ -14,7 +14,7 @@ import type { UndoStack } from './undo.js';
 import { gitSha, TOOL_VERSION } from './version.js';
 import { calibrate } from '../netem/calibrate.js';
 import { labUp, type Lab } from '../netem/lab.js';
-import { subjectFor, type Subject } from './subjects.js';
+import { subjectFor, type Subject, type SubjectOutcome } from './subjects.js';
 
 export interface RunOptions {
   runId: string;
@@ -34,6 +34,9 @@ export interface RunEvents {
   cell: [cell: CellResult, progress: { done: number; total: number }];
   warning: [w: Warning];
 }
+
+/** A cell's id: its measurement's key plus the repetition. */
+const cellId = (point: number, transport: string, workload: string, rep: number): string => `${cellKey({ point, transport, workload })}/${rep}`;
 
 export class RunEngine extends EventEmitter<RunEvents> {
   readonly result: ResultFile;
@@ -79,11 +82,15 @@ export class RunEngine extends EventEmitter<RunEvents> {
     return s.points.length * s.transports.length * s.workloads.length * s.repetitions;
   }
 
-  /** Serialised atomic rewrite; callers may await it. */
+  /**
+   * Serialised atomic rewrite of the result as it is when the write starts (one
+   * serialisation, no copy); callers may await it, and it rejects when this write failed.
+   * One failed write does not poison the ones after it.
+   */
   save(): Promise<void> {
-    const snapshot = JSON.parse(JSON.stringify(this.result)) as ResultFile;
-    this.writes = this.writes.then(() => writeResultFileAtomic(this.opts.resultPath, snapshot, { owner: this.opts.owner }));
-    return this.writes;
+    const write = this.writes.then(() => writeResultFileAtomic(this.opts.resultPath, this.result, { owner: this.opts.owner }));
+    this.writes = write.catch(() => undefined);
+    return write;
   }
 
   async run(undo: UndoStack): Promise<ResultFile> {
@@ -127,7 +134,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     for (let rep = 0; rep < this.scenario.repetitions; rep++) {
       for (const w of this.scenario.workloads) {
         for (const t of this.scenario.transports) {
-          const id = `${point.index}/${t.name}/${w.id}/${rep}`;
+          const id = cellId(point.index, t.name, w.id, rep);
           if (this.result.cells.some((c) => c.id === id)) continue;
           this.pushCell(this.emptyCell(point.index, t, w, rep, 'failed', reason, 'n/a'));
         }
@@ -137,7 +144,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
 
   private emptyCell(point: number, t: TransportSpec, w: Workload, rep: number, status: CellResult['status'], reason: string | null, implementation: string): CellResult {
     return {
-      id: `${point}/${t.name}/${w.id}/${rep}`,
+      id: cellId(point, t.name, w.id, rep),
       point,
       transport: t.name,
       implementation,
@@ -159,7 +166,10 @@ export class RunEngine extends EventEmitter<RunEvents> {
 
   private pushCell(c: CellResult): void {
     this.result.cells.push(c);
-    void this.save();
+    // The next save carries this cell too; a failed write is reported, never fatal here.
+    this.save().catch((err: Error) =>
+      this.emit('warning', { code: 'result-write', message: `could not write ${this.opts.resultPath}: ${err.message}`, remedy: 'check the output directory (space, permissions); the next cell tries again', cellId: c.id }),
+    );
     this.emit('cell', c, { done: this.done(), total: this.total });
   }
 
@@ -203,28 +213,34 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const unsupported = subject.unsupported(w);
     if (unsupported) return this.emptyCell(point.index, t, w, rep, 'unsupported', unsupported, subject.implementation);
     const cell = this.emptyCell(point.index, t, w, rep, 'ok', null, subject.implementation);
+    // The server's TCP counters are read before the CPU marks and the clock start, so that
+    // round trip is in neither; cells without TCP traffic skip it.
+    const serverTcp0 = subject.countsTcp ? await env.server.request<{ retransSegs: number; outSegs: number }>({ op: 'tcpstats' }).catch(() => null) : null;
     const t0 = performance.now();
     const marks = { client: subject.clientPids().map(cpuMark), server: subject.serverPids().map(cpuMark) };
-    const serverTcp0 = await env.server.request<{ retransSegs: number; outSegs: number }>({ op: 'tcpstats' }).catch(() => null);
+    let out: SubjectOutcome | null = null;
     try {
-      const out = await subject.run(w, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
+      out = await subject.run(w, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
+    } catch (err) {
+      cell.status = 'failed';
+      cell.reason = (err as Error).message;
+    }
+    // The cell's clock and CPU window end here, before any bookkeeping round trip.
+    cell.durationMs = performance.now() - t0;
+    const client = sumCpu(marks.client.map(cpuSince));
+    const server = sumCpu(marks.server.map(cpuSince));
+    if (out) {
       cell.status = out.status;
       cell.reason = out.reason;
       cell.samples = out.samples;
       if (out.tcp) {
-        const serverTcp1 = await env.server.request<{ retransSegs: number; outSegs: number }>({ op: 'tcpstats' }).catch(() => null);
+        const serverTcp1 = serverTcp0 ? await env.server.request<{ retransSegs: number; outSegs: number }>({ op: 'tcpstats' }).catch(() => null) : null;
         const sdelta = serverTcp0 && serverTcp1 ? { r: serverTcp1.retransSegs - serverTcp0.retransSegs, o: serverTcp1.outSegs - serverTcp0.outSegs } : { r: 0, o: 0 };
         cell.tcp = env.lab.clientNs ? { retransSegs: out.tcp.retransSegs + sdelta.r, outSegs: out.tcp.outSegs + sdelta.o } : out.tcp;
       }
       if (out.quic) cell.quic = out.quic;
       if (out.logs) cell.logs = out.logs;
-    } catch (err) {
-      cell.status = 'failed';
-      cell.reason = (err as Error).message;
     }
-    cell.durationMs = performance.now() - t0;
-    const client = sumCpu(marks.client.map(cpuSince));
-    const server = sumCpu(marks.server.map(cpuSince));
     cell.metrics = cellMetrics(w.kind, cell.samples);
     const rate = w.kind === 'bulk' ? (w.direction === 'download' ? point.link.downlink : point.link.uplink).rateBitsPerSec : null;
     const bulk = w.kind === 'bulk' && cell.metrics.goodputBitsPerSec !== undefined ? { goodputBitsPerSec: cell.metrics.goodputBitsPerSec, linkRateBitsPerSec: rate } : null;

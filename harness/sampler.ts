@@ -23,7 +23,6 @@ export async function sampleLatency(fn: () => Promise<void>, opts: SampleOptions
   opts.signal.addEventListener('abort', onAbort, { once: true });
   if (opts.signal.aborted) local.abort();
   let error: Error | null = null;
-  let failedMs: number | null = null;
   const bench = new Bench({
     iterations: opts.count ?? 1,
     time: opts.durationMs ?? 0,
@@ -32,15 +31,17 @@ export async function sampleLatency(fn: () => Promise<void>, opts: SampleOptions
     throws: false,
     signal: local.signal,
   });
+  // tinybench times the call itself; nothing else runs around an exchange. The exchange
+  // that failed (or was cut by the timeout) is no latency sample: it reports a duration of
+  // 0, which sorts first among tinybench's (sorted) samples and is dropped below.
   bench.add('exchange', async () => {
-    if (error) return;
-    const t0 = performance.now();
     try {
       await fn();
+      return undefined;
     } catch (err) {
-      failedMs = performance.now() - t0;
       error = err as Error;
       local.abort();
+      return { overriddenDuration: 0 };
     }
   });
   try {
@@ -48,18 +49,8 @@ export async function sampleLatency(fn: () => Promise<void>, opts: SampleOptions
   } finally {
     opts.signal.removeEventListener('abort', onAbort);
   }
-  const t = bench.tasks[0];
-  const r = t.result as { latency?: { samples?: number[] } } | undefined;
-  let samples = [...(r?.latency?.samples ?? [])];
-  // With a count, tinybench may run past it to fill its time budget (0 here) - trim anyway.
-  if (opts.count !== null) samples = samples.slice(0, opts.count);
-  // The exchange that failed (or was cut by the timeout) is not a latency sample. tinybench
-  // returns samples sorted, so drop the one it timed for that call: the one nearest to the
-  // duration measured around it here.
-  if (failedMs !== null && samples.length) {
-    let best = 0;
-    for (let i = 1; i < samples.length; i++) if (Math.abs(samples[i] - failedMs) < Math.abs(samples[best] - failedMs)) best = i;
-    samples.splice(best, 1);
-  }
+  const r = bench.tasks[0].result as { latency?: { samples?: number[] } } | undefined;
+  const samples = [...(r?.latency?.samples ?? [])];
+  if (error !== null && samples[0] === 0) samples.shift();
   return { samplesMs: samples, error };
 }

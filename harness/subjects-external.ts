@@ -153,6 +153,7 @@ export async function commandSubject(t: CommandTransport, env: SubjectEnv, opts:
   }
   return {
     implementation: t.implementation,
+    countsTcp: true,
     // A subject that failed to start yields `failed` cells (with its output), not `unsupported`.
     unsupported: (_w: Workload) => null,
     clientPids: () => [client.pid, cli.child.pid].filter((p): p is number => !!p),
@@ -188,14 +189,20 @@ export function benchTunnelTransport(implementation: string): CommandTransport {
   };
 }
 
-/** Version line of the quic-go subject, or null when it isn't built. */
+let quicGoVersionCache: string | null | undefined;
+
+/** Version line of the quic-go subject, or null when it isn't built (asked once per process). */
 export function quicGoVersion(): string | null {
-  if (!existsSync(QUICGO_BIN)) return null;
-  try {
-    return execFileSync(QUICGO_BIN, ['version'], { encoding: 'utf8', timeout: 5000 }).trim();
-  } catch {
-    return null;
+  if (quicGoVersionCache !== undefined) return quicGoVersionCache;
+  quicGoVersionCache = null;
+  if (existsSync(QUICGO_BIN)) {
+    try {
+      quicGoVersionCache = execFileSync(QUICGO_BIN, ['version'], { encoding: 'utf8', timeout: 5000 }).trim();
+    } catch {
+      // not runnable: reported as missing
+    }
   }
+  return quicGoVersionCache;
 }
 
 export const QUICGO_MISSING =
@@ -231,6 +238,7 @@ export async function quicGoEchoSubject(version: string, env: SubjectEnv): Promi
   const problem = srv.exit ? `quic-go echo server ${srv.exit}: ${srv.tailText(5)}` : srv.tail.some((l) => l.startsWith('ready udp')) ? null : 'quic-go echo server did not report ready within 10 s';
   return {
     implementation: `@matrixai/quic client -> ${version} echo server`,
+    countsTcp: false,
     unsupported: (w) => (w.kind === 'bulk' ? 'the quic-go echo server only echoes: bulk needs bench\'s sink/source server' : null),
     clientPids: () => [client.pid].filter((p): p is number => !!p),
     serverPids: () => [srv.child.pid].filter((p): p is number => !!p),
@@ -238,8 +246,7 @@ export async function quicGoEchoSubject(version: string, env: SubjectEnv): Promi
       const dead = problem ?? (srv.exit ? `quic-go echo server ${srv.exit}` : null);
       if (dead) return { status: 'failed', reason: dead, samples: {}, logs: { server: srv.tailText(TAIL_LINES) } };
       const out = await runOnClient(client, { transport: 'quic', workload: w, host: lab.serverAddr, port, creds, seed: o.seed, timeoutMs: o.timeoutMs });
-      delete out.tcp;
-      return { ...out, quic: { settings: out.settings ?? {}, stats: out.stats ?? {} }, logs: { server: srv.tailText(TAIL_LINES) } };
+      return { ...out, logs: { server: srv.tailText(TAIL_LINES) } };
     },
     stop: () => srv.stop(),
   };

@@ -28,6 +28,8 @@ export type SubjectOutcome = Outcome & {
 
 export interface Subject {
   implementation: string;
+  /** True when the cell's traffic crosses the link as TCP (its retransmits are counted). */
+  countsTcp: boolean;
   /** A reason when this subject cannot run the workload, else null. */
   unsupported(w: Workload): string | null;
   clientPids(): number[];
@@ -77,17 +79,12 @@ export async function subjectFor(t: TransportSpec, env: SubjectEnv): Promise<Sub
   const implementation = name === 'udp' ? `node:dgram (Node ${process.versions.node})` : streamTransports[name].client.implementation;
   return {
     implementation,
+    countsTcp: name === 'tcp' || name === 'tls',
     unsupported: (w) => (name === 'udp' && w.kind !== 'echo' ? UDP_ONLY_ECHO : null),
     clientPids: () => [env.client.pid ?? 0].filter(Boolean),
     serverPids: () => [env.server.pid ?? 0].filter(Boolean),
     async run(w, o) {
-      const out = await runOnClient(env.client, { transport: name, workload: w, host: env.lab.serverAddr, port: ports[name], creds: env.creds, seed: o.seed, timeoutMs: o.timeoutMs });
-      if (name === 'quic') {
-        out.quic = { settings: out.settings ?? {}, stats: out.stats ?? {} };
-        delete out.tcp;
-      }
-      if (name === 'udp') delete out.tcp;
-      return out;
+      return runOnClient(env.client, { transport: name, workload: w, host: env.lab.serverAddr, port: ports[name], creds: env.creds, seed: o.seed, timeoutMs: o.timeoutMs });
     },
   };
 }
@@ -95,6 +92,7 @@ export async function subjectFor(t: TransportSpec, env: SubjectEnv): Promise<Sub
 function unavailable(reason: string): Subject {
   return {
     implementation: 'n/a',
+    countsTcp: false,
     unsupported: () => reason,
     clientPids: () => [],
     serverPids: () => [],

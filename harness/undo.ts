@@ -16,10 +16,6 @@ export class UndoStack {
     this.entries.push({ what, fn });
   }
 
-  get size(): number {
-    return this.entries.length;
-  }
-
   /** Run every undo, newest first. Returns the problems seen (never throws). */
   run(): Promise<string[]> {
     if (this.running) return this.running;

@@ -7,6 +7,7 @@ export class StreamReader {
   private waiter: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
   private ended = false;
   private error: Error | null = null;
+  private endWaiter: (() => void) | null = null;
 
   constructor(private readonly s: Duplex) {
     s.on('data', (c: Buffer) => {
@@ -38,7 +39,7 @@ export class StreamReader {
 
   /** Everything until the peer ends the stream. */
   async readToEnd(): Promise<Buffer> {
-    while (!this.ended && !this.error) await new Promise<void>((r) => this.s.once('data', () => r()).once('end', () => r()).once('close', () => r()));
+    if (!this.ended && !this.error) await new Promise<void>((r) => (this.endWaiter = r));
     if (this.error) throw this.error;
     const b = Buffer.concat(this.chunks);
     this.chunks = [];
@@ -47,6 +48,10 @@ export class StreamReader {
   }
 
   private settle(): void {
+    if ((this.ended || this.error) && this.endWaiter) {
+      this.endWaiter();
+      this.endWaiter = null;
+    }
     const w = this.waiter;
     if (!w) return;
     if (this.buffered >= w.n) {

@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import { median } from '../stats.js';
 import type { CellSamples, EchoWorkload } from '../types.js';
-import type { Outcome } from './client.js';
+import { timeoutOutcome, us, type Outcome } from './client.js';
 import { slice } from './data.js';
 
 export async function udpEchoServer(host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
@@ -24,7 +24,9 @@ export async function udpEchoServer(host: string, port: number): Promise<{ port:
 export async function runUdpEcho(host: string, port: number, w: EchoWorkload, seed: number, signal: AbortSignal): Promise<Outcome> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.connect(port, host, () => r()));
-  const sentAt = new Map<number, number>();
+  // The request is built before its send time is taken, and the reply's arrival time is the
+  // first thing read: building and comparing payloads stay outside every RTT.
+  const sentAt = new Map<number, { t: number; payload: Buffer }>();
   const rtts: number[] = [];
   let badReply: string | null = null;
   let wake: (() => void) | null = null;
@@ -36,12 +38,13 @@ export async function runUdpEcho(host: string, port: number, w: EchoWorkload, se
     return b;
   };
   sock.on('message', (msg) => {
+    const now = performance.now();
     const seq = msg.readUInt32BE(0);
-    const t = sentAt.get(seq);
-    if (t === undefined) return; // duplicate
-    if (!msg.equals(payloadFor(seq))) badReply = `reply to request ${seq} differs from the request`;
+    const sent = sentAt.get(seq);
+    if (sent === undefined) return; // duplicate
     sentAt.delete(seq);
-    rtts.push(Math.round((performance.now() - t) * 10000) / 10);
+    if (!msg.equals(sent.payload)) badReply = `reply to request ${seq} differs from the request`;
+    else rtts.push(us(now - sent.t));
     wake?.();
   });
   const samples = (): CellSamples => ({ rttUs: rtts, sent: seq, lost: sentAt.size });
@@ -63,14 +66,15 @@ export async function runUdpEcho(host: string, port: number, w: EchoWorkload, se
           }
         };
       });
-      sentAt.set(mySeq, performance.now());
-      sock.send(payloadFor(mySeq));
+      const payload = payloadFor(mySeq);
+      sentAt.set(mySeq, { t: performance.now(), payload });
+      sock.send(payload);
       await replied;
     }
     // Give stragglers one more wait.
     if (sentAt.size && !signal.aborted) await new Promise((r) => setTimeout(r, 200));
     if (badReply) return { status: 'failed', reason: badReply, samples: samples() };
-    if (signal.aborted) return { status: 'timeout', reason: 'cell timeout while echoing; samples gathered so far are kept', samples: samples() };
+    if (signal.aborted) return timeoutOutcome(samples(), 'echoing');
     return { status: 'ok', reason: null, samples: samples() };
   } finally {
     sock.close();
