@@ -1,14 +1,15 @@
 // SIGINT in the middle of `bench run` (the real CLI, a real lab): exit 130, the result file
 // says "interrupted" and keeps the cells measured so far, no cell is invented as "failed" by
-// the teardown, and no namespace, emulator or agent of the run remains.
+// the teardown, and no namespace, emulator or state file of the run remains.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ResultFile } from '../harness/types.js';
+import { cleanup } from '../netem/cleanup.js';
+import { remains } from '../netem/testkit.js';
 import { PROJECT_ROOT } from '../harness/version.js';
 
 const ROOT = process.getuid?.() === 0;
@@ -21,7 +22,13 @@ test('SIGINT mid-run: exit 130, partial result kept, nothing left behind', { ski
   await writeFile(scenario, 'name: sigint-run\ndescription: interrupted on purpose\nlink: { delay: 2ms }\ntransports: [tcp, tls]\nworkloads:\n  - echo: { payload: 64B, count: 50 }\n  - bulk: { direction: download, duration: 2s }\nrepetitions: 5\n');
   const out = join(dir, 'out');
   const child = spawn(process.execPath, [CLI, 'run', scenario, '--out', out, '--backend', 'userspace', '--calibration-probes', '50'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
+  t.after(async () => {
+    child.kill('SIGKILL');
+    // Whatever happened, remove this run's lab (its run id is in the result file).
+    const r = await readFile(join(out, 'result.json'), 'utf8').then((x) => JSON.parse(x) as ResultFile, () => null);
+    const ns = r?.labs[0]?.namespaces?.client;
+    if (ns) await cleanup({ runId: ns.replace(/^bench-/, '').replace(/-c$/, '') });
+  });
   let stderr = '';
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   // Interrupt once two cells are done.
@@ -39,15 +46,6 @@ test('SIGINT mid-run: exit 130, partial result kept, nothing left behind', { ski
   assert.equal(r.status, 'interrupted');
   assert.ok(r.cells.length >= 2 && r.cells.length < 20, `partial cells kept: ${r.cells.length}`);
   assert.deepEqual(r.cells.filter((c) => c.status !== 'ok').map((c) => `${c.id}: ${c.reason}`), []);
-  const ns = r.labs[0].namespaces!;
-  const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  assert.ok(!left.includes(ns.client) && !left.includes(ns.server), `namespaces removed: ${left}`);
-  const tag = ns.client.replace(/-c$/, '');
-  let procs = '';
-  try {
-    procs = execFileSync('pgrep', ['-af', `linkemu.*--tag ${tag}`], { encoding: 'utf8' });
-  } catch {
-    /* pgrep exits 1 when nothing matches */
-  }
-  assert.equal(procs.trim(), '', 'no emulator left');
+  const runId = r.labs[0].namespaces!.client.replace(/^bench-/, '').replace(/-c$/, '');
+  assert.deepEqual(await remains(runId), [], 'nothing of the run is left');
 });
