@@ -26,6 +26,16 @@ export async function generateCredentials(commonName = 'bench.test'): Promise<Cr
   }
 }
 
+/**
+ * A SHA-256 fingerprint as people write it ("sha256:" prefix and colons allowed) in
+ * fingerprintOf's form; throws when it is not 64 hex digits.
+ */
+export function normalizeFingerprint(fp: string): string {
+  const hex = fp.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`not a SHA-256 fingerprint: "${fp}" (want 64 hex digits, colons allowed)`);
+  return hex;
+}
+
 /** SHA-256 fingerprint of a PEM or DER certificate, lowercase hex without colons. */
 export function fingerprintOf(cert: string | Buffer): string {
   return new X509Certificate(cert).fingerprint256.replace(/:/g, '').toLowerCase();

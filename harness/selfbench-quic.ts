@@ -5,7 +5,8 @@
 // - bulk goodput through the tunnel (TCP app -> tunnel client -> QUIC -> tunnel server -> TCP
 //   sink) vs that raw QUIC loop (target >= 0.9);
 // - 64-byte echo p50 of the transport vs the raw loop.
-// Variants run interleaved, each on a fresh connection, and medians are compared, because
+// Variants run interleaved, each on a fresh connection, and each is compared with the raw
+// loop of the same repetition; the median of those paired ratios is the headline, because
 // the library is CPU-bound and this machine's other load moves single runs by 2x. Bulk is
 // also compared per CPU-second of this process, which other load disturbs far less.
 // SELFBENCH_QUIC_REPS sets the repetitions (default 5, ~1 minute).
@@ -15,7 +16,7 @@ import { generateCredentials } from './certs.js';
 import { quicConnect, quicListen, type QuicTuning, type RawStream } from './quic/lib.js';
 import { median } from './stats.js';
 import { quicClientTransport, quicServerTransport } from './transports/quic.js';
-import { connectTcp, sinkHandler, startBackend, startLoopbackTunnel, writePattern } from './tunnel/loopback.js';
+import { connectTcp, echoHandler, readAll, sinkHandler, startBackend, startLoopbackTunnel, writePattern } from './tunnel/loopback.js';
 import type { Credentials } from './transports/types.js';
 
 const BULK_BYTES = 2_000_000;
@@ -93,22 +94,15 @@ async function readRaw(s: RawStream): Promise<string> {
 
 /** The same transfer through the quic transport's Duplex streams. */
 async function transportBulk(creds: Credentials): Promise<Bulk> {
-  const srv = await quicServerTransport().listen({ host: '127.0.0.1', port: 0 }, creds, (s) => {
-    let n = 0;
-    s.on('data', (d: Buffer) => void (n += d.length));
-    s.on('end', () => s.end(String(n)));
-  });
+  const srv = await quicServerTransport().listen({ host: '127.0.0.1', port: 0 }, creds, quiet(sinkHandler));
   const session = await quicClientTransport().connect({ host: '127.0.0.1', port: srv.port }, creds);
   try {
     const s = await session.openStream();
-    const chunk = Buffer.alloc(CHUNK, 7);
     return await timed(async () => {
-      const reply = collect(s);
-      for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) {
-        if (!s.write(chunk.subarray(0, Math.min(CHUNK, BULK_BYTES - sent)))) await new Promise((r) => s.once('drain', r));
-      }
+      const reply = readAll(s);
+      await writePattern(s, BULK_BYTES, CHUNK);
       s.end();
-      if (Number(await reply) !== BULK_BYTES) throw new Error('transport bulk: wrong count');
+      if (Number((await reply).toString()) !== BULK_BYTES) throw new Error('transport bulk: wrong count');
     });
   } finally {
     await session.close();
@@ -116,14 +110,11 @@ async function transportBulk(creds: Credentials): Promise<Bulk> {
   }
 }
 
-function collect(s: Duplex): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    s.on('data', (d: Buffer) => void (out += d.toString()));
-    s.once('end', () => resolve(out));
-    s.once('error', reject);
-  });
-}
+/** A loopback handler for the transport's streams, which come without an 'error' listener. */
+const quiet = (handler: (s: Duplex) => void) => (s: Duplex): void => {
+  s.on('error', () => {});
+  handler(s);
+};
 
 /** App -> tunnel client -> QUIC -> tunnel server -> TCP sink, all in this process. */
 async function tunnelBulk(creds: Credentials): Promise<Bulk> {
@@ -131,11 +122,11 @@ async function tunnelBulk(creds: Credentials): Promise<Bulk> {
   const tun = await startLoopbackTunnel(sink.port, { creds });
   try {
     const app = await connectTcp(tun.port);
-    const reply = collect(app);
+    const reply = readAll(app);
     return await timed(async () => {
       await writePattern(app, BULK_BYTES, CHUNK);
       app.end();
-      if (Number(await reply) !== BULK_BYTES) throw new Error('tunnel bulk: wrong count');
+      if (Number((await reply).toString()) !== BULK_BYTES) throw new Error('tunnel bulk: wrong count');
     });
   } finally {
     await tun.close();
@@ -165,10 +156,7 @@ async function echoP50(creds: Credentials, raw: boolean): Promise<number> {
     await conn.close();
     await srv.close();
   } else {
-    const srv = await quicServerTransport().listen({ host: '127.0.0.1', port: 0 }, creds, (s) => {
-      s.on('error', () => {});
-      s.pipe(s);
-    });
+    const srv = await quicServerTransport().listen({ host: '127.0.0.1', port: 0 }, creds, quiet(echoHandler));
     const session = await quicClientTransport().connect({ host: '127.0.0.1', port: srv.port }, creds);
     const s = await session.openStream();
     for (let i = 0; i < ECHO_COUNT + ECHO_WARMUP; i++) {
@@ -183,7 +171,7 @@ async function echoP50(creds: Credentials, raw: boolean): Promise<number> {
   return median(lat) * 1000;
 }
 
-export async function selfbenchQuic(): Promise<Record<string, number>> {
+export async function selfbenchQuic(): Promise<Record<string, number | number[]>> {
   const creds = await generateCredentials();
   const bulk: Record<string, Bulk[]> = { raw: [], transport: [], tunnel: [], rawDefaults: [] };
   const echo: Record<string, number[]> = { raw: [], transport: [] };
@@ -197,30 +185,41 @@ export async function selfbenchQuic(): Promise<Record<string, number>> {
   ];
   // Rotate the order so no variant always runs first (or right after another) in a rep.
   for (let rep = 0; rep < REPS; rep++) for (let i = 0; i < variants.length; i++) await variants[(i + rep) % variants.length]!();
-  const wall = (k: string): number => median(bulk[k]!.map((b) => b.mbps));
-  const cpu = (k: string): number => median(bulk[k]!.map((b) => b.cpuMbps));
-  const out: Record<string, number> = {
-    quicRawBulkMbps: wall('raw'),
-    quicTransportBulkMbps: wall('transport'),
-    quicTransportVsRaw: wall('transport') / wall('raw'),
-    quicTransportVsRawCpu: cpu('transport') / cpu('raw'),
-    tunnelBulkMbps: wall('tunnel'),
-    tunnelVsRawQuic: wall('tunnel') / wall('raw'),
-    tunnelVsRawQuicCpu: cpu('tunnel') / cpu('raw'),
-    quicRawLibraryDefaultsBulkMbps: wall('rawDefaults'),
+  const wall = (k: string): number[] => bulk[k]!.map((b) => b.mbps);
+  const cpu = (k: string): number[] => bulk[k]!.map((b) => b.cpuMbps);
+  // Paired per rep, as in selfbench.ts: a rep's variants run back to back, so each rep's
+  // ratio cancels the machine's drift between reps; the headline is the median of those.
+  const paired = (a: number[], b: number[]): number[] => a.map((x, i) => x / b[i]!);
+  const perRep = {
+    quicTransportVsRaw: paired(wall('transport'), wall('raw')),
+    quicTransportVsRawCpu: paired(cpu('transport'), cpu('raw')),
+    tunnelVsRawQuic: paired(wall('tunnel'), wall('raw')),
+    tunnelVsRawQuicCpu: paired(cpu('tunnel'), cpu('raw')),
+    echoTransportVsRawP50: paired(echo.transport!, echo.raw!),
+  };
+  const out: Record<string, number | number[]> = {
+    quicRawBulkMbps: median(wall('raw')),
+    quicTransportBulkMbps: median(wall('transport')),
+    tunnelBulkMbps: median(wall('tunnel')),
+    quicRawLibraryDefaultsBulkMbps: median(wall('rawDefaults')),
     echoRawP50Us: median(echo.raw!),
     echoTransportP50Us: median(echo.transport!),
-    echoTransportVsRawP50: median(echo.transport!) / median(echo.raw!),
     reps: REPS,
   };
+  for (const [k, v] of Object.entries(perRep)) {
+    out[k] = median(v);
+    out[`${k}PerRep`] = v;
+  }
   const f = (x: number, d = 2): string => x.toFixed(d);
+  const r = (k: keyof typeof perRep): string => `${f(median(perRep[k]))} [${perRep[k].map((x) => f(x)).join(' ')}]`;
+  const m = (k: string): string => f(out[k] as number);
   process.stdout.write(
     [
-      `quic bulk ${BULK_BYTES} B, medians of ${REPS}, one process, loopback:`,
-      `  raw library loop ${f(out.quicRawBulkMbps!)} Mbit/s, quic transport ${f(out.quicTransportBulkMbps!)} Mbit/s: ratio ${f(out.quicTransportVsRaw!)} wall, ${f(out.quicTransportVsRawCpu!)} per CPU-second (target >= 0.95)`,
-      `  tunnel ${f(out.tunnelBulkMbps!)} Mbit/s: vs raw QUIC ${f(out.tunnelVsRawQuic!)} wall, ${f(out.tunnelVsRawQuicCpu!)} per CPU-second (target >= 0.90)`,
-      `  library defaults (1350 B packets, 4 KiB reads, default socket buffers) ${f(out.quicRawLibraryDefaultsBulkMbps!)} Mbit/s`,
-      `echo 64 B p50: raw library loop ${f(out.echoRawP50Us!, 0)} us, quic transport ${f(out.echoTransportP50Us!, 0)} us: ratio ${f(out.echoTransportVsRawP50!)}`,
+      `quic bulk ${BULK_BYTES} B, ${REPS} reps, one process, loopback; Mbit/s are medians, ratios are medians of per-rep paired ratios [per rep]:`,
+      `  raw library loop ${m('quicRawBulkMbps')} Mbit/s, quic transport ${m('quicTransportBulkMbps')} Mbit/s: ratio ${r('quicTransportVsRaw')} wall, ${r('quicTransportVsRawCpu')} per CPU-second (target >= 0.95)`,
+      `  tunnel ${m('tunnelBulkMbps')} Mbit/s: vs raw QUIC ${r('tunnelVsRawQuic')} wall, ${r('tunnelVsRawQuicCpu')} per CPU-second (target >= 0.90)`,
+      `  library defaults (1350 B packets, 4 KiB reads, default socket buffers) ${m('quicRawLibraryDefaultsBulkMbps')} Mbit/s`,
+      `echo 64 B p50: raw library loop ${f(out.echoRawP50Us as number, 0)} us, quic transport ${f(out.echoTransportP50Us as number, 0)} us: ratio ${r('echoTransportVsRawP50')}`,
     ].join('\n') + '\n',
   );
   return out;

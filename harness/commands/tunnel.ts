@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { fingerprintOf, generateCredentials } from '../certs.js';
+import { fingerprintOf, generateCredentials, normalizeFingerprint } from '../certs.js';
 import { EnvironmentError, InputError } from '../errors.js';
 import type { QuicTuning } from '../quic/lib.js';
 import type { TunnelMode } from '../tunnel/client.js';
@@ -50,7 +50,7 @@ export function registerTunnel(program: Command): void {
       const { startTunnelServer } = await import('../tunnel/server.js');
       const srv = await startTunnelServer({
         host: at.host, port: at.port, certPem, keyPem, allow, quic: tuning(o),
-        clientFingerprint: o.clientFingerprint && input(() => hex(o.clientFingerprint!, '--client-fingerprint')),
+        clientFingerprint: o.clientFingerprint && input(() => normalizeFingerprint(o.clientFingerprint!), '--client-fingerprint'),
       });
       await serveUntilStopped('server', `listening udp ${fmt(srv.host, srv.port)}`, srv, o.exitOnStdinEof);
     });
@@ -78,7 +78,7 @@ export function registerTunnel(program: Command): void {
       if (!!o.fingerprint === !!o.caCert) throw new InputError('give exactly one of --fingerprint and --ca-cert', 'the server certificate is always verified, by pinning');
       if (!!o.cert !== !!o.key) throw new InputError('--cert and --key go together');
       const caPem = o.caCert ? await readPem(o.caCert, '--ca-cert') : '';
-      const fingerprint = input(() => (o.fingerprint ? hex(o.fingerprint, '--fingerprint') : fingerprintOf(pemCert(caPem))));
+      const fingerprint = o.fingerprint ? input(() => normalizeFingerprint(o.fingerprint!), '--fingerprint') : input(() => fingerprintOf(pemCert(caPem)));
       const [certPem, keyPem] = o.cert ? await Promise.all([readPem(o.cert, '--cert'), readPem(o.key!, '--key')]) : [undefined, undefined];
       const { startTunnelClient } = await import('../tunnel/client.js');
       const { QuicCertificateError } = await import('../quic/lib.js');
@@ -164,24 +164,18 @@ function num(v: string, flag: string): number {
   return n;
 }
 
-function hex(v: string, flag: string): string {
-  const h = v.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(h)) throw new Error(`${flag} wants a SHA-256 fingerprint (64 hex digits, colons allowed), got "${v}"`);
-  return h;
-}
-
 function pemCert(pem: string): string {
   const m = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
   if (!m) throw new Error('no PEM certificate found in --ca-cert');
   return m[0];
 }
 
-/** Run a parser, turning its error into a usage error (exit 2). */
-function input<T>(f: () => T): T {
+/** Run a parser, turning its error into a usage error (exit 2), prefixed with the flag when given. */
+function input<T>(f: () => T, flag?: string): T {
   try {
     return f();
   } catch (err) {
-    throw new InputError((err as Error).message);
+    throw new InputError(flag ? `${flag}: ${(err as Error).message}` : (err as Error).message);
   }
 }
 

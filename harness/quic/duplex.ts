@@ -26,10 +26,6 @@ export class StreamResetError extends Error {
 export const RESET_CODE = 1;
 
 export interface QuicDuplexOptions {
-  /** Bytes buffered on the readable side before reading from QUIC pauses. @default 65536 */
-  readableHighWaterMark?: number;
-  /** Bytes accepted by write() before it returns false. @default 65536 */
-  writableHighWaterMark?: number;
   /** Called once when the duplex is closed (both sides done, or destroyed). */
   onClose?: () => void;
 }
@@ -47,11 +43,9 @@ export class QuicStreamDuplex extends Duplex {
     readonly streamId: number,
     opts: QuicDuplexOptions = {},
   ) {
-    super({
-      allowHalfOpen: true,
-      readableHighWaterMark: opts.readableHighWaterMark ?? 65536,
-      writableHighWaterMark: opts.writableHighWaterMark ?? 65536,
-    });
+    // 64 KiB each way: bytes buffered before reading from QUIC pauses, and accepted by
+    // write() before it returns false.
+    super({ allowHalfOpen: true, readableHighWaterMark: 65536, writableHighWaterMark: 65536 });
     this.reader = readable.getReader();
     this.writer = writable.getWriter();
     // A peer reset must be seen even while we are not reading or writing (backpressure can

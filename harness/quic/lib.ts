@@ -21,6 +21,7 @@ import { QUICClient, QUICServer, QUICSocket, events, native } from '@matrixai/qu
 import type { QUICConnection, QUICStream } from '@matrixai/quic';
 // Transitive dependency of @matrixai/quic, needed to silence it.
 import Logger, { LogLevel } from '@matrixai/logger';
+import { normalizeFingerprint } from '../certs.js';
 import { QuicStreamDuplex, StreamResetError, RESET_CODE } from './duplex.js';
 
 const pkg = createRequire(import.meta.url)('@matrixai/quic/package.json') as { version: string };
@@ -53,8 +54,6 @@ export interface QuicTuning {
   socketBufferBytes?: number;
   /** Bytes taken from quiche per stream read (the library's default is 4 KiB: 8x the reads, events and sends). @default 32768 */
   readChunkBytes?: number;
-  /** Handshake deadline for connect, milliseconds. @default 10000 */
-  connectTimeoutMs?: number;
 }
 
 const DEFAULTS: Required<QuicTuning> = {
@@ -66,8 +65,10 @@ const DEFAULTS: Required<QuicTuning> = {
   maxStreams: 1024,
   socketBufferBytes: 4 * 1024 * 1024,
   readChunkBytes: 32768,
-  connectTimeoutMs: 10_000,
 };
+
+/** Handshake deadline for connect, milliseconds. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 function tuned(t: QuicTuning = {}): Required<QuicTuning> {
   const r = { ...DEFAULTS };
@@ -121,7 +122,7 @@ interface NativeConn { stats(): NativeStats; pathStats(): NativePathStats[] }
 const nativeOf = (c: QUICConnection): NativeConn => (c as unknown as { conn: NativeConn }).conn;
 
 /** Names of the summable quiche counters in every stats() record. */
-export const QUIC_COUNTERS = ['packetsSent', 'packetsReceived', 'packetsLost', 'packetsRetransmitted', 'bytesSent', 'bytesReceived', 'bytesLost', 'streamBytesRetransmitted'] as const;
+const QUIC_COUNTERS = ['packetsSent', 'packetsReceived', 'packetsLost', 'packetsRetransmitted', 'bytesSent', 'bytesReceived', 'bytesLost', 'streamBytesRetransmitted'] as const;
 
 /** quiche's per-connection counters, flat and summable. */
 function counters(c: QUICConnection): Record<string, number> {
@@ -136,8 +137,11 @@ function counters(c: QUICConnection): Record<string, number> {
   }
 }
 
-function addInto(acc: Record<string, number>, add: Record<string, number>): void {
-  for (const k of QUIC_COUNTERS) acc[k] = (acc[k] ?? 0) + (add[k] ?? 0);
+/** `done` plus the QUIC_COUNTERS of every record in `more`, as a new record (gauges are dropped). */
+export function sumQuicCounters(done: Record<string, number>, more: Iterable<Record<string, number>>): Record<string, number> {
+  const acc = { ...done };
+  for (const m of more) for (const k of QUIC_COUNTERS) acc[k] = (acc[k] ?? 0) + (m[k] ?? 0);
+  return acc;
 }
 
 const silent = new Logger('quic', LogLevel.SILENT, []);
@@ -178,12 +182,6 @@ async function openSocket(host: string, port: number, bufferBytes: number): Prom
   }
   // Linux reports twice the usable size; halve it so the figure means payload bytes.
   return { sock, bufferBytes: Math.floor(udp.getRecvBufferSize() / 2) };
-}
-
-function normalizeFingerprint(fp: string): string {
-  const hex = fp.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`not a SHA-256 fingerprint: ${fp} (want 64 hex digits, colons allowed)`);
-  return hex;
 }
 
 /** Pin the peer's leaf certificate by fingerprint; records what was seen for the error message. */
@@ -254,7 +252,7 @@ export async function quicListen(o: QuicServerOptions): Promise<QuicServerHandle
       verifyCallback: o.clientFingerprint !== undefined ? pinned(o.clientFingerprint, {}) : undefined,
     },
   });
-  const done: Record<string, number> = {};
+  let done: Record<string, number> = {};
   const live = new Set<QUICConnection>();
   const open = new Set<QuicStreamDuplex>();
   let opened = 0;
@@ -269,7 +267,7 @@ export async function quicListen(o: QuicServerOptions): Promise<QuicServerHandle
       else s.cancel(new StreamResetError('no stream handler', 'ECONNRESET', RESET_CODE));
     });
     conn.addEventListener(events.EventQUICConnectionStopped.name, () => {
-      addInto(done, counters(conn));
+      done = sumQuicCounters(done, [counters(conn)]);
       live.delete(conn);
     }, { once: true });
   });
@@ -283,11 +281,7 @@ export async function quicListen(o: QuicServerOptions): Promise<QuicServerHandle
       await server.stop({ force: true });
       await sock.stop({ force: true });
     })()),
-    stats: () => {
-      const acc = { ...done };
-      for (const c of live) addInto(acc, counters(c));
-      return { ...acc, connectionsOpened: opened, connectionsOpen: live.size };
-    },
+    stats: () => ({ ...sumQuicCounters(done, [...live].map(counters)), connectionsOpened: opened, connectionsOpen: live.size }),
     settings: () => ({ ...quicSettings(o), socketBufferBytes: bufferBytes }),
   };
 }
@@ -339,7 +333,7 @@ export async function quicConnect(o: QuicClientOptions): Promise<QuicClientConne
         verifyPeer: true,
         verifyCallback: pinned(o.fingerprint, seen),
       },
-    }, { timer: r.connectTimeoutMs, signal: o.signal });
+    }, { timer: CONNECT_TIMEOUT_MS, signal: o.signal });
   } catch (err) {
     await sock.stop({ force: true }).catch(() => {});
     const at = `${o.host}:${o.port}`;

@@ -5,11 +5,14 @@
 // mode "connection": one QUIC connection per TCP connection, as quic-tun does.
 import net from 'node:net';
 import { rm } from 'node:fs/promises';
-import { QUIC_COUNTERS, QuicCertificateError, quicConnect, type QuicClientConnection, type QuicTuning } from '../quic/lib.js';
+import { QuicCertificateError, quicConnect, sumQuicCounters, type QuicClientConnection, type QuicTuning } from '../quic/lib.js';
 import { encodeHeader, newCounters, parseStatus, readLine, TUNNEL_ALPN, type HostPort, type ListenSpec } from './protocol.js';
 import { Relay, resetSocket } from './relay.js';
 
 export type TunnelMode = 'stream' | 'connection';
+
+/** Time to wait for the server's OK/ERR line, milliseconds. */
+const STATUS_TIMEOUT_MS = 15_000;
 
 export interface TunnelClientOptions {
   listen: ListenSpec;
@@ -23,8 +26,6 @@ export interface TunnelClientOptions {
   keyPem?: string;
   /** @default 'stream' */
   mode?: TunnelMode;
-  /** Time to wait for the server's OK/ERR line, milliseconds. @default 15000 */
-  statusTimeoutMs?: number;
   /**
    * mode "connection": how long a connection stays up after its stream ended, so the last
    * data, FIN and ACKs are delivered (closing a QUIC connection discards unsent data). @default 2000
@@ -52,7 +53,7 @@ export async function startTunnelClient(o: TunnelClientOptions): Promise<TunnelC
   const log = o.log ?? ((l: string) => process.stderr.write(`bench tunnel client: ${l}\n`));
   const header = encodeHeader(o.token);
   const c = newCounters();
-  const quicDone: Record<string, number> = {};
+  let quicDone: Record<string, number> = {};
   const conns = new Set<QuicClientConnection>();
   const live = new Set<Relay>();
   let closing = false;
@@ -75,7 +76,7 @@ export async function startTunnelClient(o: TunnelClientOptions): Promise<TunnelC
     settings = conn.settings();
     void conn.closed.then(() => {
       conns.delete(conn);
-      addCounters(quicDone, conn.stats());
+      quicDone = sumQuicCounters(quicDone, [conn.stats()]);
     });
     return conn;
   };
@@ -156,7 +157,7 @@ export async function startTunnelClient(o: TunnelClientOptions): Promise<TunnelC
     live.add(relay);
     stream.write(header);
     relay.startTcpToQuic();
-    readLine(stream, o.statusTimeoutMs ?? 15_000).then(
+    readLine(stream, STATUS_TIMEOUT_MS).then(
       ({ line, rest }) => {
         const st = parseStatus(line);
         if (st.ok) return relay.startQuicToTcp(rest);
@@ -212,15 +213,7 @@ export async function startTunnelClient(o: TunnelClientOptions): Promise<TunnelC
       await stopped;
       if (o.listen.kind === 'unix') await rm(o.listen.path, { force: true });
     })()),
-    counters() {
-      const q: Record<string, number> = { ...quicDone };
-      for (const x of conns) addCounters(q, x.stats());
-      return { ...q, ...c };
-    },
+    counters: () => ({ ...sumQuicCounters(quicDone, [...conns].map((x) => x.stats())), ...c }),
     settings: () => ({ ...settings, mode }),
   };
-}
-
-function addCounters(acc: Record<string, number>, add: Record<string, number>): void {
-  for (const k of QUIC_COUNTERS) acc[k] = (acc[k] ?? 0) + (add[k] ?? 0);
 }

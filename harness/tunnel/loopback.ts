@@ -1,6 +1,7 @@
 // Loopback TCP backends and clients for exercising a tunnel without a lab: used by the
 // tunnel tests and by selfbench-quic. Everything binds 127.0.0.1 and is closed by close().
 import net from 'node:net';
+import type { Duplex, Readable } from 'node:stream';
 import { generateCredentials } from '../certs.js';
 import type { Credentials } from '../transports/types.js';
 import type { QuicTuning } from '../quic/lib.js';
@@ -43,10 +44,10 @@ export async function startBackend(handler: (sock: net.Socket) => void): Promise
 }
 
 /** Echo every byte back; end when the peer ends (half-close preserved). */
-export const echoHandler = (s: net.Socket): void => void s.pipe(s);
+export const echoHandler = (s: Duplex): void => void s.pipe(s);
 
 /** Swallow everything, then answer the byte count as decimal text and end. */
-export const sinkHandler = (s: net.Socket): void => {
+export const sinkHandler = (s: Duplex): void => {
   let n = 0;
   s.on('data', (d: Buffer) => void (n += d.length));
   s.on('end', () => s.end(String(n)));
@@ -65,7 +66,7 @@ export function connectTcp(to: number | string): Promise<net.Socket> {
 }
 
 /** Everything the socket sends until its FIN; rejects on reset/error. */
-export function readAll(s: net.Socket): Promise<Buffer> {
+export function readAll(s: Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const bufs: Buffer[] = [];
     s.on('data', (d: Buffer) => bufs.push(d));
@@ -76,15 +77,19 @@ export function readAll(s: net.Socket): Promise<Buffer> {
 }
 
 /** Write `total` bytes of a repeating pattern in `chunk`-byte writes, honouring backpressure. */
-export async function writePattern(s: net.Socket, total: number, chunk = 65536): Promise<void> {
+export async function writePattern(s: Duplex, total: number, chunk = 65536): Promise<void> {
   const block = patternBlock(chunk);
   for (let sent = 0; sent < total; ) {
     const n = Math.min(chunk, total - sent);
     const ok = s.write(n === chunk ? block : block.subarray(0, n));
     sent += n;
     if (!ok) await new Promise<void>((r, j) => {
-      s.once('drain', r);
-      s.once('close', () => j(new Error('closed while writing')));
+      const onClose = (): void => j(new Error('closed while writing'));
+      s.once('drain', () => {
+        s.off('close', onClose);
+        r();
+      });
+      s.once('close', onClose);
     });
   }
 }

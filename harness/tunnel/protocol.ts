@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 
 export const TUNNEL_ALPN = 'bench-tun/1';
-export const HEADER_MAGIC = 'BTUN1';
+const HEADER_MAGIC = 'BTUN1';
 /** Longest header or status line accepted; a peer that sends more without a newline is refused. */
 export const MAX_LINE_BYTES = 512;
 const TOKEN_RE = /^[A-Za-z0-9._~-]{1,128}$/;
@@ -22,8 +22,9 @@ export function encodeHeader(token: string): Buffer {
 
 /** The token of a header line (without its newline), or null when the line is malformed. */
 export function parseHeader(line: string): string | null {
-  const m = /^BTUN1 (\S+)$/.exec(line);
-  return m && isValidToken(m[1]!) ? m[1]! : null;
+  const prefix = `${HEADER_MAGIC} `;
+  const token = line.startsWith(prefix) ? line.slice(prefix.length) : '';
+  return isValidToken(token) ? token : null;
 }
 
 export type Status = { ok: true } | { ok: false; reason: string };

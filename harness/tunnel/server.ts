@@ -71,22 +71,48 @@ export async function startTunnelServer(o: TunnelServerOptions): Promise<TunnelS
     );
   };
 
+  // The stream died while its backend was being connected: a peer reset, or close()
+  // destroying it quietly (no 'error'). Counted like a relay that ended in a reset.
+  const lost = (s: QuicStreamDuplex, backend: HostPort, err?: Error): void => {
+    c.streamsClosed++;
+    c.streamsReset++;
+    if (!closing) log(`stream ${s.streamId} to ${backend.host}:${backend.port} reset while connecting: ${err?.message ?? 'stream closed'}`);
+  };
+
   const connectBackend = (s: QuicStreamDuplex, backend: HostPort, rest: Buffer): void => {
+    // Its 'close' may already have been emitted, before these listeners exist.
+    if (s.destroyed) return lost(s, backend);
+    const ms = o.backendTimeoutMs ?? 10_000;
     const sock = net.connect({ host: backend.host, port: backend.port, allowHalfOpen: true, noDelay: true });
-    const timer = setTimeout(() => sock.destroy(new Error(`connect timed out after ${o.backendTimeoutMs ?? 10_000} ms`)), o.backendTimeoutMs ?? 10_000);
-    const failed = (err: Error & { code?: string }): void => {
-      clearTimeout(timer);
-      refuse(s, `backend ${backend.host}:${backend.port} ${err.code ?? err.message}`);
-    };
-    sock.once('error', failed);
-    // A stream reset while we are connecting: drop the backend attempt too.
-    const earlyQuicError = (): void => void sock.destroy();
-    s.once('error', earlyQuicError);
-    sock.once('connect', () => {
+    const timer = setTimeout(() => sock.destroy(new Error(`connect timed out after ${ms} ms`)), ms);
+    // Exactly one of failed / abandon / connected runs; each starts with settle().
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
       clearTimeout(timer);
       sock.off('error', failed);
-      s.off('error', earlyQuicError);
-      if (s.destroyed) return void resetSocket(sock);
+      s.off('error', abandon);
+      s.off('close', abandon);
+      return true;
+    };
+    const failed = (err: Error & { code?: string }): void => {
+      if (settle()) refuse(s, `backend ${backend.host}:${backend.port} ${err.code ?? err.message}`);
+    };
+    const abandon = (err?: Error): void => {
+      if (!settle()) return;
+      sock.on('error', () => {});
+      // resetAndDestroy() on a socket still connecting would wait for the connect.
+      if (sock.connecting) sock.destroy();
+      else resetSocket(sock);
+      lost(s, backend, err);
+    };
+    sock.once('error', failed);
+    s.once('error', abandon);
+    s.once('close', abandon);
+    sock.once('connect', () => {
+      if (s.destroyed) return abandon();
+      if (!settle()) return;
       const relay: Relay = new Relay(sock, s, {
         onTcpBytes: (n) => void (c.bytesDown += n),
         onQuicBytes: (n) => void (c.bytesUp += n),

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -252,10 +253,11 @@ func (l *lifecycle) run(stats func(final bool)) string {
 }
 
 // serveQUIC is the skeleton both servers share: listen on addr, print the settings line and
-// "ready udp ADDR", hand every accepted connection to onConn in its own goroutine, print
-// stats(false) on SIGUSR1, and on shutdown close the listener (CONNECTION_CLOSE to every
-// peer) and print stats(true). It returns once the process should exit.
-func serveQUIC(mode, addr, alpn string, tlsConf *tls.Config, qf *quicFlags, extra map[string]any, onConn func(quic.Connection), stats func(final bool)) error {
+// "ready udp ADDR", count accepted connections in conns, hand every stream a peer opens to
+// onStream in its own goroutine, print stats(false) on SIGUSR1, and on shutdown close the
+// listener (CONNECTION_CLOSE to every peer) and print stats(true). It returns once the
+// process should exit.
+func serveQUIC(mode, addr, alpn string, tlsConf *tls.Config, qf *quicFlags, extra map[string]any, conns *atomic.Int64, onStream func(quic.Stream), stats func(final bool)) error {
 	lc := newLifecycle(qf.exitOnStdinEOF)
 	cfg := qf.config(true)
 	udp, info, err := listenUDP(addr)
@@ -278,7 +280,8 @@ func serveQUIC(mode, addr, alpn string, tlsConf *tls.Config, qf *quicFlags, extr
 				}
 				return
 			}
-			go onConn(conn)
+			conns.Add(1)
+			go acceptStreams(conn, onStream)
 		}
 	}()
 	cause := lc.run(stats)
@@ -286,6 +289,17 @@ func serveQUIC(mode, addr, alpn string, tlsConf *tls.Config, qf *quicFlags, extr
 	ln.Close()
 	stats(true)
 	return nil
+}
+
+// acceptStreams runs onStream on every stream the peer opens until the connection closes.
+func acceptStreams(conn quic.Connection, onStream func(quic.Stream)) {
+	for {
+		s, err := conn.AcceptStream(context.Background())
+		if err != nil {
+			return
+		}
+		go onStream(s)
+	}
 }
 
 func isClosedErr(err error) bool {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
-	"io"
 	"sync/atomic"
 
 	quic "github.com/lucas-clemente/quic-go"
@@ -46,49 +44,24 @@ func runEchoServer(args []string) error {
 			"bytesEchoed": st.bytes.Load(), "quic": qc.snapshot(),
 		})
 	}
-	return serveQUIC("echo-server", *listen, *alpn, tlsConf, qf, nil, func(conn quic.Connection) {
-		st.connections.Add(1)
-		echoConn(conn, &st)
-	}, stats)
-}
-
-func echoConn(conn quic.Connection, st *echoStats) {
-	for {
-		s, err := conn.AcceptStream(context.Background())
-		if err != nil {
-			return // connection closed
-		}
-		st.streams.Add(1)
-		go echoStream(s, st)
-	}
+	return serveQUIC("echo-server", *listen, *alpn, tlsConf, qf, nil, &st.connections, func(s quic.Stream) { echoStream(s, &st) }, stats)
 }
 
 func echoStream(s quic.Stream, st *echoStats) {
+	st.streams.Add(1)
 	st.streamsActive.Add(1)
 	defer st.streamsActive.Add(-1)
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
-	for {
-		n, rerr := s.Read(buf)
-		if n > 0 {
-			if _, werr := s.Write(buf[:n]); werr != nil {
-				// Peer sent STOP_SENDING (or the connection died): stop reading too.
-				st.streamsReset.Add(1)
-				s.CancelRead(codeReset)
-				return
-			}
-			st.bytes.Add(int64(n))
-		}
-		if rerr != nil {
-			if rerr == io.EOF {
-				s.Close() // FIN back after the peer's FIN
-				return
-			}
-			// Peer reset its send side (RESET_STREAM) or the connection died.
-			st.streamsReset.Add(1)
-			s.CancelWrite(codeReset)
-			return
-		}
+	rerr, werr := copyHalf(s, s, &st.bytes)
+	switch {
+	case werr != nil:
+		// Peer sent STOP_SENDING (or the connection died): stop reading too.
+		st.streamsReset.Add(1)
+		s.CancelRead(codeReset)
+	case rerr != nil:
+		// Peer reset its send side (RESET_STREAM) or the connection died.
+		st.streamsReset.Add(1)
+		s.CancelWrite(codeReset)
+	default:
+		s.Close() // FIN back after the peer's FIN
 	}
 }

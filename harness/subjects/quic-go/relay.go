@@ -51,62 +51,48 @@ func (r *relay) abort(rst bool, code quic.StreamErrorCode) {
 func (r *relay) run(before func(r *relay) bool) {
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); r.tcpToStream() }()
+	go func() { defer wg.Done(); r.half(r.st, r.tc, r.toStream, r.st.Close) }()
 	go func() {
 		defer wg.Done()
 		if before != nil && !before(r) {
 			return
 		}
-		r.streamToTCP()
+		r.half(r.tc, r.rd, r.toTCP, r.tc.CloseWrite)
 	}()
 	wg.Wait()
 	_ = r.tc.Close()
 }
 
-func (r *relay) tcpToStream() {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
-	for {
-		n, rerr := r.tc.Read(buf)
-		if n > 0 {
-			if _, werr := r.st.Write(buf[:n]); werr != nil {
-				r.abort(true, codeReset) // peer STOP_SENDING / reset, or connection lost
-				return
-			}
-			r.toStream.Add(int64(n))
-		}
-		if rerr != nil {
-			if rerr == io.EOF {
-				_ = r.st.Close() // half-close: FIN on the stream
-				return
-			}
-			r.abort(true, codeReset) // app reset the TCP connection (or we aborted)
-			return
-		}
+// half relays one direction: src's EOF becomes a FIN on dst (fin); any read or write
+// failure (a reset on either side, a lost connection, our own abort) aborts both directions.
+func (r *relay) half(dst io.Writer, src io.Reader, n *atomic.Int64, fin func() error) {
+	if rerr, werr := copyHalf(dst, src, n); rerr != nil || werr != nil {
+		r.abort(true, codeReset)
+		return
 	}
+	_ = fin()
 }
 
-func (r *relay) streamToTCP() {
+// copyHalf copies src to dst through a pooled 64 KiB buffer, adding the bytes written to n,
+// until src's EOF (both errors nil) or a failed read (rerr) or write (werr). Not io.Copy:
+// src may be a bufio.Reader, whose WriteTo would cut every copy to its buffer's size.
+func copyHalf(dst io.Writer, src io.Reader, n *atomic.Int64) (rerr, werr error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
 	for {
-		n, rerr := r.rd.Read(buf)
-		if n > 0 {
-			if _, werr := r.tc.Write(buf[:n]); werr != nil {
-				r.abort(true, codeReset) // app closed/reset: stop the peer sending
-				return
+		k, err := src.Read(buf)
+		if k > 0 {
+			if _, werr = dst.Write(buf[:k]); werr != nil {
+				return nil, werr
 			}
-			r.toTCP.Add(int64(n))
+			n.Add(int64(k))
 		}
-		if rerr != nil {
-			if rerr == io.EOF {
-				_ = r.tc.CloseWrite() // half-close: FIN on TCP
-				return
-			}
-			r.abort(true, codeReset) // peer RESET_STREAM, or connection lost
-			return
+		if err == io.EOF {
+			return nil, nil
+		}
+		if err != nil {
+			return err, nil
 		}
 	}
 }

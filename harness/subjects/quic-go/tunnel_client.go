@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -96,7 +95,7 @@ func runTunnelClient(args []string) error {
 		return fmt.Errorf("--server: %v", err)
 	}
 	if !validToken(*token) {
-		return errors.New("--token is required (printable, no spaces, at most 64 bytes)")
+		return errors.New("--token is required (1-128 of A-Z a-z 0-9 . _ ~ -)")
 	}
 	pin, err := parseFingerprint(*fp)
 	if err != nil {
@@ -236,19 +235,19 @@ func (c *tunnelClient) handle(tc *net.TCPConn) {
 		st.CancelWrite(codeReset)
 		return
 	}
-	br := bufio.NewReaderSize(st, 4096)
+	br := newLineReader(st)
 	r := &relay{st: st, rd: br, tc: tc, toStream: &c.counters.bytesUp, toTCP: &c.counters.bytesDown}
 	opened := false
 	r.run(func(r *relay) bool {
 		// Strip the server's status line before any byte reaches the app.
 		line, err := br.ReadSlice('\n')
 		switch {
-		case err == nil && len(line) <= maxStatusLen && string(line) == "OK\n":
+		case err == nil && string(line) == "OK\n":
 			c.counters.streamsOpened.Add(1)
 			c.counters.streamsActive.Add(1)
 			opened = true
 			return true
-		case err == nil && len(line) <= maxStatusLen && bytes.HasPrefix(line, []byte("ERR ")):
+		case err == nil && bytes.HasPrefix(line, []byte("ERR ")):
 			c.counters.streamsRefused.Add(1)
 			logf("tunnel-client: server refused token %q: %s", c.token, strings.TrimSpace(string(line[4:])))
 			r.abort(false, codeRefused) // plain close of the app connection, stream cancelled

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,7 +15,8 @@ import (
 	quic "github.com/lucas-clemente/quic-go"
 )
 
-// Wire protocol shared with bench's TypeScript tunnel (harness/transports):
+// Wire protocol shared with bench's TypeScript tunnel (harness/tunnel/protocol.ts, the
+// reference for these limits):
 //
 //	ALPN "bench-tun/1". One bidirectional stream per TCP connection.
 //	client -> server: "BTUN1 <token>\n" then the TCP bytes (may be pipelined at once)
@@ -24,8 +24,8 @@ import (
 const (
 	tunnelALPN     = "bench-tun/1"
 	headerPrefix   = "BTUN1 "
-	maxHeaderLen   = 256 // whole header line including "\n"
-	maxStatusLen   = 256
+	maxLineLen     = 512 // longest header or status line before its "\n" (MAX_LINE_BYTES)
+	maxTokenLen    = 128
 	headerTimeout  = 10 * time.Second
 	backendTimeout = 10 * time.Second
 )
@@ -52,17 +52,25 @@ type tunnelEntry struct {
 	counters tunnelCounters
 }
 
-// validToken: printable ASCII without spaces, 1..64 bytes.
+// validToken: 1..128 of A-Z a-z 0-9 . _ ~ - (the TypeScript tunnel's TOKEN_RE).
 func validToken(t string) bool {
-	if len(t) == 0 || len(t) > 64 {
+	if len(t) == 0 || len(t) > maxTokenLen {
 		return false
 	}
 	for i := 0; i < len(t); i++ {
-		if t[i] <= ' ' || t[i] > '~' {
+		c := t[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("._~-", c) >= 0) {
 			return false
 		}
 	}
 	return true
+}
+
+// newLineReader reads a stream's first line (header or status): ReadSlice fails with
+// bufio.ErrBufferFull once more than maxLineLen bytes came without a newline. The relay's
+// later 64 KiB reads bypass the small buffer once it is empty.
+func newLineReader(st quic.Stream) *bufio.Reader {
+	return bufio.NewReaderSize(st, maxLineLen+1)
 }
 
 func runTunnelServer(args []string) error {
@@ -85,7 +93,7 @@ func runTunnelServer(args []string) error {
 	for _, a := range allows {
 		tok, backend, ok := strings.Cut(a, "=")
 		if !ok || !validToken(tok) {
-			return fmt.Errorf("bad --allow %q (want TOKEN=HOST:PORT, token printable without spaces)", a)
+			return fmt.Errorf("bad --allow %q (want TOKEN=HOST:PORT, token 1-128 of A-Z a-z 0-9 . _ ~ -)", a)
 		}
 		if _, _, err := net.SplitHostPort(backend); err != nil {
 			return fmt.Errorf("bad --allow %q: %v", a, err)
@@ -125,25 +133,12 @@ func runTunnelServer(args []string) error {
 			"quic": qc.snapshot(),
 		})
 	}
-	return serveQUIC("tunnel-server", *listen, tunnelALPN, tlsConf, qf, map[string]any{"allow": backends}, func(conn quic.Connection) {
-		connections.Add(1)
-		srv.serveConn(conn)
-	}, stats)
+	return serveQUIC("tunnel-server", *listen, tunnelALPN, tlsConf, qf, map[string]any{"allow": backends}, &connections, srv.serveStream, stats)
 }
 
 type tunnelServer struct {
 	allow                   map[string]*tunnelEntry
 	unknownToken, badHeader *atomic.Int64
-}
-
-func (s *tunnelServer) serveConn(conn quic.Connection) {
-	for {
-		st, err := conn.AcceptStream(context.Background())
-		if err != nil {
-			return
-		}
-		go s.serveStream(st)
-	}
 }
 
 // refuse answers "ERR <reason>\n", ends the stream (FIN) and discards whatever the client
@@ -156,11 +151,11 @@ func refuse(st quic.Stream, reason string) {
 }
 
 func (s *tunnelServer) serveStream(st quic.Stream) {
-	br := bufio.NewReaderSize(st, 4096)
+	br := newLineReader(st)
 	_ = st.SetReadDeadline(time.Now().Add(headerTimeout))
 	line, err := br.ReadSlice('\n')
 	_ = st.SetReadDeadline(time.Time{})
-	if err != nil || len(line) > maxHeaderLen || !bytes.HasPrefix(line, []byte(headerPrefix)) {
+	if err != nil || !bytes.HasPrefix(line, []byte(headerPrefix)) {
 		s.badHeader.Add(1)
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			st.CancelRead(codeRefused)
@@ -170,7 +165,7 @@ func (s *tunnelServer) serveStream(st quic.Stream) {
 		refuse(st, "bad header")
 		return
 	}
-	token := strings.TrimRight(string(line[len(headerPrefix):]), "\r\n")
+	token := string(line[len(headerPrefix) : len(line)-1])
 	entry, ok := s.allow[token]
 	if !ok || !validToken(token) {
 		s.unknownToken.Add(1)
