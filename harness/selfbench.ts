@@ -10,10 +10,11 @@ import { generateCredentials } from './certs.js';
 import { run, spawn } from './exec.js';
 import { median } from './stats.js';
 import type { LinkPoint } from './types.js';
-import { UndoStack } from './undo.js';
+import { withUndo } from './undo.js';
+import { EXIT } from './errors.js';
 import type { Outcome } from './workloads/client.js';
 import { cellMetrics } from './metrics.js';
-import { labUp, resolveBackend } from '../netem/lab.js';
+import { labUp } from '../netem/lab.js';
 import { DEFAULT_DIRECTION } from './scenario-link.js';
 import { selfbenchQuic } from './selfbench-quic.js';
 
@@ -27,13 +28,11 @@ const unimpaired: LinkPoint = {
 const ROUNDS = 5;
 
 async function main(): Promise<void> {
-  const undo = new UndoStack();
-  const onSig = (): void => void undo.run().then(() => process.exit(130));
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
-  try {
-    const { backend } = await resolveBackend('auto');
-    const lab = await labUp({ runId: `self${randomBytes(2).toString('hex')}`, point: unimpaired, backend, congestionControl: 'cubic', seed: 1, undo });
+  // The lab and the tools are removed on return, on error and on SIGINT/SIGTERM; the signal
+  // handlers are gone once this returns (selfbenchQuic runs without a lab).
+  await withUndo(async (undo) => {
+    const lab = await labUp({ runId: `self${randomBytes(2).toString('hex')}`, point: unimpaired, backend: 'auto', congestionControl: 'cubic', seed: 1, undo });
+    const { backend } = lab;
     const creds = await generateCredentials();
     const server = await startAgent('server', lab.serverNs, undo);
     const client = await startAgent('client', lab.clientNs, undo);
@@ -86,10 +85,10 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(out, null, 1)}\n`);
     process.stderr.write(`tcp bulk bench/iperf3 = ${ratio.toFixed(3)}, median of per-round ratios (target >= 0.95); tcp echo p50 bench - sockperf = ${diff.toFixed(1)} us, median of per-round differences (target <= 30 us)\n`);
-  } finally {
-    const problems = await undo.run();
-    for (const p of problems) process.stderr.write(`selfbench: cleanup: ${p}\n`);
-  }
+  }, (signal) => {
+    process.stderr.write(`selfbench: ${signal}: lab removed\n`);
+    process.exit(EXIT.interrupted);
+  });
 }
 
 await main();

@@ -60,22 +60,19 @@ export function parseTcStats(text: string): { sentBytes: number; sentPackets: nu
 let probe: Promise<{ ok: boolean; detail: string }> | null = null;
 
 /**
- * Whether this kernel has sch_netem: try `tc qdisc add ... netem` on `lo` of a scratch
- * namespace (bench-probe-<pid>), which is always removed. Cached for the process.
+ * Whether this kernel has sch_netem: try `tc qdisc add ... netem` on `lo` of an anonymous
+ * network namespace (`unshare --net`, util-linux), which vanishes with the tc process, so
+ * an interrupted probe leaves nothing behind. Cached for the process.
  */
 export function probeNetem(): Promise<{ ok: boolean; detail: string }> {
   probe ??= (async () => {
-    const ns = `bench-probe-${process.pid}`;
-    const add = await run('ip', ['netns', 'add', ns], { reject: false, timeoutMs: 10_000 });
-    if (add.exitCode !== 0) return { ok: false, detail: `cannot create a scratch namespace: ${add.stderr.trim()}` };
-    try {
-      const r = await run('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { reject: false, timeoutMs: 10_000 });
-      return r.exitCode === 0
-        ? { ok: true, detail: 'tc qdisc add ... netem succeeded in a scratch namespace' }
-        : { ok: false, detail: `tc qdisc add ... netem failed: ${r.stderr.trim() || `exit ${r.exitCode}`}` };
-    } finally {
-      await run('ip', ['netns', 'del', ns], { reject: false, timeoutMs: 10_000 });
+    const r = await run('unshare', ['--net', '--', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { reject: false, timeoutMs: 10_000 });
+    if (r.exitCode === 0) return { ok: true, detail: 'tc qdisc add ... netem succeeded in a scratch namespace' };
+    const err = r.stderr.trim();
+    if (r.exitCode < 0 || /^unshare:/m.test(err)) {
+      return { ok: false, detail: `cannot run the probe in a scratch namespace (unshare --net, util-linux): ${err || 'unshare did not run (not installed, or timed out)'}` };
     }
+    return { ok: false, detail: `tc qdisc add ... netem failed: ${err || `exit ${r.exitCode}`}` };
   })();
   return probe;
 }

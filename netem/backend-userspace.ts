@@ -114,8 +114,9 @@ export async function emulatorProcesses(): Promise<{ pid: number; tag: string | 
 }
 
 /**
- * Wait until no emulator process tagged `tag` is left (the downlink worker dies with the
- * main process through PR_SET_PDEATHSIG, a few ms later); kill stragglers.
+ * Wait until no emulator process tagged `tag` is left; kill stragglers. Needed only when
+ * the main process did not exit cleanly: on a clean exit it kills and reaps its downlink
+ * worker itself, otherwise the worker dies through PR_SET_PDEATHSIG a few ms later.
  */
 export async function waitTagGone(tag: string, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
@@ -185,8 +186,8 @@ export async function startAttached(o: EmulatorArgsOptions, onSpawn: (stop: () =
         clearTimeout(timer); // left running, it kept every bench process alive 3 s after its work
         if (!exited && child.pid) await killAndWait(child.pid);
       }
-      await child;
-      await waitTagGone(o.tag);
+      const { exitCode } = await child;
+      if (exitCode !== 0) await waitTagGone(o.tag);
       for (const l of lines) last = parseCounters(l) ?? last;
       return last;
     })());
@@ -240,6 +241,7 @@ export function detachedHandle(pid: number, statsFile: string, command: string, 
       return null;
     }
   };
+  let reported = false; // a report after SIGTERM: written once the worker is reaped
   const fresh = async (signal: NodeJS.Signals | null): Promise<Record<string, number> | null> => {
     const before = await read();
     try {
@@ -250,7 +252,10 @@ export function detachedHandle(pid: number, statsFile: string, command: string, 
     for (let i = 0; i < 100; i++) {
       await new Promise((r) => setTimeout(r, 20));
       const now = await read();
-      if (now && (!before || now.uptime_ms !== before.uptime_ms)) return now;
+      if (now && (!before || now.uptime_ms !== before.uptime_ms)) {
+        reported = signal === 'SIGTERM';
+        return now;
+      }
       if (signal === 'SIGTERM' && !pidAlive(pid)) return now;
     }
     return null;
@@ -265,7 +270,7 @@ export function detachedHandle(pid: number, statsFile: string, command: string, 
         if (!pidAlive(pid)) return waitTagGone(tag).then(read);
         const counters = await fresh('SIGTERM');
         await killAndWait(pid);
-        await waitTagGone(tag);
+        if (!reported) await waitTagGone(tag);
         return counters ?? (await read());
       })()),
   };

@@ -1,34 +1,25 @@
 // Finds and removes what labs leave behind when their process is killed: `bench-*`
-// namespaces (and every process inside them), `bench-*` host links, linkemu processes
-// tagged `bench-<runid>`, and state files. Nothing that is not named like a lab is touched.
-import { run } from '../harness/exec.js';
-import { emulatorProcesses, killAndWait, pidAlive } from './backend-userspace.js';
+// namespaces (and every process inside them), linkemu processes tagged `bench-<runid>`,
+// and state files. Nothing that is not named like a lab is touched. Labs create nothing
+// in the host namespace (the veth pair and the TUN devices are created inside the lab
+// namespaces), so host interfaces are never looked at, whatever their names.
+import { emulatorProcesses, killAndWait } from './backend-userspace.js';
 import { deleteNamespace, listNamespaces } from './namespaces.js';
 import { listStates, readState, removeState, stateLive, type LabState } from './state.js';
-
-export { emulatorProcesses };
 
 export interface LabRemains {
   runId: string;
   namespaces: string[];
-  hostLinks: string[];
   emulatorPids: number[];
   state: LabState | null;
   /** Owner still running, or left up on purpose by `bench lab up`. */
   live: boolean;
 }
 
-/** Run id of a lab object name: bench-<runid>-c / -s, or bench-probe-<pid> for the netem probe. */
+/** Run id of a lab namespace name: bench-<runid>-c / -s. */
 export function runIdOf(name: string): string | null {
   const m = /^bench-(.+)-[cs]$/.exec(name);
-  if (m) return m[1];
-  const p = /^bench-(probe-\d+)$/.exec(name);
-  return p ? p[1] : null;
-}
-
-async function hostLinks(): Promise<string[]> {
-  const r = await run('ip', ['-o', 'link', 'show'], { reject: false });
-  return [...r.stdout.matchAll(/^\d+: (bench-[^:@\s]+)/gm)].map((m) => m[1]);
+  return m ? m[1] : null;
 }
 
 /** Everything named like a lab, grouped by run id. */
@@ -36,16 +27,12 @@ export async function findLabs(): Promise<LabRemains[]> {
   const byRun = new Map<string, LabRemains>();
   const get = (runId: string): LabRemains => {
     let r = byRun.get(runId);
-    if (!r) byRun.set(runId, (r = { runId, namespaces: [], hostLinks: [], emulatorPids: [], state: null, live: false }));
+    if (!r) byRun.set(runId, (r = { runId, namespaces: [], emulatorPids: [], state: null, live: false }));
     return r;
   };
   for (const ns of await listNamespaces()) {
     const id = runIdOf(ns);
     if (id) get(id).namespaces.push(ns);
-  }
-  for (const l of await hostLinks()) {
-    const id = runIdOf(l);
-    if (id) get(id).hostLinks.push(l);
   }
   for (const e of await emulatorProcesses()) {
     const id = e.tag?.startsWith('bench-') ? e.tag.slice('bench-'.length) : null;
@@ -54,9 +41,7 @@ export async function findLabs(): Promise<LabRemains[]> {
   for (const s of await listStates()) get(s.runId).state = s;
   for (const r of byRun.values()) {
     r.namespaces.sort();
-    const probe = /^probe-(\d+)$/.exec(r.runId);
-    if (probe && !r.state) r.live = pidAlive(Number(probe[1]));
-    else r.live = r.state !== null && stateLive(r.state);
+    r.live = r.state !== null && stateLive(r.state);
   }
   return [...byRun.values()].sort((a, b) => a.runId.localeCompare(b.runId));
 }
@@ -79,7 +64,6 @@ export async function removeLab(r: LabRemains): Promise<string[]> {
     });
   }
   for (const ns of r.namespaces) await attempt(`namespace ${ns}`, () => deleteNamespace(ns));
-  for (const l of r.hostLinks) await attempt(`link ${l}`, () => run('ip', ['link', 'del', l]));
   await attempt('state file', () => removeState(r.runId));
   return problems;
 }
@@ -98,7 +82,7 @@ export async function cleanup(opts: CleanupOptions = {}): Promise<{ removed: Lab
     labs = labs.filter((l) => l.runId === opts.runId);
     if (labs.length === 0) {
       const s = await readState(opts.runId);
-      if (s) labs = [{ runId: s.runId, namespaces: [], hostLinks: [], emulatorPids: [], state: s, live: false }];
+      if (s) labs = [{ runId: s.runId, namespaces: [], emulatorPids: [], state: s, live: false }];
     }
   }
   const removed: LabRemains[] = [];

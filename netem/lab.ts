@@ -166,7 +166,9 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
     backend,
     ownerPid: process.pid,
     ownerStart: processStart(process.pid),
-    detached: opts.detach ?? false,
+    // Owned by this process even when detaching: `bench lab up` marks the state detached
+    // only once the lab is complete, so a lab killed midway is a leftover, not a live lab.
+    detached: false,
     emulatorPid: null,
     statsFile: null,
     namespaces: ns,

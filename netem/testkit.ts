@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { run } from '../harness/exec.js';
 import type { LinkDirection, LinkPoint } from '../harness/types.js';
-import { emulatorProcesses } from './cleanup.js';
+import { emulatorProcesses } from './backend-userspace.js';
 import { listNamespaces } from './namespaces.js';
 import { stateFile } from './state.js';
 
@@ -28,7 +28,7 @@ export function skipUnlessRoot(): string | false {
   return process.getuid?.() !== 0 ? 'needs root (namespaces, TUN devices)' : false;
 }
 
-/** Everything of `runId` that still exists: namespaces, host links, emulators, state file. */
+/** Everything of `runId` that still exists: namespaces, host links (a lab must never create one), emulators, state file. */
 export async function remains(runId: string): Promise<string[]> {
   const left: string[] = [];
   for (const ns of await listNamespaces()) if (ns.startsWith(`bench-${runId}-`)) left.push(`namespace ${ns}`);

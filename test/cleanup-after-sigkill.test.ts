@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, spawn as benchSpawn } from '../harness/exec.js';
 import { UndoStack } from '../harness/undo.js';
-import { pidAlive } from '../netem/backend-userspace.js';
-import { cleanup, emulatorProcesses } from '../netem/cleanup.js';
+import { emulatorProcesses, pidAlive } from '../netem/backend-userspace.js';
+import { cleanup } from '../netem/cleanup.js';
 import { labUp } from '../netem/lab.js';
 import { CLI, point, remains, skipUnlessRoot, testRunId, until } from '../netem/testkit.js';
 

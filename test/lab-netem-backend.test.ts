@@ -21,7 +21,8 @@ test('netem lab: veth inside the namespaces, delay and loss applied, qdiscs read
   assert.equal(lab.backend, 'netem');
   assert.ok(lab.record.applied.readback.some((r) => /qdisc netem/.test(r)), 'netem qdisc read back');
   const cal = await calibrate(lab, { probes: 2000, intervalMs: 1 });
-  assert.ok(cal.rttMs.p50 > 19.5 && cal.rttMs.p50 < 22, `RTT p50 ${cal.rttMs.p50}`);
+  // 10 ms each way; netem never sends a packet before its time (load only adds to it).
+  assert.ok(cal.rttMs.p50 >= 20, `RTT p50 ${cal.rttMs.p50} ms, configured 20 ms`);
   assert.deepEqual(lab.record.warnings.filter((w) => w.code.startsWith('calibration-loss')), []);
   const c = await lab.emulatorCounters();
   assert.ok(c && c.up_forwarded > 0, JSON.stringify(c));

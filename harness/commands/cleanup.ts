@@ -1,5 +1,5 @@
 // `bench cleanup`: remove what killed runs left behind (bench-* namespaces and everything
-// in them, bench-* links, tagged linkemu processes, state files). Labs whose owner is alive,
+// in them, tagged linkemu processes, state files). Labs whose owner is alive,
 // or that `bench lab up` left running on purpose, are kept unless named or --all.
 import type { Command } from 'commander';
 import { cleanup } from '../../netem/cleanup.js';
@@ -10,7 +10,7 @@ import { EnvironmentError, InputError } from '../errors.js';
 export function registerCleanup(program: Command): void {
   program
     .command('cleanup')
-    .description('remove bench-* namespaces, links and emulator processes left by a killed run')
+    .description('remove bench-* namespaces and emulator processes left by a killed run')
     .option('--run <runid>', 'only this run (removed even if its owner is still alive)')
     .option('--all', 'also remove live labs, including those left up by `bench lab up`')
     .option('--dry-run', 'list what would be removed, remove nothing')
@@ -21,7 +21,7 @@ export function registerCleanup(program: Command): void {
       const verb = o.dryRun ? 'would remove' : 'removed';
       const lines: string[] = [];
       for (const l of r.removed) {
-        const what = [...l.namespaces.map((n) => `namespace ${n}`), ...l.hostLinks.map((n) => `link ${n}`), ...l.emulatorPids.map((p) => `linkemu pid ${p}`)];
+        const what = [...l.namespaces.map((n) => `namespace ${n}`), ...l.emulatorPids.map((p) => `linkemu pid ${p}`)];
         lines.push(`${verb} run ${l.runId}: ${what.length ? what.join(', ') : 'state file only'}`);
       }
       for (const l of r.skipped) {

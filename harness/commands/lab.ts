@@ -46,6 +46,17 @@ export function usageLines(lab: Lab, detached: boolean): string[] {
   return out;
 }
 
+/**
+ * Never resolves, and keeps the event loop alive meanwhile: a bare pending promise does
+ * not (with the netem backend no handle is left open, and Node would exit 13 at once
+ * without running the undo). The signal handler of withUndo ends the process.
+ */
+function holdUntilSignal(): Promise<never> {
+  return new Promise<never>(() => {
+    setInterval(() => undefined, 2 ** 31 - 1);
+  });
+}
+
 interface UpOptions {
   point: string;
   backend: string;
@@ -92,12 +103,15 @@ async function up(file: string, o: UpOptions): Promise<void> {
       if (o.calibrate) await calibrate(lab, { probes });
       const lines = usageLines(lab, detach);
       if (detach && lab.clientNs) {
+        // Only now is the lab marked as left up on purpose: until here (setup, calibration)
+        // its state names this process as owner, so `bench cleanup` removes the remains
+        // of a `lab up` killed midway instead of keeping them as a live lab.
         const s = await readState(runId);
-        if (s) await writeState({ ...s, record: lab.record, usage: lines });
+        if (s) await writeState({ ...s, detached: true, record: lab.record, usage: lines });
       }
       process.stdout.write(`${lines.join('\n')}\n`);
       keep = true;
-      if (!detach) await new Promise<never>(() => undefined); // until SIGINT/SIGTERM
+      if (!detach && lab.clientNs) await holdUntilSignal(); // the handler of withUndo removes the lab and exits
     },
     (signal) => {
       process.stderr.write(`bench: ${signal}: lab ${runId} removed\n`);
