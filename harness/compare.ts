@@ -4,7 +4,7 @@
 // significant AND beyond the threshold, so run-to-run noise never fails CI.
 // Pure: no I/O, no printing; reporters format the returned data (STYLE rule 3).
 import { InputError } from './errors.js';
-import { METRICS, type MetricDef } from './metrics.js';
+import { METRICS, okCpuBoundCount, okMetricValues, type MetricDef } from './metrics.js';
 import { stableJson } from './scenario.js';
 import { binomialInterval, deltaCI, mannWhitneyU, medianCI, minAchievableP } from './stats.js';
 import type { Calibration, CellResult, CellStatus, LabRecord, ResultFile, Workload, WorkloadKind } from './types.js';
@@ -50,7 +50,7 @@ export interface MetricComparison {
   candidate: SideStats;
   /** (candidate / baseline - 1) x 100 of the medians; null when undefined (baseline median 0, no data). */
   deltaPct: number | null;
-  /** 95 % bootstrap CI of deltaPct; null when it cannot be computed. */
+  /** 95 % bootstrap CI of deltaPct; null when it cannot be computed or was not asked for (CompareMetricExtras.deltaCI). */
   deltaCIPct: { lo: number; hi: number } | null;
   /** Two-sided Mann-Whitney U p-value; null without data on both sides. */
   p: number | null;
@@ -68,7 +68,7 @@ export interface GroupRef {
 
 export interface GroupComparison extends GroupRef {
   implementation: { baseline: string; candidate: string };
-  /** Some repetition was CPU-bound (CPU_BOUND_RULE in cpu.ts): the figure measures the CPU. */
+  /** Some ok repetition was CPU-bound (CPU_BOUND_RULE in cpu.ts): the figure measures the CPU. */
   cpuBound: { baseline: boolean; candidate: boolean };
   metrics: MetricComparison[];
 }
@@ -246,11 +246,24 @@ function sideStats(values: readonly number[]): SideStats {
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
+export interface CompareMetricExtras {
+  /**
+   * Compute deltaCIPct, a 2000-resample bootstrap; callers that never show it (the trend
+   * report) pass false and get null. The verdict does not depend on it. @default true
+   */
+  deltaCI?: boolean;
+}
+
 /**
  * One metric, baseline values `a` against candidate values `b` (one per ok repetition): the
  * only place a change between two runs is judged, by compare and by the trend report.
  */
-export function compareMetric(metric: string, a: readonly number[], b: readonly number[], opts: Pick<CompareOptions, 'thresholdPct' | 'alpha'>): MetricComparison {
+export function compareMetric(
+  metric: string,
+  a: readonly number[],
+  b: readonly number[],
+  opts: Pick<CompareOptions, 'thresholdPct' | 'alpha'> & CompareMetricExtras,
+): MetricComparison {
   const def = METRICS[metric];
   const base = sideStats(a);
   const cand = sideStats(b);
@@ -260,10 +273,12 @@ export function compareMetric(metric: string, a: readonly number[], b: readonly 
     if (base.median === 0) deltaPct = cand.median === 0 ? 0 : null;
     else {
       deltaPct = (cand.median / base.median - 1) * 100;
-      const ci = deltaCI(a, b);
-      const lo = finiteOrNull(ci.lo * 100);
-      const hi = finiteOrNull(ci.hi * 100);
-      if (lo !== null && hi !== null) deltaCIPct = { lo, hi };
+      if (opts.deltaCI !== false) {
+        const ci = deltaCI(a, b);
+        const lo = finiteOrNull(ci.lo * 100);
+        const hi = finiteOrNull(ci.hi * 100);
+        if (lo !== null && hi !== null) deltaCIPct = { lo, hi };
+      }
     }
   }
   const p = a.length && b.length ? mannWhitneyU(a, b).p : null;
@@ -280,15 +295,9 @@ export function compareMetric(metric: string, a: readonly number[], b: readonly 
   return { metric, label: def.label, unit: def.unit, better: def.better, baseline: base, candidate: cand, deltaPct, deltaCIPct, p, verdict };
 }
 
-function metricValues(cells: CellResult[], metric: string): number[] {
-  return cells.filter((c) => c.status === 'ok').map((c) => c.metrics?.[metric]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-}
-
 function implementations(cells: CellResult[]): string {
   return [...new Set(cells.map((c) => c.implementation).filter(Boolean))].join(' / ');
 }
-
-const cpuBound = (cells: CellResult[]): boolean => cells.some((c) => c.cpu?.cpuBound === true);
 
 function notOkOf(g: Group, side: NotOkGroup['side']): NotOkGroup | null {
   const bad = g.cells.filter((c) => c.status !== 'ok');
@@ -350,13 +359,13 @@ export function compareResults(base: ResultFile, cand: ResultFile, opts: Compare
     } else notOk.push(...[nb, nc].filter((x): x is NotOkGroup => x !== null));
     if (!c) continue;
     const metrics = metricsOf([...b.cells, ...c.cells], noteSet).map((m) =>
-      compareMetric(m, metricValues(b.cells, m), metricValues(c.cells, m), opts),
+      compareMetric(m, okMetricValues(b.cells, m), okMetricValues(c.cells, m), opts),
     );
     for (const m of metrics) summary[m.verdict]++;
     groups.push({
       ...ref(b),
       implementation: { baseline: implementations(b.cells), candidate: implementations(c.cells) },
-      cpuBound: { baseline: cpuBound(b.cells), candidate: cpuBound(c.cells) },
+      cpuBound: { baseline: okCpuBoundCount(b.cells) > 0, candidate: okCpuBoundCount(c.cells) > 0 },
       metrics,
     });
   }

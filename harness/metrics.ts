@@ -1,7 +1,7 @@
 // Metrics derived from a cell's raw samples. The registry says, for each metric, its unit
 // and which direction is better, so compare and the reports agree on what "regression" means.
 import { summarize } from './stats.js';
-import type { CellSamples, WorkloadKind } from './types.js';
+import type { CellResult, CellSamples, WorkloadKind } from './types.js';
 
 export interface MetricDef {
   kind: WorkloadKind;
@@ -58,4 +58,25 @@ export function isCounter(key: string): boolean {
 /** Cells with the same key are repetitions of one measurement. */
 export function cellKey(c: { point: number; transport: string; workload: string }): string {
   return `${c.point}/${c.transport}/${c.workload}`;
+}
+
+/**
+ * Values of one metric over the ok cells among `cells`: failed, timeout and unsupported
+ * repetitions take no part in any statistic (reports, compare and the run summary alike).
+ */
+export function okMetricValues(cells: readonly CellResult[], metric: string): number[] {
+  const out: number[] = [];
+  for (const c of cells) {
+    if (c.status !== 'ok') continue;
+    const v = c.metrics?.[metric];
+    if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
+  }
+  return out;
+}
+
+/** Ok cells flagged CPU-bound; a failed or timed-out cell's CPU says nothing about a figure. */
+export function okCpuBoundCount(cells: readonly CellResult[]): number {
+  let n = 0;
+  for (const c of cells) if (c.status === 'ok' && c.cpu?.cpuBound === true) n++;
+  return n;
 }

@@ -24,7 +24,7 @@ const directionProps = {
   reorder: { type: 'boolean' },
 };
 
-export const linkSchema = {
+const linkSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -83,7 +83,7 @@ export const scenarioSchema = {
   },
 };
 
-export const commandTransportSchema = {
+const commandTransportSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'server', 'client'],
@@ -96,7 +96,7 @@ export const commandTransportSchema = {
   },
 };
 
-export const profileSchema = {
+const profileSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'description', 'source', 'link'],
@@ -121,7 +121,7 @@ export interface ShapeProblem {
   message: string;
 }
 
-export function pointerToPath(pointer: string): (string | number)[] {
+function pointerToPath(pointer: string): (string | number)[] {
   if (!pointer) return [];
   return pointer
     .split('/')
@@ -190,7 +190,7 @@ function describeType(t: string | string[]): string {
   return names.join(' or ');
 }
 
-export function typeName(v: unknown): string {
+function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';

@@ -78,7 +78,7 @@ export class SourceFile {
   }
 }
 
-export function dotted(path: readonly (string | number)[]): string {
+function dotted(path: readonly (string | number)[]): string {
   return path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
 }
 

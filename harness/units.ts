@@ -17,7 +17,6 @@ export const ALLOWED = {
   rate: '20mbit, 1.5gbit, 500kbit, 64000bit, unlimited',
   size: '64B, 1KB, 10MB, 1GB (SI), 1KiB, 4MiB (binary)',
   limit: 'auto, 1000p (packets), 256KB (bytes)',
-  count: 'a whole number, e.g. 1000',
 } as const;
 
 /** Durations -> milliseconds. */
@@ -97,12 +96,6 @@ export function parseLimit(v: unknown): Parsed<{ bytes: number } | { packets: nu
     if (s.ok) return s.value > 0 ? ok({ bytes: s.value }) : bad(`${show(v)} must be greater than zero`, ALLOWED.limit);
   }
   return bad(`${show(v)} is not a queue limit`, ALLOWED.limit);
-}
-
-export function parseCount(v: unknown, min = 1): Parsed<number> {
-  if (typeof v !== 'number' || !Number.isInteger(v)) return bad(`${show(v)} is not a whole number`, ALLOWED.count);
-  if (v < min) return bad(`${v} is less than ${min}`, `a whole number >= ${min}`);
-  return ok(v);
 }
 
 // ------------------------------------------------------------- formatting for labels

@@ -3,7 +3,7 @@
 // not Chart.js configs, keeps renderers pure and testable without a browser.
 //
 // STABLE API (reused by the compare report): ChartSpec, ChartDataset, ChartSet,
-// displayScale, cdfPoints, chartAssets.
+// displayScale, cdfPoints, chartAssets. Also: ciWhiskers, whiskerCaption.
 import { quantileSorted } from '../harness/stats.js';
 import { esc, scriptJson } from './style.js';
 import { CLIENT_JS } from './client.js';
@@ -15,8 +15,13 @@ export interface ChartDataset {
   dash?: number[];
   /** Category charts: one value per label (null = gap). 'xy' charts: points. */
   data: (number | null)[] | { x: number; y: number }[];
-  /** 95 % CI whiskers per value, in the same display unit. */
+  /** CI whiskers per value, in the same display unit. */
   errorBars?: ([number, number] | null)[];
+  /**
+   * Achieved confidence (0..1) of each whisker, which the tooltip names ("75% CI"); a
+   * median CI from fewer than 6 repetitions is min–max at below 95 %. Absent: 95 %.
+   */
+  errorBarConfidence?: (number | null)[];
   /** Values measured while an endpoint was CPU-bound: hatched bars / ⚠ marks. */
   cpuBound?: boolean[];
   /** Values to highlight (e.g. a significant regression): drawn larger, in red. */
@@ -124,4 +129,41 @@ export function wantsLog(values: number[]): boolean {
   const pos = values.filter((v) => Number.isFinite(v) && v > 0);
   if (pos.length < 2) return false;
   return Math.max(...pos) / Math.min(...pos) > 50;
+}
+
+/** A CI with the confidence it actually reaches (stats.medianCI). */
+export interface WhiskerCI {
+  lo: number;
+  hi: number;
+  confidence: number;
+}
+
+/** The level a whisker is labelled with: 95 % once reached, else the achieved level, rounded. */
+function ciPct(confidence: number): number {
+  return confidence >= 0.95 ? 95 : Math.round(confidence * 100);
+}
+
+/**
+ * Whiskers only where they carry information (two or more repetitions and a non-empty
+ * range), each with its achieved confidence. `ns` are the repetitions behind each value.
+ */
+export function ciWhiskers(cis: readonly (WhiskerCI | null)[], ns: readonly number[], div: number): Pick<ChartDataset, 'errorBars' | 'errorBarConfidence'> {
+  const show = (c: WhiskerCI | null, i: number): c is WhiskerCI => !!c && (ns[i] ?? 0) >= 2 && c.hi > c.lo;
+  return {
+    errorBars: cis.map((c, i) => (show(c, i) ? [r4(c.lo / div), r4(c.hi / div)] : null)),
+    errorBarConfidence: cis.map((c, i) => (show(c, i) ? c.confidence : null)),
+  };
+}
+
+/** The caption sentence that says what a chart's whiskers are, given its datasets. */
+export function whiskerCaption(datasets: readonly ChartDataset[]): string {
+  const levels = datasets.flatMap((d) => (d.errorBars ?? []).map((e, i) => (e ? (d.errorBarConfidence?.[i] ?? 0.95) : null))).filter((v): v is number => v !== null);
+  if (!levels.length) return 'No whiskers: no value has two or more differing repetitions.';
+  const low = [...new Set(levels.filter((l) => l < 0.95).map(ciPct))].sort((a, b) => a - b);
+  if (!low.length) return 'Whiskers: 95% CI of the median (distribution-free).';
+  const range = low.length === 1 ? `${low[0]}%` : `${low[0]}–${low[low.length - 1]}%`;
+  if (levels.every((l) => l < 0.95)) {
+    return `Whiskers: min–max of the repetitions, only a ${range} CI of the median (fewer than 6 repetitions cannot give 95%; each level is in the tooltip).`;
+  }
+  return `Whiskers: 95% CI of the median (distribution-free); with fewer than 6 repetitions, min–max, only a ${range} CI (each level is in the tooltip).`;
 }

@@ -1,6 +1,8 @@
 // The browser side of a report: reads the inlined chart specs (charts.ts) and draws them
-// with Chart.js, plus two small plugins Chart.js lacks: 95 % CI whiskers and ⚠ marks on
+// with Chart.js, plus two small plugins Chart.js lacks: CI whiskers and ⚠ marks on
 // CPU-bound values. Plain ES2017 in a string, so the page needs no bundler and no network.
+import { CPU_BOUND_MEANING } from './style.js';
+
 export const CLIENT_JS = String.raw`(function () {
   'use strict';
   document.addEventListener('beforeprint', openDetails);
@@ -112,6 +114,7 @@ export const CLIENT_JS = String.raw`(function () {
       data: d.data,
       borderColor: d.color,
       benchErrorBars: d.errorBars,
+      benchErrorConf: d.errorBarConfidence,
       benchCpu: d.cpuBound,
       benchNotes: d.notes
     };
@@ -167,11 +170,13 @@ export const CLIENT_JS = String.raw`(function () {
           if (s.y.fraction) return ds.label + ': ' + (y * 100).toFixed(y >= 0.99 ? 2 : 0) + '% ≤ ' + fmt(x) + ' ' + (s.x.unit || '');
           if (s.type === 'xy') return ds.label + ': ' + fmt(y) + ' ' + (s.y.unit || '') + ' at ' + fmt(x) + ' ' + (s.x.unit || '');
           var e = ds.benchErrorBars && ds.benchErrorBars[c.dataIndex];
-          return ds.label + ': ' + fmt(y) + ' ' + (s.y.unit || '') + (e ? ' (95% CI ' + fmt(e[0]) + '–' + fmt(e[1]) + ')' : '');
+          var lv = ds.benchErrorConf && ds.benchErrorConf[c.dataIndex];
+          var ci = lv == null || lv >= 0.95 ? 95 : Math.round(lv * 100);
+          return ds.label + ': ' + fmt(y) + ' ' + (s.y.unit || '') + (e ? ' (' + ci + '% CI ' + fmt(e[0]) + '–' + fmt(e[1]) + ')' : '');
         },
         afterLabel: function (c) {
           var n = c.dataset.benchNotes && c.dataset.benchNotes[c.dataIndex];
-          var cpu = flag(c.dataset.benchCpu, c.dataIndex) ? '⚠ CPU-bound: reflects the endpoint CPU, not the link' : '';
+          var cpu = flag(c.dataset.benchCpu, c.dataIndex) ? ${JSON.stringify(`⚠ ${CPU_BOUND_MEANING}`)} : '';
           return [n, cpu].filter(Boolean);
         }
       }

@@ -4,9 +4,9 @@ import { METRICS } from '../harness/metrics.js';
 import type { BulkWorkload, ResultFile } from '../harness/types.js';
 import { expectedLoss } from '../netem/sizing.js';
 import { fmtMs, fmtPct, rttMsOf } from './format.js';
-import { ChartSet, cdfPoints, displayScale, r4, wantsLog, type ChartDataset } from './charts.js';
-import { cpuDetail, labOf, medianRepetition, metricCI, pointIndexes, pointLabel, pointOf, type CellGroup, type Series } from './model.js';
-import { esc } from './style.js';
+import { ChartSet, cdfPoints, ciWhiskers, displayScale, r4, wantsLog, whiskerCaption, type ChartDataset } from './charts.js';
+import { cpuDetail, labOf, medianRepetition, metricCI, pointIndexes, pointLabel, pointOf, seriesLabel, type CellGroup, type Series } from './model.js';
+import { CPU_BOUND_MEANING, esc } from './style.js';
 
 export interface ResultCtx {
   result: ResultFile;
@@ -37,10 +37,6 @@ export function mathisAt(result: ResultFile, point: number, workload: string): {
   return Number.isFinite(bps) ? { bps, rttMs, measured, loss } : null;
 }
 
-function label(ctx: ResultCtx, g: CellGroup): string {
-  return ctx.series.get(g.seriesKey)?.label ?? g.transport;
-}
-
 /** Series with at least one successful repetition among the groups: the others have no value to draw. */
 function seriesOf(ctx: ResultCtx, groups: CellGroup[]): Series[] {
   const keys = new Set(groups.filter((g) => g.ok.length > 0).map((g) => g.seriesKey));
@@ -50,28 +46,23 @@ function seriesOf(ctx: ResultCtx, groups: CellGroup[]): Series[] {
 /** "Not shown: udp (unsupported)." for transports whose every repetition here was not ok. */
 function missingCaption(ctx: ResultCtx, groups: CellGroup[]): string {
   const shown = new Set(groups.filter((g) => g.ok.length > 0).map((g) => g.seriesKey));
-  const missing = new Map<string, Set<string>>();
+  const missing = new Map<string, { g: CellGroup; st: Set<string> }>();
   for (const g of groups) {
     if (shown.has(g.seriesKey)) continue;
-    const set = missing.get(g.seriesKey) ?? new Set<string>();
-    for (const c of g.cells) set.add(c.status);
-    missing.set(g.seriesKey, set);
+    const m = missing.get(g.seriesKey) ?? { g, st: new Set<string>() };
+    for (const c of g.cells) m.st.add(c.status);
+    missing.set(g.seriesKey, m);
   }
   if (!missing.size) return '';
-  const list = [...missing].map(([k, st]) => `${ctx.series.get(k)?.label ?? k} (${[...st].join(', ')})`);
+  const list = [...missing.values()].map(({ g, st }) => `${seriesLabel(ctx.series, g)} (${[...st].join(', ')})`);
   return ` Not shown, no successful repetition: ${esc(list.join('; '))}.`;
-}
-
-/** Whiskers only where they carry information (two or more repetitions). */
-function whisker(c: { lo: number; hi: number } | null, n: number, div: number): [number, number] | null {
-  return c && n >= 2 && c.hi > c.lo ? [r4(c.lo / div), r4(c.hi / div)] : null;
 }
 
 /** The sentence under a chart naming every CPU-bound value in it. */
 function cpuCaption(ctx: ResultCtx, groups: CellGroup[]): string {
   return groups
     .filter((g) => g.cpuBoundReps > 0)
-    .map((g) => `<span class="cpu-note">⚠ ${esc(label(ctx, g))} at ${esc(pointLabel(ctx.result, g.point))} was CPU-bound (${esc(cpuDetail(g))}): the figure reflects the endpoint's CPU, not the link.</span>`)
+    .map((g) => `<span class="cpu-note">⚠ ${esc(seriesLabel(ctx.series, g))} at ${esc(pointLabel(ctx.result, g.point))} — ${esc(CPU_BOUND_MEANING)} (${esc(cpuDetail(g))}).</span>`)
     .join('');
 }
 
@@ -80,7 +71,7 @@ function statusNote(g: CellGroup): string {
   return `median of ${g.ok.length} repetition${g.ok.length === 1 ? '' : 's'}${bad ? `, ${bad} not ok` : ''}`;
 }
 
-/** Goodput per transport and point: bars at the median, whiskers at the 95 % CI. */
+/** Goodput per transport and point: bars at the median, whiskers at its CI (95 % from 6 repetitions). */
 export function goodputBars(ctx: ResultCtx, workload: string): string {
   const gs = ctx.groups.filter((g) => g.workload === workload);
   const points = pointIndexes(ctx.result).filter((p) => gs.some((g) => g.point === p));
@@ -93,9 +84,9 @@ export function goodputBars(ctx: ResultCtx, workload: string): string {
       label: s.label,
       color: s.color,
       data: ci.map((c) => (c ? r4(c.estimate / sc.div) : null)),
-      errorBars: ci.map((c, i) => whisker(c, at[i]?.ok.length ?? 0, sc.div)),
+      ...ciWhiskers(ci, at.map((g) => g?.ok.length ?? 0), sc.div),
       cpuBound: at.map((g) => !!g && g.cpuBoundReps > 0),
-      notes: at.map((g, i) => (g ? `${statusNote(g)}; CI confidence ${Math.round((ci[i]?.confidence ?? 0) * 100)}%` : 'no cell')),
+      notes: at.map((g) => (g ? statusNote(g) : 'no cell')),
     };
   });
   const values = datasets.flatMap((d) => d.data as (number | null)[]).filter((v): v is number => v !== null);
@@ -107,7 +98,7 @@ export function goodputBars(ctx: ResultCtx, workload: string): string {
     x: { title: 'link point' },
     y: { title: 'goodput', unit: sc.unit, log: wantsLog(values) },
   };
-  const caption = `Median goodput over repetitions; whiskers: 95% CI of the median (distribution-free; with fewer than 6 repetitions they span min–max). Hatched bars marked ⚠ are CPU-bound.${missingCaption(ctx, gs)}`;
+  const caption = `Median goodput over repetitions. ${whiskerCaption(datasets)} Hatched bars marked ⚠ are CPU-bound.${missingCaption(ctx, gs)}`;
   return ctx.charts.figure(spec, caption, cpuCaption(ctx, gs));
 }
 
@@ -122,7 +113,7 @@ export function cdfChart(ctx: ResultCtx, point: number, workload: string, what: 
     const s = ctx.series.get(g.seriesKey);
     const v = pick(g);
     return {
-      label: s?.label ?? g.transport,
+      label: seriesLabel(ctx.series, g),
       color: s?.color ?? '#777777',
       dash: s?.dash,
       data: cdfPoints(v, sc.div),
@@ -139,7 +130,7 @@ export function cdfChart(ctx: ResultCtx, point: number, workload: string, what: 
     x: { title: what === 'rtt' ? 'round-trip time' : 'connection setup to first echoed byte', unit: sc.unit, log: wantsLog(all) },
     y: { title: 'cumulative fraction (nines scale)', nines: true, min: 0 },
   };
-  const n = gs.map((g) => `${label(ctx, g)} ${pick(g).length}`).join(', ');
+  const n = gs.map((g) => `${seriesLabel(ctx.series, g)} ${pick(g).length}`).join(', ');
   const caption = `All samples of the successful repetitions pooled (${esc(n)} samples).${missingCaption(ctx, ctx.groups.filter((g) => g.point === point && g.workload === workload))} Lines further left are faster. The vertical axis is stretched towards the tail (50%, 90%, 99%, 99.9% evenly spaced), where loss recovery shows.`;
   return ctx.charts.figure(spec, caption, cpuCaption(ctx, gs));
 }
@@ -157,7 +148,7 @@ export function goodputSeriesChart(ctx: ResultCtx, point: number, workload: stri
     const ser = c!.samples.series!;
     const data = ser.bytes.map((b, i) => ({ x: r4(((i + 1) * ser.intervalMs) / 1000), y: r4(rate(b, ser.intervalMs) / sc.div) }));
     return {
-      label: `${s?.label ?? g.transport} (rep ${c!.repetition})`,
+      label: `${seriesLabel(ctx.series, g)} (rep ${c!.repetition})`,
       color: s?.color ?? '#777777',
       dash: s?.dash,
       data,
@@ -198,7 +189,7 @@ export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[])
         color: s.color,
         dash: s.dash,
         data: ci.map((c) => (c ? r4(c.estimate / sc.div) : null)),
-        errorBars: ci.map((c, i) => whisker(c, at[i]?.ok.length ?? 0, sc.div)),
+        ...ciWhiskers(ci, at.map((g) => g?.ok.length ?? 0), sc.div),
         cpuBound: at.map((g) => !!g && g.cpuBoundReps > 0),
         notes: at.map((g) => (g ? statusNote(g) : 'no cell')),
       };
@@ -228,7 +219,7 @@ export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[])
       x: { title: single ? axes[0].field : 'link point' },
       y: { title: def.label, unit: sc.unit, log: wantsLog(shown) },
     };
-    const caption = `Median over repetitions with 95% CI whiskers. ◆ marks and ⚠ are CPU-bound values.${mathisNote}${missingCaption(ctx, gs)}`;
+    const caption = `Median over repetitions. ${whiskerCaption(datasets)} ◆ marks and ⚠ are CPU-bound values.${mathisNote}${missingCaption(ctx, gs)}`;
     out.push(ctx.charts.figure(spec, caption, cpuCaption(ctx, gs)));
   }
   return out;

@@ -8,7 +8,7 @@ import { ChartSet, chartAssets } from './charts.js';
 import { fmtBytes, fmtMs } from './format.js';
 import { cdfChart, goodputBars, goodputSeriesChart, sweepCharts, type ResultCtx } from './figures.js';
 import { headerSection, runDetailsSection } from './header.js';
-import { groupCells, pointIndexes, resultSeries, workloadOrder, type CellGroup, type Series } from './model.js';
+import { groupCells, pointIndexes, resultSeries, seriesLabel, workloadOrder, type CellGroup, type Series } from './model.js';
 import { collectWarnings, problemsSection, warningsSection } from './notices.js';
 import { esc, htmlDocument, note, section, table } from './style.js';
 import { bulkTable, echoTable, handshakeTable } from './tables.js';
@@ -36,7 +36,7 @@ function segmentsHtml(segs: Segment[]): string {
 function verdictSection(ctx: ResultCtx, idPrefix: string): string {
   const { result, groups, series } = ctx;
   const pv = computeVerdicts(result, groups, series);
-  const name = (g: CellGroup): string => series.get(g.seriesKey)?.label ?? g.transport;
+  const name = (g: CellGroup): string => seriesLabel(series, g);
   const cols: { workload: string; metric: string }[] = [];
   for (const p of pv) for (const w of p.winners) if (!cols.some((c) => c.workload === w.workload && c.metric === w.metric)) cols.push(w);
   const matrix = cols.length
@@ -64,7 +64,7 @@ function verdictSection(ctx: ResultCtx, idPrefix: string): string {
       return `<h3>At ${esc(p.label)} <span class="muted">(${esc(p.link)})</span></h3><ul>${items}</ul>`;
     })
     .join('\n');
-  const few = anyTooFew(pv, groups)
+  const few = anyTooFew(groups)
     ? ` With fewer than ${repetitionsNeeded()} successful repetitions on a side the test cannot reach p≤${ALPHA} whatever the data: those comparisons say “too few repetitions to tell”.`
     : '';
   const intro = `<p class="muted">A difference is called only when a two-sided Mann-Whitney U test over the repetitions gives p≤${ALPHA}; otherwise it says “no significant difference”. Factors compare medians over repetitions; failed, timeout and unsupported cells take no part.${few}</p>`;

@@ -2,7 +2,7 @@
 // series a chart draws. A group never mixes implementations: two QUIC libraries behind the
 // same transport name are two series, never one line (DESIGN: name the QUIC implementation
 // of every QUIC figure).
-import { cellKey } from '../harness/metrics.js';
+import { cellKey, okCpuBoundCount, okMetricValues } from '../harness/metrics.js';
 import { medianCI, type Interval } from '../harness/stats.js';
 import type { CellResult, CellStatus, LabRecord, LinkPoint, ResultFile, WorkloadKind } from '../harness/types.js';
 
@@ -83,15 +83,15 @@ export function groupCells(result: ResultFile): CellGroup[] {
       map.set(key, g);
     }
     g.cells.push(c);
-    if (c.status === 'ok') {
-      g.ok.push(c);
-      if (c.cpu?.cpuBound) g.cpuBoundReps++;
-    }
+    if (c.status === 'ok') g.ok.push(c);
   }
   const tOrder = transportOrder(result);
   const wOrder = workloadOrder(result);
   const groups = [...map.values()];
-  for (const g of groups) g.cells.sort((a, b) => a.repetition - b.repetition);
+  for (const g of groups) {
+    g.cells.sort((a, b) => a.repetition - b.repetition);
+    g.cpuBoundReps = okCpuBoundCount(g.cells);
+  }
   return groups.sort(
     (a, b) =>
       a.point - b.point ||
@@ -108,14 +108,9 @@ export function countStatuses(cells: readonly CellResult[]): Record<CellStatus, 
   return n;
 }
 
-/** Values of one metric over the ok repetitions. */
+/** Values of one metric over the ok repetitions (the rule compare.ts uses too). */
 export function metricValues(g: CellGroup, metric: string): number[] {
-  const out: number[] = [];
-  for (const c of g.ok) {
-    const v = c.metrics[metric];
-    if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
-  }
-  return out;
+  return okMetricValues(g.ok, metric);
 }
 
 export function metricCI(g: CellGroup, metric: string): Interval | null {
@@ -162,6 +157,11 @@ export function buildSeries(
     });
   }
   return out;
+}
+
+/** The legend name of a group's series; the bare transport when the series is unknown. */
+export function seriesLabel(series: ReadonlyMap<string, Series>, g: { seriesKey: string; transport: string }): string {
+  return series.get(g.seriesKey)?.label ?? g.transport;
 }
 
 function rank(order: string[], t: string): number {

@@ -3,9 +3,9 @@
 // complete, with their reasons. Failed/timeout/unsupported are results, not crashes.
 import { CPU_BOUND_RULE } from '../harness/cpu.js';
 import type { CellResult, CellStatus, ResultFile, Warning } from '../harness/types.js';
-import { countStatuses, cpuDetail, pointLabel, type CellGroup, type Series } from './model.js';
+import { countStatuses, cpuDetail, pointLabel, seriesLabel, type CellGroup, type Series } from './model.js';
 import { ALPHA, repetitionsNeeded } from './verdict.js';
-import { badge, details, esc, section, statusBadge, table, type Tone } from './style.js';
+import { badge, CPU_BOUND_MEANING, details, esc, section, statusBadge, table, type Tone } from './style.js';
 
 export interface NoticeRow {
   code: string;
@@ -36,11 +36,11 @@ export function collectWarnings(result: ResultFile, groups: CellGroup[], series:
   const cellsWarned = new Set(result.cells.filter((c) => c.warnings.some((w) => w.code === 'cpu-bound')).map((c) => c.id));
   for (const g of groups) {
     if (!g.cpuBoundReps || g.ok.every((c) => !c.cpu?.cpuBound || cellsWarned.has(c.id))) continue;
-    const name = series.get(g.seriesKey)?.label ?? g.transport;
+    const name = seriesLabel(series, g);
     add(
       {
         code: 'cpu-bound',
-        message: `${name} ${g.workload} at ${pointLabel(result, g.point)}: CPU-bound (${cpuDetail(g)}): ${CPU_BOUND_RULE}; the figure reflects the endpoint's CPU, not the link.`,
+        message: `${name} ${g.workload} at ${pointLabel(result, g.point)} (${cpuDetail(g)}) — ${CPU_BOUND_MEANING} (flagged when ${CPU_BOUND_RULE}).`,
         remedy: 'Treat it as the implementation’s ceiling on this machine: compare on a faster CPU, or against another implementation.',
       },
       'report',

@@ -4,7 +4,8 @@ import { median } from '../harness/stats.js';
 import { CPU_BOUND_RULE } from '../harness/cpu.js';
 import type { ResultFile } from '../harness/types.js';
 import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct, mdCell } from './format.js';
-import { countStatuses, groupCells, labOf, pointIndexes, pointLabel, pointOf, resultSeries, workloadOrder, type CellGroup } from './model.js';
+import { countStatuses, groupCells, labOf, metricValues, pointIndexes, pointLabel, pointOf, resultSeries, seriesLabel, workloadOrder, type CellGroup } from './model.js';
+import { CPU_BOUND_MEANING } from './style.js';
 import { collectWarnings, problemRows } from './notices.js';
 import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, type Segment } from './verdict.js';
 
@@ -45,7 +46,7 @@ function pointTable(result: ResultFile, groups: CellGroup[], point: number): str
     const cells = cols.map((c) => {
       const g = gs.find((x) => x.workload === c.workload);
       if (!g) return '';
-      const v = g.ok.map((x) => x.metrics[c.metric]).filter((x) => Number.isFinite(x));
+      const v = metricValues(g, c.metric);
       if (!v.length) return g.cells.length ? g.cells[0].status : '–';
       return fmtMetric(c.metric, median(v)) + (g.cpuBoundReps ? ' ⚠ CPU-bound' : '');
     });
@@ -57,7 +58,7 @@ function pointTable(result: ResultFile, groups: CellGroup[], point: number): str
 export function renderSummaryMarkdown(result: ResultFile): string {
   const groups = groupCells(result);
   const series = resultSeries([result]);
-  const label = (g: CellGroup): string => series.get(g.seriesKey)?.label ?? g.transport;
+  const label = (g: CellGroup): string => seriesLabel(series, g);
   const sc = result.scenario;
   const sha = result.tool.gitSha ? ` (${result.tool.gitSha.slice(0, 12)})` : '';
   const out: string[] = [
@@ -71,7 +72,7 @@ export function renderSummaryMarkdown(result: ResultFile): string {
   if (result.status !== 'complete') out.push(`> **Run ${result.status}:** only the cells measured before it stopped are included.`, '');
 
   const pv = computeVerdicts(result, groups, series);
-  const few = anyTooFew(pv, groups) ? ` With fewer than ${repetitionsNeeded()} repetitions on a side it cannot, whatever the data._` : '_';
+  const few = anyTooFew(groups) ? ` With fewer than ${repetitionsNeeded()} repetitions on a side it cannot, whatever the data._` : '_';
   out.push('### Verdict', '', `_Differences are called only where a two-sided Mann-Whitney U test over repetitions gives p≤${ALPHA}.${few}`, '');
   for (const p of pv) {
     out.push(`**${p.label}** (${p.link})`, '');
@@ -91,7 +92,7 @@ export function renderSummaryMarkdown(result: ResultFile): string {
     const measured = m ? `; measured RTT ${fmtMs(m.rttMs.p50)}, loss ${fmtPct(m.uplinkLossPct)} up / ${fmtPct(m.downlinkLossPct)} down` : '';
     out.push(`**${pointLabel(result, point)}**: ${p ? describeLink(p.link) : ''}${measured}`, '', ...pointTable(result, groups, point), '');
   }
-  if (groups.some((g) => g.cpuBoundReps)) out.push(`⚠ CPU-bound: ${CPU_BOUND_RULE}; that figure reflects the endpoint's CPU, not the link.`, '');
+  if (groups.some((g) => g.cpuBoundReps)) out.push(`⚠ ${CPU_BOUND_MEANING} (flagged when ${CPU_BOUND_RULE}).`, '');
 
   const warnings = collectWarnings(result, groups, series);
   if (warnings.length) {

@@ -76,7 +76,7 @@ export function bulkTable(ctx: ResultCtx, workload: string): string {
   });
   return table({
     caption: `Bulk goodput: ${esc(workload)} (median over successful repetitions)`,
-    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput', '95% CI of median', 'Mathis bound', 'Retransmitted', 'CPU client / server'],
+    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput', 'CI of median (95% unless noted)', 'Mathis bound', 'Retransmitted', 'CPU client / server'],
     rows,
     numeric: [4, 5, 6, 7],
     rowClass: rowClass(gs),

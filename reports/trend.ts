@@ -5,11 +5,12 @@
 // `bench compare` never disagree about the same two runs.
 import { COMPARE_DEFAULTS, compareMetric, type MetricComparison } from '../harness/compare.js';
 import { METRICS } from '../harness/metrics.js';
+import { medianCI, type Interval } from '../harness/stats.js';
 import type { ResultFile } from '../harness/types.js';
 import { loadChartJs } from './assets.js';
-import { ChartSet, chartAssets, displayScale, r4, wantsLog, type ChartDataset } from './charts.js';
+import { ChartSet, chartAssets, ciWhiskers, displayScale, r4, wantsLog, whiskerCaption, type ChartDataset } from './charts.js';
 import { fmtDate, fmtMetric, fmtP } from './format.js';
-import { buildSeries, groupCells, metricCI, metricValues, pointLabel, seriesKey, transportOrder, type CellGroup, type Series } from './model.js';
+import { buildSeries, groupCells, metricValues, pointLabel, seriesKey, transportOrder, type CellGroup, type Series } from './model.js';
 import { badge, cpuMark, esc, htmlDocument, note, section, table } from './style.js';
 import { VERDICT_METRICS } from './verdict.js';
 
@@ -37,6 +38,12 @@ interface Change {
   kind: 'regression' | 'improvement' | 'none';
 }
 
+/** One metric of one release in a row: its ok values and their median CI (null without values). */
+interface Stat {
+  values: number[];
+  ci: Interval | null;
+}
+
 interface Row {
   /** point label | workload */
   cell: string;
@@ -45,18 +52,27 @@ interface Row {
   series: Series;
   /** Group per release index (undefined when that release did not measure it). */
   at: (CellGroup | undefined)[];
+  /** Metrics of the row's kind that some release has values for, in registry order (set by withStats). */
+  metrics: string[];
+  /** Per metric, per release index: computed once, read by the changes, charts and tables. */
+  stats: Map<string, Stat[]>;
 }
 
-function trendChanges(row: Row, metrics: string[]): Change[] {
+const NO_STAT: Stat = { values: [], ci: null };
+
+function statOf(row: Row, metric: string, i: number): Stat {
+  return row.stats.get(metric)?.[i] ?? NO_STAT;
+}
+
+function trendChanges(row: Row): Change[] {
   const out: Change[] = [];
-  for (const metric of metrics) {
+  for (const metric of row.metrics) {
     for (let i = 1; i < row.at.length; i++) {
-      const prev = row.at[i - 1];
-      const cur = row.at[i];
-      const a = prev ? metricValues(prev, metric) : [];
-      const b = cur ? metricValues(cur, metric) : [];
+      const a = statOf(row, metric, i - 1).values;
+      const b = statOf(row, metric, i).values;
       if (!a.length || !b.length) continue;
-      const cmp = compareMetric(metric, a, b, COMPARE_DEFAULTS);
+      // The trend shows no delta CI: skip compare's bootstrap, the verdict is the same.
+      const cmp = compareMetric(metric, a, b, { ...COMPARE_DEFAULTS, deltaCI: false });
       const kind = cmp.verdict === 'regression' || cmp.verdict === 'improvement' ? cmp.verdict : 'none';
       out.push({ from: i - 1, to: i, metric, cmp, kind });
     }
@@ -76,21 +92,40 @@ function buildRows(results: ResultFile[]): { rows: Row[]; series: Map<string, Se
       const s = series.get(seriesKey(g.transport, fam));
       if (!s) continue;
       const key = `${pl}|${g.workload}|${s.key}`;
-      const row = rows.get(key) ?? { cell: `${pl}|${g.workload}`, pointLabel: pl, workload: g.workload, series: s, at: new Array(results.length).fill(undefined) };
+      const row = rows.get(key) ?? {
+        cell: `${pl}|${g.workload}`,
+        pointLabel: pl,
+        workload: g.workload,
+        series: s,
+        at: new Array<CellGroup | undefined>(results.length).fill(undefined),
+        metrics: [],
+        stats: new Map(),
+      };
       row.at[i] = g;
       rows.set(key, row);
     }
   });
-  return { rows: [...rows.values()], series };
+  return { rows: [...rows.values()].map(withStats), series };
 }
 
 function kindOf(row: Row): CellGroup['kind'] {
   return row.at.find(Boolean)!.kind;
 }
 
-function metricsOf(row: Row): string[] {
+/** Fills in the row's metrics and their per-release values and CIs. */
+function withStats(row: Row): Row {
   const kind = kindOf(row);
-  return Object.keys(METRICS).filter((m) => METRICS[m].kind === kind && row.at.some((g) => g && metricValues(g, m).length));
+  for (const m of Object.keys(METRICS)) {
+    if (METRICS[m].kind !== kind) continue;
+    const stats = row.at.map((g): Stat => {
+      const values = g ? metricValues(g, m) : [];
+      return { values, ci: values.length ? medianCI(values) : null };
+    });
+    if (!stats.some((x) => x.values.length)) continue;
+    row.metrics.push(m);
+    row.stats.set(m, stats);
+  }
+  return row;
 }
 
 /** "+3.1%"; from a zero median there is no relative change to state. */
@@ -109,18 +144,19 @@ function changeText(c: Change, labels: string[]): string {
 
 function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], changes: Map<Row, Change[]>): string {
   const def = METRICS[metric];
-  const values = rows.flatMap((r) => r.at.flatMap((g) => (g ? metricValues(g, metric) : [])));
+  const values = rows.flatMap((r) => r.at.flatMap((_, i) => statOf(r, metric, i).values));
   if (!values.length) return '';
   const sc = def.unit === 'pct' ? { div: 1, unit: '%' } : displayScale(def.unit, values);
   const datasets: ChartDataset[] = rows.map((row) => {
-    const ci = row.at.map((g) => (g ? metricCI(g, metric) : null));
+    const st = row.at.map((_, i) => statOf(row, metric, i));
+    const ci = st.map((x) => x.ci);
     const reg = new Set((changes.get(row) ?? []).filter((c) => c.metric === metric && c.kind === 'regression').map((c) => c.to));
     return {
       label: row.series.label,
       color: row.series.color,
       dash: row.series.dash,
       data: ci.map((c) => (c ? r4(c.estimate / sc.div) : null)),
-      errorBars: ci.map((c) => (c ? [r4(c.lo / sc.div), r4(c.hi / sc.div)] : null)),
+      ...ciWhiskers(ci, st.map((x) => x.values.length), sc.div),
       cpuBound: row.at.map((g) => !!g && g.cpuBoundReps > 0),
       highlight: row.at.map((_, i) => reg.has(i)),
       notes: row.at.map((g, i) => (g ? `${g.implementation}; ${g.ok.length}/${g.cells.length} ok${reg.has(i) ? '; ▲ significant regression' : ''}` : 'not measured')),
@@ -130,7 +166,7 @@ function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], 
   const r0 = rows[0];
   return charts.figure(
     { type: 'line', title: `${def.label}: ${r0.workload} at ${r0.pointLabel}`, labels, datasets, x: { title: 'release (result label)' }, y: { title: def.label, unit: sc.unit, log: wantsLog(shown) } },
-    `Median over repetitions, 95% CI whiskers. Red ▲: significant regression from the previous release (p≤${ALPHA} and beyond ${THRESHOLD_PCT}%).`,
+    `Median over repetitions. ${whiskerCaption(datasets)} Red ▲: significant regression from the previous release (p≤${ALPHA} and beyond ${THRESHOLD_PCT}%).`,
   );
 }
 
@@ -138,13 +174,12 @@ function rowTable(rows: Row[], labels: string[], changes: Map<Row, Change[]>, wh
   const body: string[][] = [];
   const cls: (string | undefined)[] = [];
   for (const row of rows) {
-    for (const metric of metricsOf(row).filter(which)) {
+    for (const metric of row.metrics.filter(which)) {
       const ch = (changes.get(row) ?? []).filter((c) => c.metric === metric);
       const cells = row.at.map((g, i) => {
         if (!g) return '<span class="muted">–</span>';
-        const v = metricValues(g, metric);
-        if (!v.length) return `<span class="muted" title="${esc(g.cells.map((c) => c.reason).filter(Boolean).join('; '))}">${esc(g.cells[0]?.status ?? '–')}</span>`;
-        const ci = metricCI(g, metric)!;
+        const ci = statOf(row, metric, i).ci;
+        if (!ci) return `<span class="muted" title="${esc(g.cells.map((c) => c.reason).filter(Boolean).join('; '))}">${esc(g.cells[0]?.status ?? '–')}</span>`;
         const c = ch.find((x) => x.to === i);
         const delta = c ? ` <span class="${c.kind === 'regression' ? 'bad' : c.kind === 'improvement' ? 'good' : 'muted'}">${fmtRel(c)}${c.cmp.verdict === 'too-few' ? ' (n too small)' : c.kind !== 'none' ? ` ${pText(c)}` : ''}</span>` : '';
         const implChange = i > 0 && row.at[i - 1] && row.at[i - 1]!.implementation !== g.implementation ? `<br><span class="muted">${esc(g.implementation)}</span>` : '';
@@ -194,7 +229,7 @@ export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}
   if (!results.length) throw new Error('renderTrendReport needs at least one result');
   const labels = results.map((r) => r.label);
   const { rows } = buildRows(results);
-  const changes = new Map<Row, Change[]>(rows.map((r) => [r, trendChanges(r, metricsOf(r))]));
+  const changes = new Map<Row, Change[]>(rows.map((r) => [r, trendChanges(r)]));
   const all = [...changes.entries()].flatMap(([row, cs]) => cs.map((c) => ({ row, c })));
   const regressions = all.filter((x) => x.c.kind === 'regression');
   const improvements = all.filter((x) => x.c.kind === 'improvement');

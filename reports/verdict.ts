@@ -7,7 +7,8 @@ import { METRICS } from '../harness/metrics.js';
 import { mannWhitneyU, median, minAchievableP } from '../harness/stats.js';
 import type { ResultFile, WorkloadKind } from '../harness/types.js';
 import { describeLink, fmtFactor, fmtP, metricShort } from './format.js';
-import { cpuDetail, metricValues, pointIndexes, pointLabel, pointOf, workloadOrder, type CellGroup, type Series } from './model.js';
+import { cpuDetail, metricValues, pointIndexes, pointLabel, pointOf, seriesLabel, workloadOrder, type CellGroup, type Series } from './model.js';
+import { CPU_BOUND_MEANING } from './style.js';
 
 export const ALPHA = COMPARE_DEFAULTS.alpha;
 
@@ -95,7 +96,7 @@ function pickBaseline(groups: CellGroup[]): CellGroup | null {
 
 function cpuNote(g: CellGroup, label: string): Segment | null {
   if (!g.cpuBoundReps) return null;
-  return { text: ` ⚠ ${label} was CPU-bound (${cpuDetail(g)}): this figure reflects the endpoint's CPU, not the link.`, tone: 'warn' };
+  return { text: ` ⚠ ${label} — ${CPU_BOUND_MEANING} (${cpuDetail(g)}).`, tone: 'warn' };
 }
 
 function subjectPhrase(s: CellGroup, b: CellGroup, metrics: string[], name: (g: CellGroup) => string, alpha: number): Segment[] {
@@ -149,15 +150,14 @@ function winner(groups: CellGroup[], workload: string, metric: string, alpha: nu
   return { workload, metric, best, runnerUp, cmp: best && runnerUp ? compareGroups(best, runnerUp, metric, alpha) : null };
 }
 
-/** Whether any comparison in these verdicts lacked the repetitions to be tested. */
-export function anyTooFew(pv: PointVerdict[], groups: CellGroup[], alpha = ALPHA): boolean {
+/** Whether any measurement with data has too few successful repetitions to be tested. */
+export function anyTooFew(groups: CellGroup[], alpha = ALPHA): boolean {
   const need = repetitionsNeeded(alpha);
-  const points = new Set(pv.map((p) => p.point));
-  return groups.some((g) => points.has(g.point) && g.ok.length > 0 && g.ok.length < need);
+  return groups.some((g) => g.ok.length > 0 && g.ok.length < need);
 }
 
 export function computeVerdicts(result: ResultFile, groups: CellGroup[], series: Map<string, Series>, alpha = ALPHA): PointVerdict[] {
-  const name = (g: CellGroup): string => series.get(g.seriesKey)?.label ?? g.transport;
+  const name = (g: CellGroup): string => seriesLabel(series, g);
   const wOrder = workloadOrder(result);
   return pointIndexes(result).map((point) => {
     const here = groups.filter((g) => g.point === point);

@@ -1,7 +1,7 @@
 // Verdicts of compareResults on synthetic runs with known shifts (seeded noise, +-3 %).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareResults, type Comparison, type MetricComparison } from '../harness/compare.js';
+import { compareMetric, compareResults, type Comparison, type MetricComparison } from '../harness/compare.js';
 import { renderText } from '../reports/compare-text.js';
 import { makeResult, samples, standardSeries, type SeriesSpec } from './fixtures/compare-fixtures.js';
 
@@ -141,6 +141,27 @@ test('CPU-bound cells and implementation changes are visible', () => {
   const text = renderText(compareResults(makeResult({ label: 'b', series: b }), makeResult({ label: 'c', series: cs }), OPTS), files);
   assert.match(text, /quic \[CPU-bound: baseline\]/);
   assert.match(text, /quic: @matrixai\/quic 2\.0\.9 \(quiche\) -> @matrixai\/quic 2\.1\.0 \(quiche\)/);
+});
+
+test('only ok repetitions count as CPU-bound, as in the reports', () => {
+  // The baseline's CPU-bound repetitions all failed: their figures are in no statistic.
+  const b = standardSeries(1, 10, { transport: 'quic' }).map((s) => ({ ...s, cpuBound: true, status: new Array(10).fill('failed') as SeriesSpec['status'] }));
+  const cs = standardSeries(2, 10, { transport: 'quic' });
+  const c = compareResults(makeResult({ label: 'b', series: [...standardSeries(3, 10), ...b] }), makeResult({ label: 'c', series: [...standardSeries(4, 10), ...cs] }), OPTS);
+  const quic = c.groups.filter((g) => g.transport === 'quic');
+  assert.ok(quic.length > 0);
+  for (const g of quic) assert.deepEqual(g.cpuBound, { baseline: false, candidate: false }, g.key);
+  assert.doesNotMatch(renderText(c, files), /CPU-bound/);
+});
+
+test('compareMetric without the bootstrap: same verdict, p and delta, no delta CI', () => {
+  const a = samples(1, 10, 50_000);
+  const b = samples(2, 10, 60_000);
+  const full = compareMetric('rttP50Us', a, b, OPTS);
+  const quick = compareMetric('rttP50Us', a, b, { ...OPTS, deltaCI: false });
+  assert.ok(full.deltaCIPct);
+  assert.equal(quick.deltaCIPct, null);
+  assert.deepEqual({ ...quick, deltaCIPct: full.deltaCIPct }, full);
 });
 
 test('a baseline median of 0 gives no relative delta instead of Infinity', () => {

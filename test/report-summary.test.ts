@@ -2,8 +2,11 @@
 // incomplete cells, as GitHub-flavoured Markdown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mdCell } from '../reports/format.js';
 import { renderSummaryMarkdown } from '../reports/summary.js';
+import { printSummary } from '../harness/commands/run-progress.js';
+import { okMetricValues } from '../harness/metrics.js';
+import { median } from '../harness/stats.js';
+import { fmtMetric, mdCell } from '../reports/format.js';
 import { loadFixture } from './fixtures/report-load.js';
 
 const HEADER = '| Transport | Implementation | echo p50 | echo p99 | goodput | handshake p50 | Status |';
@@ -29,8 +32,10 @@ test('single point: heading, verdicts, one table row per transport and implement
   assert.equal(t[1], '|---|---|--:|--:|--:|--:|---|');
   assert.equal(t.length, 2 + 4);
   assert.equal(t[2], '| tcp | node:net | 50.1 ms | 287 ms | 2.73 Mbit/s | 100 ms | 15/15 ok |');
-  assert.match(t[4], /^\| quic \| @matrixai\/quic 2\.0\.9 \(quiche\) \| 52\.1 ms \| 137 ms \| 3\.25 Mbit\/s \| 106 ms \| 15\/15 ok \|$/);
-  assert.doesNotMatch(md, /### Warnings|did not complete/);
+  // ~69 % of a core for 3.25 Mbit/s: a whole core could not fill the 100 Mbit/s link (harness/cpu.ts).
+  assert.match(t[4], /^\| quic \| @matrixai\/quic 2\.0\.9 \(quiche\) \| 52\.1 ms \| 137 ms \| 3\.25 Mbit\/s ⚠ CPU-bound \| 106 ms \| 15\/15 ok \|$/);
+  assert.match(md, /### Warnings \(1\)\n\n- \*\*cpu-bound\*\* \(0\/quic\/bulk-down-10s\): /, 'the one warning: the CPU-bound quic bulk');
+  assert.doesNotMatch(md, /did not complete/);
 });
 
 test('sweep: a table per loss rate, CPU-bound marked', () => {
@@ -38,7 +43,7 @@ test('sweep: a table per loss rate, CPU-bound marked', () => {
   for (const p of ['loss=0%', 'loss=1%', 'loss=5%']) assert.equal(tableAfter(md, `**${p}**: `).length, 2 + 3, p);
   const zero = tableAfter(md, '**loss=0%**: ');
   assert.match(zero.find((l) => l.startsWith('| quic'))!, /4\.86 Mbit\/s ⚠ CPU-bound/);
-  assert.match(md, /⚠ CPU-bound: an endpoint used ≥ 90% of a core, or, in a bulk transfer, ≥ 50% of a core .*; that figure reflects the endpoint's CPU, not the link\./);
+  assert.match(md, /⚠ CPU-bound: this figure reflects the endpoint's CPU, not the link \(flagged when an endpoint used ≥ 90% of a core, or, in a bulk transfer, ≥ 50% of a core .*\)\./);
   assert.match(md, /\*\*loss=5%\*\*[\s\S]*goodput is \*\*2\.3× higher\*\* than tcp's/);
 });
 
@@ -73,4 +78,25 @@ test('an interrupted run says so', () => {
   const r = loadFixture('single');
   r.status = 'interrupted';
   assert.match(renderSummaryMarkdown(r), /> \*\*Run interrupted:\*\* only the cells measured before it stopped are included\./);
+});
+
+test('terminal summary after a run: medians over the ok repetitions, CPU-bound from ok ones only', () => {
+  const r = loadFixture('failures');
+  // A failed repetition's CPU says nothing about the figure (tcp bulk: 2 ok, rep 2 failed).
+  const failed = r.cells.find((c) => c.transport === 'tcp' && c.kind === 'bulk' && c.status === 'failed')!;
+  failed.cpu = { ...failed.cpu!, cpuBound: true };
+  let out = '';
+  printSummary(r, { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream);
+  const lines = out.split('\n');
+  assert.equal(lines[1], 'summary (short-rtt-failures, medians over repetitions)');
+  assert.match(lines[2], /^point +transport +workload +ok +result$/);
+  const row = (transport: string, workload: string): string => lines.find((l) => l.split(/ +/)[1] === transport && l.split(/ +/)[2] === workload)!;
+  const tcpBulk = okMetricValues(r.cells.filter((c) => c.transport === 'tcp' && c.kind === 'bulk'), 'goodputBitsPerSec');
+  assert.equal(tcpBulk.length, 2);
+  // The median of two is their mean, not the better one.
+  assert.equal(row('tcp', 'bulk-down-10s'), `base                   tcp           bulk-down-10s                2/3   goodput ${fmtMetric('goodputBitsPerSec', median(tcpBulk))}`);
+  assert.match(row('udp', 'echo-64B-c1'), / 3\/3 +p50 10\.1 ms p99 10\.4 ms$/);
+  assert.match(row('udp', 'bulk-down-10s'), / 0\/3 +udp is a datagram transport/);
+  assert.match(row('tunnel', 'bulk-down-10s'), / 1\/3 +goodput 4 Mbit\/s \[CPU-bound\]$/);
+  assert.match(row('quic-go-tun', 'echo-64B-c1'), / 0\/3 +client command exited with code 1/);
 });

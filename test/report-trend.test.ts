@@ -89,3 +89,20 @@ test('changed scenario, backend or machine between releases is called out', () =
   const html = renderTrendReport([a, b], { chartJs: STUB });
   assert.match(text(html), /Between v0\.1\.0 and v0\.2\.0 the scenario, the backend \(userspace → netem\) changed/);
 });
+
+test('whiskers only where two or more repetitions differ, captioned with the level they reach', () => {
+  const rs = trendReleases();
+  // v0.1.0's tcp bulk at loss=0%: one successful repetition left.
+  for (const c of rs[0].cells) {
+    if (c.transport === 'tcp' && c.kind === 'bulk' && c.point === 0 && c.repetition > 0) Object.assign(c, { status: 'failed', reason: 'synthetic failure' });
+  }
+  const html = renderTrendReport(rs, { chartJs: STUB });
+  const goodput = specs(html).find((s) => s.title === 'bulk goodput: bulk-down-10s at loss=0%')!;
+  const tcp = goodput.datasets.find((d) => d.label === 'tcp')!;
+  assert.equal(tcp.errorBars![0], null, 'no zero-width whisker from one repetition');
+  assert.ok(tcp.errorBars![1] && tcp.errorBars![2]);
+  // Five repetitions: min–max covers the median with 1 - 2/32 = 93.75 %, not 95 %.
+  assert.deepEqual(tcp.errorBarConfidence, [null, 0.9375, 0.9375]);
+  assert.match(text(html), /Whiskers: min–max of the repetitions, only a 94% CI of the median/);
+  assert.doesNotMatch(text(html), /95% CI whiskers/);
+});

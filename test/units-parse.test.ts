@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ALLOWED, formatBytes, formatRate, parseCount, parseDuration, parseLimit, parsePercent, parseRate, parseSize, type Parsed,
+  ALLOWED, formatBytes, formatRate, parseDuration, parseLimit, parsePercent, parseRate, parseSize, type Parsed,
 } from '../harness/units.js';
 
 function accepts<T>(parse: (v: unknown) => Parsed<T>, rows: [unknown, T][]): void {
@@ -126,16 +126,6 @@ test('parseLimit: auto, packets or bytes', () => {
     ['10mb', '"10mb" is not a queue limit'],
     ['AUTO', '"AUTO" is not a queue limit'],
   ]);
-});
-
-test('parseCount: whole numbers at or above the minimum', () => {
-  assert.deepEqual(parseCount(1), { ok: true, value: 1 });
-  assert.deepEqual(parseCount(1000), { ok: true, value: 1000 });
-  assert.deepEqual(parseCount(0, 0), { ok: true, value: 0 });
-  assert.deepEqual(parseCount(0), { ok: false, problem: '0 is less than 1', allowed: 'a whole number >= 1' });
-  assert.deepEqual(parseCount(4, 5), { ok: false, problem: '4 is less than 5', allowed: 'a whole number >= 5' });
-  assert.deepEqual(parseCount(1.5), { ok: false, problem: '1.5 is not a whole number', allowed: ALLOWED.count });
-  assert.deepEqual(parseCount('10'), { ok: false, problem: '"10" is not a whole number', allowed: ALLOWED.count });
 });
 
 test('formatRate: the largest unit that keeps the value >= 1, at most 3 decimals', () => {

@@ -1,14 +1,19 @@
 // The progress view: subscribes to the engine's events and draws on stderr. On a TTY one
 // live line (cells done/total, current cell, ETA); otherwise one plain line per cell.
+import { fmtMetric, metricShort } from '../../reports/format.js';
+import { groupCells, metricValues, pointLabel } from '../../reports/model.js';
+import { VERDICT_METRICS } from '../../reports/verdict.js';
 import type { RunEngine } from '../run.js';
-import type { CellResult, ResultFile } from '../types.js';
+import { median } from '../stats.js';
+import type { CellResult, ResultFile, WorkloadKind } from '../types.js';
 
-function fmtMetric(c: CellResult): string {
-  const m = c.metrics;
-  if (m.goodputBitsPerSec !== undefined) return `${(m.goodputBitsPerSec / 1e6).toFixed(2)} Mbit/s`;
-  if (m.rttP50Us !== undefined) return `p50 ${(m.rttP50Us / 1000).toFixed(2)} ms p99 ${((m.rttP99Us ?? NaN) / 1000).toFixed(2)} ms`;
-  if (m.handshakeP50Us !== undefined) return `handshake p50 ${(m.handshakeP50Us / 1000).toFixed(2)} ms`;
-  return '';
+/** The figures a verdict speaks about ("p50 51.2 ms p99 60.4 ms", "goodput 2.91 Mbit/s"), as the reports format them. */
+function verdictFigures(kind: WorkloadKind, value: (metric: string) => number | undefined): string {
+  return VERDICT_METRICS[kind]
+    .map((m) => ({ m, v: value(m) }))
+    .filter((x): x is { m: string; v: number } => x.v !== undefined && Number.isFinite(x.v))
+    .map(({ m, v }) => `${metricShort(m)} ${fmtMetric(m, v)}`)
+    .join(' ');
 }
 
 export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () => void {
@@ -24,7 +29,7 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
   };
   const onCell = (c: CellResult, p: { done: number; total: number }): void => {
     const flag = c.cpu?.cpuBound ? ' [CPU-bound]' : '';
-    const line = `[${p.done}/${p.total}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? fmtMetric(c) : (c.reason ?? '')}${flag}`;
+    const line = `[${p.done}/${p.total}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? verdictFigures(c.kind, (m) => c.metrics[m]) : (c.reason ?? '')}${flag}`;
     out.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
   };
   const onWarn = (w: { message: string; remedy: string }): void => {
@@ -41,21 +46,22 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
   };
 }
 
+/**
+ * One line per measurement (point x transport x workload): each verdict metric's median over
+ * the ok repetitions, or why there is none; CPU-bound when an ok repetition was.
+ */
 export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
-  const byKey = new Map<string, CellResult[]>();
-  for (const c of r.cells) {
-    const k = `${c.point}\t${c.transport}\t${c.workload}`;
-    byKey.set(k, [...(byKey.get(k) ?? []), c]);
-  }
   out.write(`\nsummary (${r.scenario.name}, medians over repetitions)\n`);
   out.write(`${'point'.padEnd(22)} ${'transport'.padEnd(13)} ${'workload'.padEnd(28)} ${'ok'.padEnd(5)} result\n`);
-  for (const [k, cells] of byKey) {
-    const [point, transport, workload] = k.split('\t');
-    const ok = cells.filter((c) => c.status === 'ok');
-    const label = r.scenario.points[Number(point)]?.label ?? point;
-    const mid = ok.length ? [...ok].sort((a, b) => (Object.values(a.metrics)[0] ?? 0) - (Object.values(b.metrics)[0] ?? 0))[Math.floor(ok.length / 2)] : null;
-    const what = mid ? fmtMetric(mid) : cells[0].reason ?? '';
-    const cpu = cells.some((c) => c.cpu?.cpuBound) ? ' [CPU-bound]' : '';
-    out.write(`${label.slice(0, 22).padEnd(22)} ${transport.padEnd(13)} ${workload.slice(0, 28).padEnd(28)} ${`${ok.length}/${cells.length}`.padEnd(5)} ${what}${cpu}\n`);
+  for (const g of groupCells(r)) {
+    const what = g.ok.length
+      ? verdictFigures(g.kind, (m) => {
+          const v = metricValues(g, m);
+          return v.length ? median(v) : undefined;
+        })
+      : (g.cells.find((c) => c.reason)?.reason ?? g.cells[0].status);
+    const cpu = g.cpuBoundReps ? ' [CPU-bound]' : '';
+    const ok = `${g.ok.length}/${g.cells.length}`;
+    out.write(`${pointLabel(r, g.point).slice(0, 22).padEnd(22)} ${g.transport.padEnd(13)} ${g.workload.slice(0, 28).padEnd(28)} ${ok.padEnd(5)} ${what}${cpu}\n`);
   }
 }

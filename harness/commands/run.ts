@@ -26,7 +26,7 @@ interface RunFlags {
   calibrationProbes: string;
 }
 
-export function sudoOwner(): { uid: number; gid: number } | null {
+function sudoOwner(): { uid: number; gid: number } | null {
   const uid = Number(process.env.SUDO_UID);
   const gid = Number(process.env.SUDO_GID);
   return Number.isInteger(uid) && Number.isInteger(gid) && uid > 0 && process.getuid?.() === 0 ? { uid, gid } : null;

@@ -9,7 +9,7 @@ export class StreamReader {
   private error: Error | null = null;
   private endWaiter: (() => void) | null = null;
 
-  constructor(private readonly s: Duplex) {
+  constructor(s: Duplex) {
     s.on('data', (c: Buffer) => {
       this.chunks.push(c);
       this.buffered += c.length;
