@@ -30,7 +30,7 @@ function labUpForeground(runId: string, probes: number): { child: ChildProcess; 
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code))); // close: after the last output is read
   return { child, out: () => out, exit };
 }
 

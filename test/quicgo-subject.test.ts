@@ -51,7 +51,8 @@ async function startSubject(args: string[]): Promise<Subject> {
     for (const w of waiters) w();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
+    // 'close', not 'exit': 'exit' can come before the last stderr lines (the final stats) are read.
+    proc.on('close', (code, signal) => resolve({ code, signal })),
   );
   const waitStderr = (pred: (line: string) => boolean, ms = 5000): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -178,6 +179,9 @@ test('quic-go subject (harness/subjects/quic-go)', { skip, timeout: 60000 }, asy
 
   await t.test('echo-server: many streams echo byte for byte (quiche client via @matrixai/quic)', async () => {
     const srv = await startSubject(['echo-server', '--listen', `${HOST}:0`, '--cert', cert, '--key', key, '--alpn', 'bench-echo/1']);
+    // stdout ("ready") and stderr (settings) are separate pipes: the settings line may arrive
+    // after the ready line, so wait for it rather than expect it already read.
+    await srv.waitStderr((l) => l.startsWith('{') && (JSON.parse(l) as { event?: string }).event === 'settings');
     const settings = srv.json().find((j) => j.event === 'settings');
     assert.ok(settings, 'settings JSON on stderr at start');
     assert.deepEqual(settings.quicVersions, ['0x00000001']);

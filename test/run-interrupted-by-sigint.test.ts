@@ -30,7 +30,7 @@ test('SIGINT mid-run: exit 130, partial result kept, nothing left behind', { ski
     if (ns) await cleanup({ runId: ns.replace(/^bench-/, '').replace(/-c$/, '') });
   });
   let stderr = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code))); // close: after the last output is read
   // Interrupt once two cells are done.
   await new Promise<void>((resolve) => {
     child.stderr.on('data', (b: Buffer) => {
