@@ -36,10 +36,12 @@ class Proc {
         this.waiter?.(l);
       });
     }
-    void child.then((r) => {
+    this.ended = Promise.resolve(child).then((r) => {
       this.exit = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
     });
   }
+  /** Resolves once the process has exited and its output has been read. */
+  readonly ended: Promise<void>;
   private waiter: ((line: string) => void) | null = null;
 
   /**
@@ -85,10 +87,24 @@ class Proc {
   }
 }
 
-/** Ports for the subject's endpoints: fresh namespaces have every port free; random avoids
+/** Resolves when the first of `ps` does, or after `ms`. */
+async function waitAny(ps: Promise<void>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([...ps, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+const usedPorts = new Set<number>();
+
+/** Ports for the subject's endpoints: below the namespaces' ephemeral range (32768-60999),
+ * so no socket of the agents can hold one; random and never repeated in a run, which avoids
  * reuse across points (TIME_WAIT) and makes a wrong placeholder fail loudly. */
 function pickPort(): number {
-  return 20000 + Math.floor(Math.random() * 30000);
+  let p: number;
+  do p = 10000 + Math.floor(Math.random() * 22000);
+  while (usedPorts.has(p));
+  usedPorts.add(p);
+  return p;
 }
 
 /** The run's certificate and key as files (private temp dir, removed on undo) for external programs. */
@@ -165,8 +181,9 @@ export async function commandSubject(t: CommandTransport, env: SubjectEnv, opts:
       const out = await runOnClient(client, { transport: 'tcp', workload: w, host: values.clientAddr, port: Number(values.clientPort), creds, seed: o.seed, timeoutMs: o.timeoutMs });
       const quicStats = opts.quicCounters ? cellCounters(c0, await cli.counters()) : null;
       if (quicStats) out.quic = { settings: {}, stats: quicStats };
-      // Give a dying process a moment to be reaped so the cell names the real cause.
-      await new Promise((r) => setTimeout(r, 20));
+      // A cell that went wrong may be the first sign of a dying subject: give it up to 1 s
+      // to be reaped, so the cell names the real cause.
+      if (out.status !== 'ok') await waitAny([srv.ended, cli.ended], 1000);
       const after = dead();
       if (after && out.status === 'ok') return { ...out, status: 'failed', reason: after, logs: logs() };
       if (after) return { ...out, reason: `${out.reason ?? out.status}; ${after}`, logs: logs() };

@@ -90,14 +90,18 @@ function client(): void {
   let reordered = 0; // answers that arrived after a later-sent probe's answer
   const sock = createSocket({ type: 'udp4', recvBufferSize: RECV_BUFFER_BYTES });
   const now = (): number => Number(process.hrtime.bigint()) / 1000;
+  let messages = 0;
   sock.on('message', (msg) => {
     const t = now();
+    messages++;
     if (msg.length < 4) return;
     const seq = msg.readUInt32BE(0);
     if (seq < count && answered.add(seq)) {
       rttUs[seq] = t - sent[seq];
       if (seq < highest) reordered++;
       else highest = seq;
+      // Every probe answered: nothing is left to wait for.
+      if (answered.count === count) finish();
     }
   });
   sock.on('error', (e) => fail(e.message));
@@ -116,9 +120,19 @@ function client(): void {
       next++;
     }
     if (next < count) setTimeout(tick, Math.max(0, (start + next * intervalMs * 1000 - now()) / 1000 - 0.3));
-    else setTimeout(finish, waitMs);
+    else setTimeout(settle, waitMs);
   };
+  // When the wait ends, answers already in the socket buffer still count: after a stall of
+  // this process the timer fires before the event loop reads them (timers run before I/O).
+  // Each setImmediate lets one poll phase read what is queued; finish after one that reads nothing.
+  const settle = (): void => {
+    const seen = messages;
+    setImmediate(() => (messages === seen ? finish() : settle()));
+  };
+  let finished = false;
   const finish = (): void => {
+    if (finished) return;
+    finished = true;
     const rtts: number[] = [];
     for (let i = 0; i < count; i++) if (rttUs[i] >= 0) rtts.push(Math.round(rttUs[i] * 10) / 10);
     emit({ event: 'result', sent: count, received: answered.count, reordered, rttUs: rtts, seqs: answered.encode(), durationMs: (now() - start) / 1000 });

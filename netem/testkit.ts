@@ -51,3 +51,8 @@ export async function until(pred: () => boolean | Promise<boolean>, ms: number, 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Resolve once a TCP listener on `port` exists in `netns` (a daemon's start says nothing about it). */
+export async function listening(netns: string | null, port: number | string, ms = 10_000): Promise<void> {
+  await until(async () => new RegExp(`:${port}\\s`).test((await run('ss', ['-Htln'], { netns, reject: false })).stdout), ms, `a TCP listener on port ${port} in ${netns ?? 'the host'}`);
+}

@@ -43,7 +43,10 @@ test('compare of real runs: same link is clean, halved rate is a regression', { 
     runs[name] = join(dir, name, 'result.json');
   }
 
-  const same = await bench(['compare', runs.a, runs.b, '--json']);
+  // Two runs minutes apart on a shared machine: neighbours' load can shift all six repetitions
+  // of one run together by a few per cent, which is significant (and real). What must hold is
+  // that the same link shows no change anywhere near the halving caught below.
+  const same = await bench(['compare', runs.a, runs.b, '--threshold', '25', '--json']);
   assert.equal(same.code, 0, `same link compares clean: ${same.stdout.slice(0, 800)} ${same.stderr}`);
   const sameJson = JSON.parse(same.stdout) as { summary: Record<string, number> };
   assert.equal(sameJson.summary.regression, 0);

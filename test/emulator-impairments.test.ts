@@ -12,7 +12,7 @@ import { UndoStack } from '../harness/undo.js';
 import { calibrate, probeLink } from '../netem/calibrate.js';
 import { labUp, type Lab } from '../netem/lab.js';
 import { expectedLoss, lossSampleFactor } from '../netem/sizing.js';
-import { point, skipUnlessRoot, testRunId } from '../netem/testkit.js';
+import { listening, point, skipUnlessRoot, testRunId } from '../netem/testkit.js';
 import { hasCommand } from '../harness/exec.js';
 
 const skip = skipUnlessRoot();
@@ -44,14 +44,27 @@ test('delay: asymmetric one-way delays add up, and no probe comes back before th
   assert.ok((l.record.emulatorCounters?.up_forwarded ?? 0) >= 150, 'final counters are kept in the record');
 });
 
+/** Calibration attributes loss to the link exactly, unless a probe agent's own socket
+ * overflowed (a stalled process on a busy host): then it says so and overstates, never hides. */
+function attributed(lab: Lab, calLost: number, linkDropped: number, dir: string): void {
+  const overrun = lab.record.warnings.some((w) => w.code === 'calibration-probe-overrun');
+  if (!overrun) assert.equal(calLost, linkDropped, `every ${dir} probe lost was dropped by the loss model`);
+  else assert.ok(calLost >= linkDropped, `${dir}: calibration counted ${calLost} lost, the link dropped ${linkDropped}`);
+}
+
 test('Bernoulli loss per direction lies in its 99 % binomial interval, and calibration says so', { skip }, async () => {
   const l = await lab({ delayMs: 1, lossPct: 5 }, { delayMs: 1, lossPct: 2 });
   const cal = await calibrate(l, { probes: 4000, intervalMs: 0.5 });
-  within(cal.uplinkLost, cal.probes, l.record.configured.uplink);
-  within(cal.downlinkLost, cal.probes - cal.uplinkLost, l.record.configured.downlink);
-  assert.deepEqual(l.record.warnings.filter((w) => w.code.startsWith('calibration-loss')), []);
+  // The link's own decisions (seeded) against the configured rate...
   const c = (await l.emulatorCounters())!;
-  assert.equal(c.up_dropped_loss, cal.uplinkLost, 'every uplink probe lost was dropped by the loss model');
+  within(c.up_dropped_loss, c.up_dropped_loss + c.up_forwarded, l.record.configured.uplink);
+  within(c.down_dropped_loss, c.down_dropped_loss + c.down_forwarded, l.record.configured.downlink);
+  // ...and calibration's end-to-end view of them, per direction.
+  attributed(l, cal.uplinkLost, c.up_dropped_loss, 'uplink');
+  attributed(l, cal.downlinkLost, c.down_dropped_loss, 'downlink');
+  if (!l.record.warnings.some((w) => w.code === 'calibration-probe-overrun')) {
+    assert.deepEqual(l.record.warnings.filter((w) => w.code.startsWith('calibration-loss')), []);
+  }
   await l.down();
 });
 
@@ -59,8 +72,11 @@ test('Gilbert-Elliott loss: bursty, long-run rate in its (widened) interval', { 
   const ge = { pPct: 2, rPct: 20, badLossPct: 100, goodLossPct: 0 };
   const l = await lab({ delayMs: 1, gilbert: ge }, { delayMs: 1 });
   const cal = await calibrate(l, { probes: 4000, intervalMs: 0.5 });
-  within(cal.uplinkLost, cal.probes, l.record.configured.uplink);
-  assert.equal(cal.downlinkLost, 0);
+  const c = (await l.emulatorCounters())!;
+  within(c.up_dropped_loss, c.up_dropped_loss + c.up_forwarded, l.record.configured.uplink);
+  assert.equal(c.down_dropped_loss, 0);
+  attributed(l, cal.uplinkLost, c.up_dropped_loss, 'uplink');
+  attributed(l, cal.downlinkLost, 0, 'downlink');
   await l.down();
 });
 
@@ -68,7 +84,7 @@ test('jitter without reorder never reorders; with reorder it does', { skip }, as
   for (const reorder of [false, true]) {
     const l = await lab({ delayMs: 10, jitterMs: 5, reorder });
     const r = await probeLink(l, { probes: 600, payloadBytes: 64, intervalMs: 0.5, waitMs: 500 });
-    assert.equal(r.answered, 600);
+    assert.ok(r.answered + r.socketDrops >= 600, `answered ${r.answered}, dropped by a probe socket ${r.socketDrops}, of 600`);
     if (reorder) assert.ok(r.reordered > 0, 'jitter of +-5 ms at 0.5 ms spacing must reorder when allowed');
     else assert.equal(r.reordered, 0, 'a packet never leaves before its predecessor');
     const spread = Math.max(...r.rttMs) - Math.min(...r.rttMs);
@@ -84,7 +100,7 @@ test('rate: iperf3 through a 5 Mbit/s link fills its queue and never gets above 
   const port = String(20000 + Math.floor(Math.random() * 20000));
   const server = spawn('iperf3', ['-s', '-1', '-p', port], { netns: l.serverNs, stdinPipe: false });
   undo.push('iperf3 server', () => void server.kill('SIGKILL'));
-  await new Promise((r) => setTimeout(r, 300));
+  await listening(l.serverNs, port);
   const client = spawn('iperf3', ['-c', l.serverAddr, '-p', port, '-t', '3', '-J'], { netns: l.clientNs, stdinPipe: false });
   let out = '';
   client.stdout?.on('data', (d: Buffer) => (out += d.toString()));

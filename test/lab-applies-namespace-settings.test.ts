@@ -59,7 +59,9 @@ test('lab namespaces: settings applied and recorded, host untouched, all removed
   let info = '';
   await until(async () => /198\.18\.0\.2:/.test((info = (await run('ss', ['-tin', 'state', 'established'], { netns: ns.c })).stdout)), 8000, 'TCP connection');
   assert.match(info, /\bcubic\b/, `client socket uses cubic:\n${info}`);
-  const srvInfo = (await run('ss', ['-tin'], { netns: ns.s })).stdout;
+  // The accepted socket shows once the client's ACK has crossed the link (ss hides SYN_RECV).
+  let srvInfo = '';
+  await until(async () => /198\.18\.0\.1:/.test((srvInfo = (await run('ss', ['-tin', 'state', 'established'], { netns: ns.s })).stdout)), 8000, 'accepted connection');
   assert.match(srvInfo, /\bcubic\b/, `accepted socket uses cubic:\n${srvInfo}`);
   client.kill('SIGKILL');
   server.kill('SIGKILL');

@@ -5,6 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../harness/exec.js';
@@ -34,9 +35,13 @@ function labUpForeground(runId: string, probes: number): { child: ChildProcess; 
   return { child, out: () => out, exit };
 }
 
-async function nsPids(ns: string): Promise<number[]> {
+/** Probe agents running in a namespace (not the short-lived `ip`/`sysctl` of its setup). */
+async function probeAgents(ns: string): Promise<number[]> {
   const r = await run('ip', ['netns', 'pids', ns], { reject: false });
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number);
+  const pids = r.stdout.split(/\s+/).filter(Boolean).map(Number);
+  const cmdline = (pid: number): Promise<string> => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const cmds = await Promise.all(pids.map(cmdline));
+  return pids.filter((_, i) => cmds[i].includes('probe-agent'));
 }
 
 test('SIGINT during calibration: exit 130 and nothing of the lab remains', { skip, timeout: 60_000 }, async () => {
@@ -45,9 +50,10 @@ test('SIGINT during calibration: exit 130 and nothing of the lab remains', { ski
   // Midway: the probe agents are running inside both namespaces.
   let agents: number[] = [];
   await until(async () => {
-    agents = [...(await nsPids(`bench-${runId}-c`)), ...(await nsPids(`bench-${runId}-s`))];
-    return agents.length >= 2;
-  }, 20_000, `probe agents in bench-${runId}-*: ${p.out()}`);
+    const [c, s] = [await probeAgents(`bench-${runId}-c`), await probeAgents(`bench-${runId}-s`)];
+    agents = [...c, ...s];
+    return c.length > 0 && s.length > 0;
+  }, 20_000, `a probe agent in each of bench-${runId}-c/-s: ${p.out()}`);
   const before = await remains(runId);
   assert.ok(before.some((r) => r.startsWith('linkemu')), `emulator running: ${before.join(', ')}`);
   p.child.kill('SIGINT');

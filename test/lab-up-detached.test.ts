@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasCommand } from '../harness/exec.js';
 import { cleanup } from '../netem/cleanup.js';
-import { CLI, remains, skipUnlessRoot, testRunId } from '../netem/testkit.js';
+import { CLI, listening, remains, skipUnlessRoot, testRunId } from '../netem/testkit.js';
 
 const skip = skipUnlessRoot();
 const dir = mkdtempSync(join(tmpdir(), 'bench-lab-up-'));
@@ -46,7 +46,7 @@ test('lab up: detached lab outlives the CLI, usable by any tool, removed by lab 
   const port = String(20000 + Math.floor(Math.random() * 20000));
   const s = spawnSync('ip', ['netns', 'exec', `bench-${runId}-s`, 'iperf3', '-s', '-D', '-1', '-p', port]);
   assert.equal(s.status, 0);
-  await new Promise((r) => setTimeout(r, 300));
+  await listening(`bench-${runId}-s`, port); // -D returns before iperf3 listens
   const c = spawnSync('ip', ['netns', 'exec', `bench-${runId}-c`, 'iperf3', '-c', '198.18.0.2', '-p', port, '-t', '2', '-J'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(c.status, 0, c.stderr);
   const bps = (JSON.parse(c.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;

@@ -19,7 +19,11 @@ const CHUNK = 65536;
 // Collected heap, not garbage: QUIC allocates a Buffer per packet, so heapUsed alone says little.
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
-function liveBytes(): number {
+async function liveBytes(): Promise<number> {
+  // Twice, with a turn of the event loop between: external buffers are freed by weak callbacks
+  // that the first collection only queues.
+  gc();
+  await new Promise((r) => setImmediate(r));
   gc();
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
@@ -36,7 +40,7 @@ test('tunnel backpressure: a stalled backend stalls the app, bytes inside the tu
   const tun = await startLoopbackTunnel(backend.port, { quic: { streamWindowBytes: 256 * 1024, connectionWindowBytes: 1024 * 1024 } });
   t.after(() => tun.close());
 
-  const before = liveBytes();
+  const before = await liveBytes();
   const app = await connectTcp(tun.port);
   app.on('error', () => {});
   t.after(() => void app.destroy());
@@ -52,11 +56,12 @@ test('tunnel backpressure: a stalled backend stalls the app, bytes inside the tu
     await new Promise((r) => setTimeout(r, 50));
     inTunnelMax = Math.max(inTunnelMax, tun.client.counters().bytesUp! - tun.server.counters().bytesUp!);
   }
-  const growth = liveBytes() - before;
+  const growth = (await liveBytes()) - before;
   t.diagnostic(`stalled 1 s: max bytes inside the tunnel ${inTunnelMax}, live memory +${(growth / 1e6).toFixed(1)} MB`);
   assert.ok(inTunnelMax < 1024 * 1024, `${inTunnelMax} bytes buffered inside the tunnel`);
   assert.equal(written, false, 'the app could hand over all 16 MiB to a stalled backend');
-  assert.ok(growth < TOTAL / 4, `live memory grew by ${growth} bytes`);
+  // 1.6-2.8 MB when correct; a relay that ignores write()'s return value grows by 6.5 MB.
+  assert.ok(growth < 5e6, `live memory grew by ${growth} bytes`);
 
   const block = patternBlock(CHUNK);
   let got = 0;

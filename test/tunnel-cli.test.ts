@@ -24,7 +24,7 @@ function bench(t: TestContext, args: string[]): Proc {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exit = new Promise<number | null>((r) => child.once('close', (code) => r(code))); // close: after the last output is read
   const ready = new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     void exit.then((code) => reject(new Error(`bench ${args[1]} exited ${code} before ready: ${stderr.join(' | ')}`)));
