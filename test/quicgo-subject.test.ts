@@ -16,6 +16,7 @@ import { QUICClient, native } from '@matrixai/quic';
 import Logger, { LogLevel } from '@matrixai/logger';
 import { QUICGO_BIN } from '../harness/build-native.js';
 import { generateCredentials } from '../harness/certs.js';
+import { howItEnds } from '../harness/tunnel/loopback.js';
 
 const HOST = '127.0.0.1';
 const skip = existsSync(QUICGO_BIN) ? false : `quic-go subject not built (${QUICGO_BIN}; needs golang-go + golang-github-lucas-clemente-quic-go-dev)`;
@@ -258,15 +259,7 @@ test('quic-go subject (harness/subjects/quic-go)', { skip, timeout: 60000 }, asy
   });
   const watchClosed: Array<Promise<string>> = [];
   const watchPort = await listen((s) => {
-    // Records how the connection ended (the client side will reset it).
-    watchClosed.push(
-      new Promise((resolve) => {
-        let how = 'close';
-        s.on('error', (e: NodeJS.ErrnoException) => (how = e.code ?? e.message));
-        s.on('end', () => (how = how === 'close' ? 'end' : how));
-        s.on('close', () => resolve(how));
-      }),
-    );
+    watchClosed.push(howItEnds(s)); // how the connection ended (the client side will reset it)
     s.resume();
   });
 

@@ -6,6 +6,7 @@ import { generateCredentials } from '../certs.js';
 import type { Credentials } from '../transports/types.js';
 import type { QuicTuning } from '../quic/lib.js';
 import { startTunnelClient, type TunnelClient, type TunnelClientOptions, type TunnelMode } from './client.js';
+import { resetBehindEof } from './relay.js';
 import { startTunnelServer, type TunnelServer } from './server.js';
 
 export interface Backend {
@@ -62,6 +63,18 @@ export function connectTcp(to: number | string): Promise<net.Socket> {
       resolve(s);
     });
     s.once('error', reject);
+  });
+}
+
+/**
+ * How the peer ended the connection: 'FIN', or the error code of a reset ('ECONNRESET'),
+ * also when libuv reported the reset as a plain EOF (see resetBehindEof).
+ */
+export function howItEnds(s: net.Socket): Promise<string> {
+  return new Promise((resolve) => {
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    s.once('end', () => void resetBehindEof(s).then((err) => resolve(err ? ((err as NodeJS.ErrnoException).code ?? err.message) : 'FIN')));
+    s.once('close', () => resolve('closed'));
   });
 }
 

@@ -73,8 +73,13 @@ export class Relay {
     });
     dst.on('drain', () => src.resume());
     src.once('end', () => {
-      dst.end();
-      this.mark(readFlag);
+      const forward = (): void => {
+        dst.end();
+        this.mark(readFlag);
+      };
+      // A reset must not travel as a FIN: ask the TCP socket whether this EOF was one.
+      if (src === this.tcp) void resetBehindEof(this.tcp).then((err) => (err ? this.reset(err) : forward()));
+      else forward();
     });
     src.resume();
   }
@@ -85,6 +90,22 @@ export class Relay {
     this.finished = true;
     this.o.onDone('closed');
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * After a socket's 'end': was that the peer's FIN, or its RST? libuv can report an RST as a
+ * plain EOF: when the socket hangs up right after a short read it signals EOF without reading
+ * again, so the ECONNRESET waiting in the socket is never read. A zero-length write fetches
+ * it: the kernel fails it on a reset socket and sends nothing on a healthy one. Resolves null
+ * for a FIN. When our own side has ended or still has bytes queued, the probe cannot be made
+ * without waiting behind them, so it resolves null (a queued write meets the reset anyway).
+ */
+export function resetBehindEof(s: Socket): Promise<Error | null> {
+  if (s.destroyed) return Promise.resolve(null);
+  if (s.writableEnded || s.writableLength > 0) return Promise.resolve(null);
+  return new Promise((resolve) => s.write(EMPTY, (err) => resolve(err ?? null)));
 }
 
 /** Close with RST where the socket is TCP; a UNIX socket has no RST (Node throws), so just close it. */

@@ -102,9 +102,14 @@ export async function startTunnelServer(o: TunnelServerOptions): Promise<TunnelS
     const abandon = (err?: Error): void => {
       if (!settle()) return;
       sock.on('error', () => {});
-      // resetAndDestroy() on a socket still connecting would wait for the connect.
-      if (sock.connecting) sock.destroy();
-      else resetSocket(sock);
+      if (sock.connecting) {
+        // The kernel may have completed the connect already (Node hears of it a turn later):
+        // destroy() now would close it with a FIN, and the backend would take the reset for a
+        // half-close. So reset it once connected, and give up waiting at the connect timeout.
+        const giveUp = setTimeout(() => sock.destroy(), ms).unref();
+        sock.once('connect', () => resetSocket(sock));
+        sock.once('close', () => clearTimeout(giveUp));
+      } else resetSocket(sock);
       lost(s, backend, err);
     };
     sock.once('error', failed);
