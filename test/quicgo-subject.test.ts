@@ -34,8 +34,13 @@ interface Subject {
 }
 
 const procs: ChildProcess[] = [];
+// Set when the test ends. A subtest still running after the test timed out (its code goes on)
+// must start no subject: killAll has run, and a live subject would keep this file's process,
+// and with it the whole test run, waiting forever.
+let finished = false;
 
 async function startSubject(args: string[]): Promise<Subject> {
+  if (finished) throw new Error(`not starting ${args[0]}: the test has ended`);
   // --exit-on-stdin-eof: if this test process dies, the subject sees EOF on stdin and exits.
   const proc = spawn(QUICGO_BIN, [...args, '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'pipe'] });
   procs.push(proc);
@@ -165,6 +170,7 @@ function sha256(b: Buffer): string {
 test('quic-go subject (harness/subjects/quic-go)', { skip, timeout: 60000 }, async (t: TestContext) => {
   const dir = await mkdtemp(join(tmpdir(), 'bench-quicgo-test-'));
   t.after(async () => {
+    finished = true;
     killAll();
     for (const s of sockets) s.destroy();
     for (const srv of servers) srv.close();
