@@ -71,24 +71,30 @@ function statusNote(g: CellGroup): string {
   return `median of ${g.ok.length} repetition${g.ok.length === 1 ? '' : 's'}${bad ? `, ${bad} not ok` : ''}`;
 }
 
+/** A dataset per series: the metric's median at each point (divided by `div`), CI whiskers, CPU-bound marks. */
+function medianDatasets(ctx: ResultCtx, gs: CellGroup[], points: number[], metric: string, div: number): ChartDataset[] {
+  return seriesOf(ctx, gs).map((s) => {
+    const at = points.map((p) => gs.find((g) => g.point === p && g.seriesKey === s.key));
+    const ci = at.map((g) => (g ? metricCI(g, metric) : null));
+    return {
+      label: s.label,
+      color: s.color,
+      dash: s.dash, // lines only; bars ignore it
+      data: ci.map((c) => (c ? r4(c.estimate / div) : null)),
+      ...ciWhiskers(ci, at.map((g) => g?.ok.length ?? 0), div),
+      cpuBound: at.map((g) => !!g && g.cpuBoundReps > 0),
+      notes: at.map((g) => (g ? statusNote(g) : 'no cell')),
+    };
+  });
+}
+
 /** Goodput per transport and point: bars at the median, whiskers at its CI (95 % from 6 repetitions). */
 export function goodputBars(ctx: ResultCtx, workload: string): string {
   const gs = ctx.groups.filter((g) => g.workload === workload);
   const points = pointIndexes(ctx.result).filter((p) => gs.some((g) => g.point === p));
   const all = gs.flatMap((g) => g.ok.map((c) => c.metrics.goodputBitsPerSec ?? NaN));
   const sc = displayScale('bit/s', all);
-  const datasets: ChartDataset[] = seriesOf(ctx, gs).map((s) => {
-    const at = points.map((p) => gs.find((g) => g.point === p && g.seriesKey === s.key));
-    const ci = at.map((g) => (g ? metricCI(g, 'goodputBitsPerSec') : null));
-    return {
-      label: s.label,
-      color: s.color,
-      data: ci.map((c) => (c ? r4(c.estimate / sc.div) : null)),
-      ...ciWhiskers(ci, at.map((g) => g?.ok.length ?? 0), sc.div),
-      cpuBound: at.map((g) => !!g && g.cpuBoundReps > 0),
-      notes: at.map((g) => (g ? statusNote(g) : 'no cell')),
-    };
-  });
+  const datasets = medianDatasets(ctx, gs, points, 'goodputBitsPerSec', sc.div);
   const values = datasets.flatMap((d) => d.data as (number | null)[]).filter((v): v is number => v !== null);
   const spec = {
     type: 'bar' as const,
@@ -181,19 +187,7 @@ export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[])
     const values = gs.flatMap((g) => g.ok.map((c) => c.metrics[metric])).filter((v) => Number.isFinite(v));
     if (!values.length || !def) continue;
     const sc = def.unit === 'pct' ? { div: 1, unit: '%' } : displayScale(def.unit, values);
-    const datasets: ChartDataset[] = seriesOf(ctx, gs).map((s) => {
-      const at = points.map((p) => gs.find((g) => g.point === p && g.seriesKey === s.key));
-      const ci = at.map((g) => (g ? metricCI(g, metric) : null));
-      return {
-        label: s.label,
-        color: s.color,
-        dash: s.dash,
-        data: ci.map((c) => (c ? r4(c.estimate / sc.div) : null)),
-        ...ciWhiskers(ci, at.map((g) => g?.ok.length ?? 0), sc.div),
-        cpuBound: at.map((g) => !!g && g.cpuBoundReps > 0),
-        notes: at.map((g) => (g ? statusNote(g) : 'no cell')),
-      };
-    });
+    const datasets = medianDatasets(ctx, gs, points, metric, sc.div);
     let mathisNote = '';
     if (metric === 'goodputBitsPerSec' && gs.some((g) => g.transport === 'tcp' || g.transport === 'tls')) {
       const m = points.map((p) => mathisAt(r, p, workload));
