@@ -186,7 +186,7 @@ export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[])
     const def = METRICS[metric];
     const values = gs.flatMap((g) => g.ok.map((c) => c.metrics[metric])).filter((v) => Number.isFinite(v));
     if (!values.length || !def) continue;
-    const sc = def.unit === 'pct' ? { div: 1, unit: '%' } : displayScale(def.unit, values);
+    const sc = displayScale(def.unit, values);
     const datasets = medianDatasets(ctx, gs, points, metric, sc.div);
     let mathisNote = '';
     if (metric === 'goodputBitsPerSec' && gs.some((g) => g.transport === 'tcp' || g.transport === 'tls')) {

@@ -49,7 +49,7 @@ function linkTable(result: ResultFile): string {
     const off = (f: MeasuredFigure): string => (flagged.has(f) ? ' ⚠' : '');
     rows.push([
       `<b>${esc(pointLabel(result, i))}</b>`,
-      esc(fmtMs(rttMsOf(conf))) + (conf.uplink.jitterMs || conf.downlink.jitterMs ? ` <span class="muted">±${esc(fmtMs(conf.uplink.jitterMs))}</span>` : ''),
+      esc(fmtMs(rttMsOf(conf))) + (conf.uplink.jitterMs || conf.downlink.jitterMs ? ` <span class="muted">±${esc(fmtMs(conf.uplink.jitterMs))}/±${esc(fmtMs(conf.downlink.jitterMs))}</span>` : ''),
       m ? `${esc(fmtMs(m.rttMs.p50))} <span class="muted">p99 ${esc(fmtMs(m.rttMs.p99))}</span>${off('rtt')}` : '<span class="muted">not calibrated</span>',
       `${esc(lossOf(conf.uplink))} / ${esc(lossOf(conf.downlink))}`,
       m ? `${esc(fmtPct(m.uplinkLossPct))}${off('lossUp')} / ${esc(fmtPct(m.downlinkLossPct))}${off('lossDown')}` : '–',

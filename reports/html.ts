@@ -64,8 +64,8 @@ function verdictSection(ctx: ResultCtx, idPrefix: string): string {
       return `<h3>At ${esc(p.label)} <span class="muted">(${esc(p.link)})</span></h3><ul>${items}</ul>`;
     })
     .join('\n');
-  const few = anyTooFew(groups)
-    ? ` With fewer than ${repetitionsNeeded()} successful repetitions on a side the test cannot reach p≤${ALPHA} whatever the data: those comparisons say “too few repetitions to tell”.`
+  const few = anyTooFew(pv)
+    ? ` Where the two sides have too few successful repetitions (with equal sides, fewer than ${repetitionsNeeded()} each) the test cannot reach p≤${ALPHA} whatever the data: those comparisons say “too few repetitions to tell”.`
     : '';
   const intro = `<p class="muted">A difference is called only when a two-sided Mann-Whitney U test over the repetitions gives p≤${ALPHA}; otherwise it says “no significant difference”. Factors compare medians over repetitions; failed, timeout and unsupported cells take no part.${few}</p>`;
   return section(`${idPrefix}verdict`, 'Verdict', `${intro}${matrix}<div class="verdicts">${blocks}</div>`);

@@ -2,6 +2,7 @@
 // labs and the cells, plus a few the report can tell from the data), and cells that did not
 // complete, with their reasons. Failed/timeout/unsupported are results, not crashes.
 import { CPU_BOUND_RULE } from '../harness/cpu.js';
+import { cellKey } from '../harness/metrics.js';
 import type { CellResult, CellStatus, ResultFile, Warning } from '../harness/types.js';
 import { countStatuses, cpuDetail, pointLabel, seriesLabel, type CellGroup, type Series } from './model.js';
 import { ALPHA, repetitionsNeeded } from './verdict.js';
@@ -44,7 +45,7 @@ export function collectWarnings(result: ResultFile, groups: CellGroup[], series:
         remedy: 'Treat it as the implementation’s ceiling on this machine: compare on a faster CPU, or against another implementation.',
       },
       'report',
-      `${g.point}/${g.transport}/${g.workload}`,
+      cellKey(g),
     );
   }
   const need = repetitionsNeeded();
@@ -53,7 +54,7 @@ export function collectWarnings(result: ResultFile, groups: CellGroup[], series:
     add(
       {
         code: 'few-repetitions',
-        message: `Some measurements have only ${fewest} successful repetition${fewest === 1 ? '' : 's'}: the Mann-Whitney test cannot reach p≤${ALPHA} with fewer than ${need} per side, so no verdict can call a difference there.`,
+        message: `Some measurements have only ${fewest} successful repetition${fewest === 1 ? '' : 's'}: with two equal sides the Mann-Whitney test needs ${need} each to reach p≤${ALPHA}, so comparisons with them may say "too few repetitions to tell".`,
         remedy: `Set repetitions: ${need + 1} or more in the scenario.`,
       },
       'report',
@@ -108,7 +109,7 @@ export function problemRows(result: ResultFile): ProblemRow[] {
   return [...by.values()].map((cells) => {
     const c = cells[0];
     const reps = cells.map((x) => x.repetition);
-    return { cells, ids: `${c.point}/${c.transport}/${c.workload}/${reps.length > 1 ? `{${reps.join(',')}}` : reps[0]}` };
+    return { cells, ids: `${cellKey(c)}/${reps.length > 1 ? `{${reps.join(',')}}` : reps[0]}` };
   });
 }
 

@@ -72,7 +72,7 @@ export function renderSummaryMarkdown(result: ResultFile): string {
   if (result.status !== 'complete') out.push(`> **Run ${result.status}:** only the cells measured before it stopped are included.`, '');
 
   const pv = computeVerdicts(result, groups, series);
-  const few = anyTooFew(groups) ? ` With fewer than ${repetitionsNeeded()} repetitions on a side it cannot, whatever the data._` : '_';
+  const few = anyTooFew(pv) ? ` Where the two sides have too few repetitions (with equal sides, fewer than ${repetitionsNeeded()} each) it cannot, whatever the data._` : '_';
   out.push('### Verdict', '', `_Differences are called only where a two-sided Mann-Whitney U test over repetitions gives p≤${ALPHA}.${few}`, '');
   for (const p of pv) {
     out.push(`**${p.label}** (${p.link})`, '');

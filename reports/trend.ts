@@ -146,7 +146,7 @@ function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], 
   const def = METRICS[metric];
   const values = rows.flatMap((r) => r.at.flatMap((_, i) => statOf(r, metric, i).values));
   if (!values.length) return '';
-  const sc = def.unit === 'pct' ? { div: 1, unit: '%' } : displayScale(def.unit, values);
+  const sc = displayScale(def.unit, values);
   const datasets: ChartDataset[] = rows.map((row) => {
     const st = row.at.map((_, i) => statOf(row, metric, i));
     const ci = st.map((x) => x.ci);

@@ -2,9 +2,9 @@
 // difference is statistically significant (Mann-Whitney U over repetition values, by the
 // same rule as compare: p <= alpha, "too few" when stats.minAchievableP is above alpha).
 // Output is structured phrases; html.ts and summary.ts render them.
-import { COMPARE_DEFAULTS } from '../harness/compare.js';
+import { COMPARE_DEFAULTS, compareMetric, type Verdict } from '../harness/compare.js';
 import { METRICS } from '../harness/metrics.js';
-import { mannWhitneyU, median, minAchievableP } from '../harness/stats.js';
+import { median, minAchievableP } from '../harness/stats.js';
 import type { ResultFile, WorkloadKind } from '../harness/types.js';
 import { describeLink, fmtFactor, fmtP, metricShort } from './format.js';
 import { cpuDetail, metricValues, pointIndexes, pointLabel, pointOf, seriesLabel, workloadOrder, type CellGroup, type Series } from './model.js';
@@ -42,6 +42,11 @@ export function repetitionsNeeded(alpha = ALPHA): number {
   return n;
 }
 
+/** bench compare's verdicts (baseline first), as the subject's outcome against its baseline. */
+const OUTCOME: Record<Verdict, Outcome> = {
+  regression: 'worse', improvement: 'better', 'not-significant': 'same', 'within-threshold': 'same', 'too-few': 'too-few',
+};
+
 function compareGroups(subject: CellGroup, baseline: CellGroup, metric: string, alpha = ALPHA): Comparison {
   const a = metricValues(subject, metric);
   const b = metricValues(baseline, metric);
@@ -51,12 +56,9 @@ function compareGroups(subject: CellGroup, baseline: CellGroup, metric: string, 
   const factor = direction === 'higher' ? sm / bm : direction === 'lower' ? bm / sm : 1;
   const base = { metric, subject, baseline, subjectMedian: sm, baselineMedian: bm, factor, direction, n: [a.length, b.length] as [number, number] } as const;
   if (!a.length || !b.length) return { ...base, p: NaN, outcome: 'no-data' };
-  if (minAchievableP(a.length, b.length) > alpha) return { ...base, p: NaN, outcome: 'too-few' };
-  const { p } = mannWhitneyU(a, b);
-  if (!(p <= alpha) || direction === 'equal') return { ...base, p, outcome: 'same' };
-  const higherIsBetter = METRICS[metric]?.better === 'higher';
-  const better = (direction === 'higher') === higherIsBetter;
-  return { ...base, p, outcome: better ? 'better' : 'worse' };
+  // The same rule as bench compare, with no threshold: any significant difference counts.
+  const c = compareMetric(metric, b, a, { alpha, thresholdPct: 0, deltaCI: false });
+  return { ...base, p: c.verdict === 'too-few' ? NaN : (c.p ?? NaN), outcome: OUTCOME[c.verdict] };
 }
 
 export interface Segment {
@@ -87,6 +89,8 @@ export interface PointVerdict {
   link: string;
   workloads: WorkloadVerdict[];
   winners: Winner[];
+  /** Some comparison here had too few repetitions for the test to reach alpha. */
+  tooFew: boolean;
 }
 
 /** TCP is the reference the question is asked against; TLS when there is no plain TCP. */
@@ -99,8 +103,10 @@ function cpuNote(g: CellGroup, label: string): Segment | null {
   return { text: ` ⚠ ${label} — ${CPU_BOUND_MEANING} (${cpuDetail(g)}).`, tone: 'warn' };
 }
 
-function subjectPhrase(s: CellGroup, b: CellGroup, metrics: string[], name: (g: CellGroup) => string, alpha: number): Segment[] {
-  const cs = metrics.map((m) => compareGroups(s, b, m, alpha)).filter((c) => Number.isFinite(c.subjectMedian) || Number.isFinite(c.baselineMedian));
+type Compare = (subject: CellGroup, baseline: CellGroup, metric: string) => Comparison;
+
+function subjectPhrase(s: CellGroup, b: CellGroup, metrics: string[], name: (g: CellGroup) => string, compare: Compare): Segment[] {
+  const cs = metrics.map((m) => compare(s, b, m)).filter((c) => Number.isFinite(c.subjectMedian) || Number.isFinite(c.baselineMedian));
   const sn = name(s);
   const bn = name(b);
   const out: Segment[] = [{ text: sn, tone: 'strong' }];
@@ -138,7 +144,7 @@ function subjectPhrase(s: CellGroup, b: CellGroup, metrics: string[], name: (g: 
   return out;
 }
 
-function winner(groups: CellGroup[], workload: string, metric: string, alpha: number): Winner {
+function winner(groups: CellGroup[], workload: string, metric: string, compare: Compare): Winner {
   const higher = METRICS[metric]?.better === 'higher';
   const ranked = groups
     .map((g) => ({ g, v: metricValues(g, metric) }))
@@ -147,13 +153,12 @@ function winner(groups: CellGroup[], workload: string, metric: string, alpha: nu
     .sort((a, b) => (higher ? b.m - a.m : a.m - b.m));
   const best = ranked[0]?.g ?? null;
   const runnerUp = ranked[1]?.g ?? null;
-  return { workload, metric, best, runnerUp, cmp: best && runnerUp ? compareGroups(best, runnerUp, metric, alpha) : null };
+  return { workload, metric, best, runnerUp, cmp: best && runnerUp ? compare(best, runnerUp, metric) : null };
 }
 
-/** Whether any measurement with data has too few successful repetitions to be tested. */
-export function anyTooFew(groups: CellGroup[], alpha = ALPHA): boolean {
-  const need = repetitionsNeeded(alpha);
-  return groups.some((g) => g.ok.length > 0 && g.ok.length < need);
+/** Whether any verdict could not be reached for too few repetitions. */
+export function anyTooFew(pv: PointVerdict[]): boolean {
+  return pv.some((p) => p.tooFew);
 }
 
 export function computeVerdicts(result: ResultFile, groups: CellGroup[], series: Map<string, Series>, alpha = ALPHA): PointVerdict[] {
@@ -161,6 +166,12 @@ export function computeVerdicts(result: ResultFile, groups: CellGroup[], series:
   const wOrder = workloadOrder(result);
   return pointIndexes(result).map((point) => {
     const here = groups.filter((g) => g.point === point);
+    let tooFew = false;
+    const compare: Compare = (subject, baseline, metric) => {
+      const c = compareGroups(subject, baseline, metric, alpha);
+      tooFew ||= c.outcome === 'too-few';
+      return c;
+    };
     const workloads: WorkloadVerdict[] = [];
     const winners: Winner[] = [];
     for (const w of wOrder) {
@@ -169,12 +180,12 @@ export function computeVerdicts(result: ResultFile, groups: CellGroup[], series:
       const kind = gs[0].kind;
       const metrics = VERDICT_METRICS[kind];
       const baseline = pickBaseline(gs.filter((g) => g.ok.length > 0)) ?? pickBaseline(gs);
-      const lines = baseline ? gs.filter((g) => g !== baseline).map((s) => subjectPhrase(s, baseline, metrics, name, alpha)) : [];
+      const lines = baseline ? gs.filter((g) => g !== baseline).map((s) => subjectPhrase(s, baseline, metrics, name, compare)) : [];
       workloads.push({ workload: w, kind, baseline, lines });
-      for (const m of metrics) winners.push(winner(gs, w, m, alpha));
+      for (const m of metrics) winners.push(winner(gs, w, m, compare));
     }
     const p = pointOf(result, point);
-    return { point, label: pointLabel(result, point), link: p ? describeLink(p.link) : '', workloads, winners };
+    return { point, label: pointLabel(result, point), link: p ? describeLink(p.link) : '', workloads, winners, tooFew };
   });
 }
 
@@ -189,6 +200,7 @@ export function winnerPhrase(w: Winner, name: (g: CellGroup) => string): Segment
   if (c.outcome === 'better' || c.outcome === 'worse') {
     return [{ text: bn, tone: 'strong' }, ...cpu, { text: ': ' }, { text: `${fmtFactor(c.factor)} ${c.direction}`, tone: 'good' }, { text: ` than ${rn} (${fmtP(c.p)})` }];
   }
-  if (c.outcome === 'too-few') return [{ text: bn, tone: 'strong' }, ...cpu, { text: ` ahead of ${rn} by ${fmtFactor(c.factor)}, too few repetitions to tell`, tone: 'muted' }];
+  if (c.outcome === 'too-few' && c.direction !== 'equal') return [{ text: bn, tone: 'strong' }, ...cpu, { text: ` ahead of ${rn} by ${fmtFactor(c.factor)}, too few repetitions to tell`, tone: 'muted' }];
+  if (c.outcome === 'too-few') return [{ text: `${bn} ≈ ${rn}`, tone: 'strong' }, { text: ' equal medians, too few repetitions to tell', tone: 'muted' }];
   return [{ text: `${bn} ≈ ${rn}`, tone: 'strong' }, { text: ` no significant difference (${fmtP(c.p)})`, tone: 'muted' }];
 }

@@ -144,7 +144,7 @@ test('failed, timeout and unsupported cells appear with their reasons; warnings 
   }
   const v = text(section(html, 'verdict'));
   assert.match(v, /too few repetitions to tell \(3 vs 3\)/);
-  assert.match(v, /fewer than 4 successful repetitions on a side the test cannot reach p≤0\.05/);
+  assert.match(v, /with equal sides, fewer than 4 each\) the test cannot reach p≤0\.05/);
   assert.match(v, /quic-go-tun · quic-go 0\.29 \(quic-go-tun\): no comparison, quic-go-tun · quic-go 0\.29 \(quic-go-tun\) has no successful repetition/);
   assert.doesNotMatch(v.slice(v.indexOf('Winner per point')), /no significant difference/, 'n=3 is "too few", never "no difference"');
   assert.match(html, /<td class="off" data-label="RTT measured p50"><span class="v">13\.8 ms/, 'calibration off is marked');
@@ -152,6 +152,22 @@ test('failed, timeout and unsupported cells appear with their reasons; warnings 
   assert.ok(!bars.datasets.some((d) => d.label === 'udp'), 'unsupported udp is not an empty bar');
   assert.match(text(section(html, 'bulk')), /Not shown, no successful repetition: udp \(unsupported\)/);
   assert.match(text(section(html, 'echo')), /† fewer than 1000 exchanges per repetition/);
+});
+
+test('3 against 5 repetitions can be decided: the verdict calls it, and no "too few" note is added', () => {
+  const r = loadFixture('single');
+  // Two of tcp's five bulk repetitions fail: 3 ok against 5 can still reach p = 2/56 = 0.036.
+  let failed = 0;
+  for (const c of r.cells) {
+    if (c.transport === 'tcp' && c.kind === 'bulk' && failed < 2) {
+      Object.assign(c, { status: 'failed', reason: 'test: made to fail' });
+      failed++;
+    }
+  }
+  const v = text(section(renderHtmlReport([r], { chartJs: STUB }), 'verdict'));
+  assert.match(v, /bulk-down-10s vs tcp/);
+  assert.doesNotMatch(v, /too few/);
+  assert.match(v, /tls goodput is 5% lower than tcp's \(p=0\.036\)/, '3 vs 5 repetitions decided');
 });
 
 test('every QUIC figure names its implementation; two implementations are never one series', () => {

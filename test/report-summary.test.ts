@@ -54,7 +54,7 @@ test('failures: statuses in the table, reasons and warnings with remedies listed
   assert.match(t.find((l) => l.startsWith('| quic-go-tun'))!, /^\| quic-go-tun \| quic-go 0\.29 \(quic-go-tun\) \| failed \| failed \| 66\.8 Mbit\/s \| 10\.8 ms \| 6\/9 ok, 3 failed \|$/);
   assert.match(t.find((l) => l.startsWith('| tunnel'))!, /4 Mbit\/s ⚠ CPU-bound .*7\/9 ok, 2 timeout/);
   assert.match(md, /too few repetitions to tell \(3 vs 3\)/);
-  assert.match(md, /With fewer than 4 repetitions on a side it cannot, whatever the data\._/);
+  assert.match(md, /with equal sides, fewer than 4 each\) it cannot, whatever the data\._/);
   assert.match(md, /### Warnings \(\d+\)/);
   assert.match(md, /- \*\*calibration-rtt\*\* \(base\): Calibrated RTT p50 is 34% above the configured 10 ms\. _Remedy:_ The userspace emulator/);
   assert.match(md, /- \*\*few-samples\*\* \(0\/tcp\/echo-64B-c1\/0, 0\/tcp\/echo-64B-c1\/1, 0\/tcp\/echo-64B-c1\/2 and 9 more\)/);
