@@ -29,6 +29,8 @@ export interface RunRequest {
   creds: Credentials;
   seed: number;
   timeoutMs: number;
+  /** Read this namespace's TCP counters around the cell: the controller sets it when the cell's TCP crosses the link. */
+  tcpCounters: boolean;
 }
 
 export type AgentRequest =
@@ -94,9 +96,9 @@ type CellOutcome = Outcome & { tcp?: { retransSegs: number; outSegs: number }; q
 async function runCell(req: RunRequest): Promise<CellOutcome> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), req.timeoutMs);
-  // /proc/net/snmp is read only for cells whose traffic is TCP (a command subject's client
-  // side is TCP too), and before the work starts.
-  const before = req.transport === 'tcp' || req.transport === 'tls' ? tcpCounters() : null;
+  // /proc/net/snmp is read only for cells whose TCP crosses the link (not a tunnel's loopback
+  // TCP), and before the work starts.
+  const before = req.tcpCounters ? tcpCounters() : null;
   try {
     if (req.transport === 'udp') {
       if (req.workload.kind !== 'echo') throw new Error('udp runs echo only');

@@ -169,7 +169,9 @@ export async function commandSubject(t: CommandTransport, env: SubjectEnv, opts:
   }
   return {
     implementation: t.implementation,
-    countsTcp: true,
+    // bench's and quic-go's tunnels carry QUIC across the link: their only TCP is loopback in
+    // each namespace. A command-defined subject is taken to carry TCP, as a relay does.
+    countsTcp: !opts.quicCounters,
     // A subject that failed to start yields `failed` cells (with its output), not `unsupported`.
     unsupported: (_w: Workload) => null,
     clientPids: () => [client.pid, cli.child.pid].filter((p): p is number => !!p),
@@ -178,7 +180,7 @@ export async function commandSubject(t: CommandTransport, env: SubjectEnv, opts:
       const before = dead() ?? startProblem;
       if (before) return { status: 'failed', reason: before, samples: {}, logs: logs() };
       const c0 = opts.quicCounters ? await cli.counters() : null;
-      const out = await runOnClient(client, { transport: 'tcp', workload: w, host: values.clientAddr, port: Number(values.clientPort), creds, seed: o.seed, timeoutMs: o.timeoutMs });
+      const out = await runOnClient(client, { transport: 'tcp', workload: w, host: values.clientAddr, port: Number(values.clientPort), creds, seed: o.seed, timeoutMs: o.timeoutMs, tcpCounters: !opts.quicCounters });
       const quicStats = opts.quicCounters ? cellCounters(c0, await cli.counters()) : null;
       if (quicStats) out.quic = { settings: {}, stats: quicStats };
       // A cell that went wrong may be the first sign of a dying subject: give it up to 1 s
@@ -262,7 +264,7 @@ export async function quicGoEchoSubject(version: string, env: SubjectEnv): Promi
     async run(w, o) {
       const dead = problem ?? (srv.exit ? `quic-go echo server ${srv.exit}` : null);
       if (dead) return { status: 'failed', reason: dead, samples: {}, logs: { server: srv.tailText(TAIL_LINES) } };
-      const out = await runOnClient(client, { transport: 'quic', workload: w, host: lab.serverAddr, port, creds, seed: o.seed, timeoutMs: o.timeoutMs });
+      const out = await runOnClient(client, { transport: 'quic', workload: w, host: lab.serverAddr, port, creds, seed: o.seed, timeoutMs: o.timeoutMs, tcpCounters: false });
       return { ...out, logs: { server: srv.tailText(TAIL_LINES) } };
     },
     stop: () => srv.stop(),

@@ -77,14 +77,15 @@ export async function subjectFor(t: TransportSpec, env: SubjectEnv): Promise<Sub
     op: 'serve', host: env.lab.serverAddr, transports: [name], creds: env.creds, idleTimeoutMs: maxIdle,
   });
   const implementation = name === 'udp' ? `node:dgram (Node ${process.versions.node})` : streamTransports[name].client.implementation;
+  const countsTcp = name === 'tcp' || name === 'tls';
   return {
     implementation,
-    countsTcp: name === 'tcp' || name === 'tls',
+    countsTcp,
     unsupported: (w) => (name === 'udp' && w.kind !== 'echo' ? UDP_ONLY_ECHO : null),
     clientPids: () => [env.client.pid ?? 0].filter(Boolean),
     serverPids: () => [env.server.pid ?? 0].filter(Boolean),
     async run(w, o) {
-      return runOnClient(env.client, { transport: name, workload: w, host: env.lab.serverAddr, port: ports[name], creds: env.creds, seed: o.seed, timeoutMs: o.timeoutMs });
+      return runOnClient(env.client, { transport: name, workload: w, host: env.lab.serverAddr, port: ports[name], creds: env.creds, seed: o.seed, timeoutMs: o.timeoutMs, tcpCounters: countsTcp });
     },
   };
 }

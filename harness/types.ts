@@ -216,8 +216,14 @@ export interface CpuUsage {
   userUs: number;
   sysUs: number;
   wallMs: number;
-  /** (user+sys)/wall, 1.0 = one full core. */
+  /** (user+sys)/wall, 1.0 = one full core; summed over the endpoint's processes. */
   coreFraction: number;
+  /**
+   * The busiest of the endpoint's processes alone (absent: one process, = coreFraction).
+   * The CPU-bound rule uses it: bench's agent plus a tunnel process can add up to most of a
+   * core while neither is anywhere near its limit.
+   */
+  busiestFraction?: number;
 }
 
 /** Raw numbers only: statistics are computed by the controller and reporters. */

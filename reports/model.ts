@@ -3,6 +3,7 @@
 // same transport name are two series, never one line (DESIGN: name the QUIC implementation
 // of every QUIC figure).
 import { cellKey, okCpuBoundCount, okMetricValues } from '../harness/metrics.js';
+import { busiest } from '../harness/cpu.js';
 import { medianCI, type Interval } from '../harness/stats.js';
 import type { CellResult, CellStatus, LabRecord, LinkPoint, ResultFile, WorkloadKind } from '../harness/types.js';
 
@@ -201,11 +202,12 @@ export function medianRepetition(g: CellGroup, metric: string): CellResult | nul
   return s[Math.floor((s.length - 1) / 2)];
 }
 
-/** Highest core fraction either endpoint used in any ok repetition. */
+/** Highest core fraction one process of the endpoint used in any ok repetition (what the CPU-bound rule looks at). */
 export function maxCore(g: CellGroup, side: 'client' | 'server'): number {
   let m = NaN;
   for (const c of g.ok) {
-    const v = c.cpu?.[side]?.coreFraction;
+    const u = c.cpu?.[side];
+    const v = u ? busiest(u) : undefined;
     if (typeof v === 'number') m = Number.isNaN(m) ? v : Math.max(m, v);
   }
   return m;

@@ -3,10 +3,10 @@
 // to a whole core against the link's rate (figures from real cells on this machine).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpuBoundVerdict, CPU_BOUND_RULE } from '../harness/cpu.js';
+import { cpuBoundVerdict, CPU_BOUND_RULE, sumCpu } from '../harness/cpu.js';
 import type { CpuUsage } from '../harness/types.js';
 
-const use = (coreFraction: number): CpuUsage => ({ userUs: 0, sysUs: 0, wallMs: 10000, coreFraction });
+const use = (coreFraction: number): CpuUsage => ({ userUs: coreFraction * 10000 * 1000, sysUs: 0, wallMs: 10000, coreFraction });
 const IMPL = '@matrixai/quic 2.0.9 (quiche)';
 
 test('either side at >= 90 % of a core is CPU-bound, whatever the workload', () => {
@@ -39,6 +39,24 @@ test('bulk: below half a core the projection is not trusted (fixed costs dominat
 test('no CPU figures, no verdict; one side missing uses the other', () => {
   assert.equal(cpuBoundVerdict(null, null, IMPL, null), null);
   assert.equal(cpuBoundVerdict(null, use(0.95), IMPL, null)?.side, 'server');
+});
+
+test('the thresholds sit exactly at 90 % and 50 % of a core', () => {
+  assert.ok(cpuBoundVerdict(use(0.9), use(0), IMPL, null), '90 % is bound');
+  const bulk = { goodputBitsPerSec: 8e6, linkRateBitsPerSec: 20e6 }; // 8 Mbit/s per half core: 16 per core < 20
+  assert.equal(cpuBoundVerdict(use(0.49), use(0), IMPL, bulk), null, '49 %: projection not trusted');
+  assert.ok(cpuBoundVerdict(use(0.51), use(0), IMPL, bulk), '51 %: projected 15.7 Mbit/s per core < 20');
+});
+
+test('an endpoint of several processes is judged by its busiest one, not their sum', () => {
+  // bench's client agent at 55 % plus a tunnel client at 40 %: 95 % together, neither near a core.
+  const client = sumCpu([use(0.55), use(0.4)])!;
+  assert.ok(Math.abs(client.coreFraction - 0.95) < 1e-9, 'the sum is kept for display');
+  assert.equal(client.busiestFraction, 0.55);
+  assert.equal(cpuBoundVerdict(client, use(0.3), 'bench tunnel', null), null);
+  const v = cpuBoundVerdict(sumCpu([use(0.2), use(0.92)]), use(0.3), 'bench tunnel', null);
+  assert.match(v!.message, /^the busiest client-side process used 92 % of a core/);
+  assert.equal(sumCpu([use(0.3)])!.busiestFraction, undefined, 'one process: no separate figure');
 });
 
 test('the rule in words names both conditions', () => {

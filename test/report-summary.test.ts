@@ -43,7 +43,7 @@ test('sweep: a table per loss rate, CPU-bound marked', () => {
   for (const p of ['loss=0%', 'loss=1%', 'loss=5%']) assert.equal(tableAfter(md, `**${p}**: `).length, 2 + 3, p);
   const zero = tableAfter(md, '**loss=0%**: ');
   assert.match(zero.find((l) => l.startsWith('| quic'))!, /4\.86 Mbit\/s ⚠ CPU-bound/);
-  assert.match(md, /⚠ CPU-bound: this figure reflects the endpoint's CPU, not the link \(flagged when an endpoint used ≥ 90% of a core, or, in a bulk transfer, ≥ 50% of a core .*\)\./);
+  assert.match(md, /⚠ CPU-bound: this figure reflects the endpoint's CPU, not the link \(flagged when one process of an endpoint used ≥ 90% of a core, or, in a bulk transfer, ≥ 50% of a core .*\)\./);
   assert.match(md, /\*\*loss=5%\*\*[\s\S]*goodput is \*\*2\.3× higher\*\* than tcp's/);
 });
 

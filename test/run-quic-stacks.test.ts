@@ -1,0 +1,81 @@
+// Real agents in a real lab (root): `bench run` drives echo and bulk through both QUIC stacks
+// and both tunnels next to TCP, every byte verified by bench's workloads; each cell names its
+// implementation, and a cell's counters describe what crossed the link: TCP retransmits only
+// where TCP crossed it, QUIC counters where QUIC did (a tunnel's TCP is loopback).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import type { ResultFile } from '../harness/types.js';
+import { CLI, skipUnlessRoot } from '../netem/testkit.js';
+
+const exec = promisify(execFile);
+const BULK_BYTES = 2_000_000;
+
+test('quic, tunnel, quicgo-tunnel and quic-quicgo through bench run: byte-exact, labelled, counted per protocol', { skip: skipUnlessRoot(), timeout: 240_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-stacks-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const scenario = join(dir, 'stacks.yaml');
+  await writeFile(
+    scenario,
+    `name: stacks
+description: every QUIC stack and tunnel next to tcp, over a lossy link
+link: { delay: 5ms, loss: 1%, rate: 50mbit }
+transports: [tcp, quic, tunnel, quicgo-tunnel, quic-quicgo]
+workloads:
+  - echo: { payload: 64B, count: 100 }
+  - bulk: { direction: download, bytes: 2MB }
+repetitions: 1
+timeout: 60s
+`,
+  );
+  const out = join(dir, 'out');
+  const r = await exec(process.execPath, [CLI, 'run', scenario, '--out', out, '--backend', 'userspace', '--calibration-probes', '100'], { timeout: 200_000 }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+  );
+  assert.equal(r.code, 0, `every cell ok or unsupported; stderr: ${r.stderr.slice(-800)}`);
+  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as ResultFile;
+  const cell = (transport: string, kind: string) => {
+    const c = result.cells.find((x) => x.transport === transport && x.kind === kind);
+    assert.ok(c, `cell ${transport}/${kind}`);
+    return c;
+  };
+
+  for (const transport of ['tcp', 'quic', 'tunnel', 'quicgo-tunnel']) {
+    const echo = cell(transport, 'echo');
+    assert.equal(echo.status, 'ok', `${transport} echo: ${echo.reason}`);
+    assert.equal(echo.samples.rttUs?.length, 100);
+    const bulk = cell(transport, 'bulk');
+    assert.equal(bulk.status, 'ok', `${transport} bulk: ${bulk.reason}`);
+    assert.equal(bulk.samples.bytes, BULK_BYTES, `${transport}: every byte arrived and was verified`);
+  }
+  // The interop cell: @matrixai/quic's client against the quic-go echo server.
+  assert.equal(cell('quic-quicgo', 'echo').status, 'ok', cell('quic-quicgo', 'echo').reason ?? '');
+  assert.equal(cell('quic-quicgo', 'echo').samples.rttUs?.length, 100);
+  assert.equal(cell('quic-quicgo', 'bulk').status, 'unsupported');
+
+  // Every QUIC figure names its implementation, and the two stacks are told apart.
+  assert.match(cell('quic', 'bulk').implementation, /^@matrixai\/quic \S+ \(quiche\)$/);
+  assert.match(cell('tunnel', 'bulk').implementation, /^bench tunnel over @matrixai\/quic/);
+  assert.match(cell('quicgo-tunnel', 'bulk').implementation, /^quic-go \S+ go\S+ tunnel/);
+  assert.match(cell('quic-quicgo', 'echo').implementation, /^@matrixai\/quic client -> quic-go \S+ go\S+ echo server$/);
+
+  // Counters describe the link's protocol: at 1 % loss TCP retransmits, and a QUIC cell's
+  // loss shows in its QUIC counters, never as (loopback) TCP segments.
+  assert.ok(cell('tcp', 'bulk').tcp && cell('tcp', 'bulk').tcp!.outSegs > 0, 'tcp cells count TCP segments');
+  assert.equal(cell('tcp', 'bulk').quic, null);
+  for (const transport of ['quic', 'tunnel', 'quicgo-tunnel']) {
+    const bulk = cell(transport, 'bulk');
+    assert.equal(bulk.tcp, null, `${transport}: no TCP counters (its TCP never crossed the link)`);
+    assert.ok(bulk.quic && Object.keys(bulk.quic.stats).length > 0, `${transport}: QUIC counters recorded`);
+  }
+  // The tunnels' endpoints: bench's agent and the tunnel process on each side, both measured.
+  for (const transport of ['tunnel', 'quicgo-tunnel']) {
+    const cpu = cell(transport, 'bulk').cpu;
+    assert.ok(cpu?.client?.busiestFraction !== undefined, `${transport}: the client side is two processes`);
+  }
+});
