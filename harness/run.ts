@@ -136,7 +136,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
         for (const t of this.scenario.transports) {
           const id = cellId(point.index, t.name, w.id, rep);
           if (this.result.cells.some((c) => c.id === id)) continue;
-          this.pushCell(this.emptyCell(point.index, t, w, rep, 'failed', reason, 'n/a'));
+          void this.pushCell(this.emptyCell(point.index, t, w, rep, 'failed', reason, 'n/a'));
         }
       }
     }
@@ -164,13 +164,14 @@ export class RunEngine extends EventEmitter<RunEvents> {
     };
   }
 
-  private pushCell(c: CellResult): void {
+  /** Records a cell and rewrites the result file; resolves once written, so no write overlaps the next cell's measurement. */
+  private async pushCell(c: CellResult): Promise<void> {
     this.result.cells.push(c);
-    // The next save carries this cell too; a failed write is reported, never fatal here.
-    this.save().catch((err: Error) =>
+    this.emit('cell', c, { done: this.done(), total: this.total });
+    // A failed write is reported, never fatal here: the next save carries this cell too.
+    await this.save().catch((err: Error) =>
       this.emit('warning', { code: 'result-write', message: `could not write ${this.opts.resultPath}: ${err.message}`, remedy: 'check the output directory (space, permissions); the next cell tries again', cellId: c.id }),
     );
-    this.emit('cell', c, { done: this.done(), total: this.total });
   }
 
   private async runPoint(point: LinkPoint, undo: UndoStack): Promise<void> {
@@ -201,7 +202,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
           if (rep >= 0) this.emit('cellStart', { point: point.index, transport: t.name, workload: w.id, repetition: rep, done: this.done(), total: this.total });
           const cell = await this.runCell(point, t, w, rep, subject, { lab, server, client });
           if (this.aborted) return;
-          if (rep >= 0) this.pushCell(cell);
+          if (rep >= 0) await this.pushCell(cell);
         }
       }
     }
@@ -216,6 +217,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     // The server's TCP counters are read before the CPU marks and the clock start, so that
     // round trip is in neither; cells without TCP traffic skip it.
     const serverTcp0 = subject.countsTcp ? await env.server.request<{ retransSegs: number; outSegs: number }>({ op: 'tcpstats' }).catch(() => null) : null;
+    await subject.begin?.();
     const t0 = performance.now();
     const marks = { client: subject.clientPids().map(cpuMark), server: subject.serverPids().map(cpuMark) };
     let out: SubjectOutcome | null = null;
@@ -229,6 +231,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     cell.durationMs = performance.now() - t0;
     const client = sumCpu(marks.client.map(cpuSince));
     const server = sumCpu(marks.server.map(cpuSince));
+    if (out && subject.end) out = await subject.end(out);
     if (out) {
       cell.status = out.status;
       cell.reason = out.reason;

@@ -13,6 +13,7 @@ import type { Credentials } from './transports/types.js';
 import type { UndoStack } from './undo.js';
 import { isCounter } from './metrics.js';
 import { PLACEHOLDERS } from './scenario-parts.js';
+import { settleWithin } from './settle.js';
 import { PROJECT_ROOT } from './version.js';
 import { BENCH_QUIC_ALPN } from './transports/quic.js';
 import { QUICGO_BIN } from './build-native.js';
@@ -87,13 +88,6 @@ class Proc {
   }
 }
 
-/** Resolves when the first of `ps` does, or after `ms`. */
-async function waitAny(ps: Promise<void>[], ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([...ps, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
-
 const usedPorts = new Set<number>();
 
 /** Ports for the subject's endpoints: below the namespaces' ephemeral range (32768-60999),
@@ -162,6 +156,8 @@ export async function commandSubject(t: CommandTransport, env: SubjectEnv, opts:
     return null;
   };
   let startProblem: string | null = null;
+  let c0: Record<string, number> | null = null; // the tunnel client's counters at the cell's start
+  let ran = false; // whether the current cell reached the workload
   try {
     await client.request({ op: 'probe', host: values.clientAddr, port: Number(values.clientPort), timeoutMs: t.readyTimeoutMs });
   } catch (err) {
@@ -176,16 +172,22 @@ export async function commandSubject(t: CommandTransport, env: SubjectEnv, opts:
     unsupported: (_w: Workload) => null,
     clientPids: () => [client.pid, cli.child.pid].filter((p): p is number => !!p),
     serverPids: () => [server.pid, srv.child.pid].filter((p): p is number => !!p),
+    async begin() {
+      c0 = opts.quicCounters && !dead() && !startProblem ? await cli.counters() : null;
+    },
     async run(w, o) {
       const before = dead() ?? startProblem;
+      ran = !before;
       if (before) return { status: 'failed', reason: before, samples: {}, logs: logs() };
-      const c0 = opts.quicCounters ? await cli.counters() : null;
-      const out = await runOnClient(client, { transport: 'tcp', workload: w, host: values.clientAddr, port: Number(values.clientPort), creds, seed: o.seed, timeoutMs: o.timeoutMs, tcpCounters: !opts.quicCounters });
-      const quicStats = opts.quicCounters ? cellCounters(c0, await cli.counters()) : null;
+      return runOnClient(client, { transport: 'tcp', workload: w, host: values.clientAddr, port: Number(values.clientPort), creds, seed: o.seed, timeoutMs: o.timeoutMs, tcpCounters: !opts.quicCounters });
+    },
+    async end(out) {
+      if (!ran) return out; // failed before it ran: nothing to add
+      const quicStats = c0 ? cellCounters(c0, await cli.counters()) : null;
       if (quicStats) out.quic = { settings: {}, stats: quicStats };
       // A cell that went wrong may be the first sign of a dying subject: give it up to 1 s
       // to be reaped, so the cell names the real cause.
-      if (out.status !== 'ok') await waitAny([srv.ended, cli.ended], 1000);
+      if (out.status !== 'ok') await settleWithin(Promise.race([srv.ended, cli.ended]), 1000);
       const after = dead();
       if (after && out.status === 'ok') return { ...out, status: 'failed', reason: after, logs: logs() };
       if (after) return { ...out, reason: `${out.reason ?? out.status}; ${after}`, logs: logs() };

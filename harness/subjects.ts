@@ -35,6 +35,10 @@ export interface Subject {
   clientPids(): number[];
   serverPids(): number[];
   run(w: Workload, o: { seed: number; timeoutMs: number }): Promise<SubjectOutcome>;
+  /** Bookkeeping just before run(), outside the cell's clock and CPU window (counter reads). */
+  begin?(): Promise<void>;
+  /** Bookkeeping just after run(), outside the window: counters, a dying process's cause. */
+  end?(out: SubjectOutcome): Promise<SubjectOutcome>;
   stop?(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@
 // `listening ...` line on stdout when ready, logs to stderr, reports its counters as a JSON
 // line on stderr on SIGUSR1 and at exit, and stops cleanly on SIGTERM/SIGINT (exit 0).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { settleWithin } from '../settle.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { fingerprintOf, generateCredentials, normalizeFingerprint } from '../certs.js';
@@ -137,7 +138,7 @@ async function serveUntilStopped(role: 'server' | 'client', ready: string, ep: E
   // peer's CONNECTION_CLOSE is lost (a lossy lab link): stopping the server endpoint took
   // 3 s and a SIGKILL at the end of every link point. Bound it, and leave even if some
   // handle of the library is still open.
-  await Promise.race([ep.close(), new Promise<void>((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
+  await settleWithin(ep.close(), STOP_WAIT_MS);
   report();
   process.off('SIGUSR1', report);
   setTimeout(() => process.exit(), 100).unref();

@@ -1,6 +1,7 @@
 // Client side of the echo, bulk and handshake workloads over any stream transport. Raw
 // numbers only: the controller turns them into statistics.
 import type { Duplex } from 'node:stream';
+import { settleWithin } from '../settle.js';
 import { isCounter } from '../metrics.js';
 import { sampleLatency } from '../sampler.js';
 import type { ClientSession, ClientTransport, Credentials, Endpoint } from '../transports/types.js';
@@ -36,11 +37,6 @@ export function timeoutOutcome(samples: CellSamples, what: string): Outcome {
 }
 
 const CLOSE_WAIT_MS = 1500;
-
-function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p.then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
-}
 
 class Sessions {
   readonly list: ClientSession[] = [];
