@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { streamTransports } from './transports/index.js';
 import type { Credentials, ServerHandle } from './transports/types.js';
 import type { Workload } from './types.js';
-import { runBulk, runEcho, runHandshake, type Outcome, type RunContext } from './workloads/client.js';
+import { runBulk, runEcho, runHandshake, Sessions, type Outcome, type RunContext } from './workloads/client.js';
 import { serveStream } from './workloads/protocol.js';
 import { runUdpEcho, udpEchoServer } from './workloads/udp.js';
 
@@ -37,6 +37,7 @@ export type AgentRequest =
   | ServeRequest
   | RunRequest
   | { op: 'tcpstats' }
+  | { op: 'close' }
   | { op: 'probe'; host: string; port: number; timeoutMs: number };
 
 /** Retry a TCP connect until it succeeds or time runs out (an external endpoint coming up). */
@@ -106,7 +107,9 @@ async function runCell(req: RunRequest): Promise<CellOutcome> {
     }
     const t = streamTransports[req.transport];
     if (!t) throw new Error(`this agent has no client for transport "${req.transport}"`);
-    const ctx: RunContext = { transport: t.client, to: { host: req.host, port: req.port }, creds: req.creds, seed: req.seed, signal: ac.signal };
+    await closeSessions(); // the controller's close normally came already
+    open = new Sessions();
+    const ctx: RunContext = { transport: t.client, to: { host: req.host, port: req.port }, creds: req.creds, seed: req.seed, signal: ac.signal, sessions: open };
     const w = req.workload;
     const out: CellOutcome = w.kind === 'echo' ? await runEcho(ctx, w) : w.kind === 'bulk' ? await runBulk(ctx, w) : await runHandshake(ctx, w);
     out.settings = t.client.settings?.();
@@ -121,6 +124,15 @@ async function runCell(req: RunRequest): Promise<CellOutcome> {
   }
 }
 
+/** The last cell's connections, open until the controller's `close` (outside the cell's window). */
+let open: Sessions | null = null;
+
+async function closeSessions(): Promise<void> {
+  const s = open;
+  open = null;
+  await s?.closeAll();
+}
+
 async function handle(req: AgentRequest): Promise<unknown> {
   switch (req.op) {
     case 'serve':
@@ -129,6 +141,8 @@ async function handle(req: AgentRequest): Promise<unknown> {
       return await runCell(req);
     case 'tcpstats':
       return tcpCounters();
+    case 'close':
+      return await closeSessions();
     case 'probe':
       return await probe(req.host, req.port, req.timeoutMs);
   }

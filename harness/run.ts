@@ -231,6 +231,8 @@ export class RunEngine extends EventEmitter<RunEvents> {
     cell.durationMs = performance.now() - t0;
     const client = sumCpu(marks.client.map(cpuSince));
     const server = sumCpu(marks.server.map(cpuSince));
+    // The cell's connections close now, outside its window (a QUIC close drains for up to 3 PTO).
+    await env.client.request({ op: 'close' }).catch(() => undefined);
     if (out && subject.end) out = await subject.end(out);
     if (out) {
       cell.status = out.status;

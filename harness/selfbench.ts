@@ -37,8 +37,11 @@ async function main(): Promise<void> {
     const server = await startAgent('server', lab.serverNs, undo);
     const client = await startAgent('client', lab.clientNs, undo);
     const { ports } = await server.request<{ ports: Record<string, number> }>({ op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60000 });
-    const benchRun = (workload: object): Promise<Outcome> =>
-      client.request<Outcome>({ op: 'run', transport: 'tcp', workload: workload as never, host: lab.serverAddr, port: ports.tcp, creds, seed: 1, timeoutMs: 60000, tcpCounters: false });
+    const benchRun = async (workload: object): Promise<Outcome> => {
+      const out = await client.request<Outcome>({ op: 'run', transport: 'tcp', workload: workload as never, host: lab.serverAddr, port: ports.tcp, creds, seed: 1, timeoutMs: 60000, tcpCounters: false });
+      await client.request({ op: 'close' }); // as the run engine does after each cell
+      return out;
+    };
 
     const iperf = spawn('iperf3', ['-s', '-B', lab.serverAddr, '-p', '5299'], { netns: lab.serverNs });
     undo.push('iperf3 server', () => void iperf.kill());

@@ -27,6 +27,12 @@ export interface RunContext {
   seed: number;
   /** Aborted by the agent when the cell's timeout expires. */
   signal: AbortSignal;
+  /**
+   * Where the cell's connections are kept. The workload never closes them: the agent does,
+   * on the controller's `close` after the cell's clock and CPU window (a QUIC close drains
+   * for up to 3 PTO, which no TCP cell pays).
+   */
+  sessions: Sessions;
 }
 
 /** Milliseconds to microseconds, kept to 0.1 us. */
@@ -38,11 +44,14 @@ export function timeoutOutcome(samples: CellSamples, what: string): Outcome {
 
 const CLOSE_WAIT_MS = 1500;
 
-class Sessions {
+export class Sessions {
   readonly list: ClientSession[] = [];
+  private closing = false;
   async open(ctx: RunContext, noDelay: boolean): Promise<ClientSession> {
     const s = await ctx.transport.connect(ctx.to, ctx.creds, { noDelay });
     this.list.push(s);
+    // A setup that completes after the cell was closed (it timed out meanwhile) is closed too.
+    if (this.closing) void s.close().catch(() => undefined);
     return s;
   }
   /** Counters are summed over sessions; gauges (RTT, cwnd, rates, MTU) are averaged. */
@@ -65,6 +74,7 @@ class Sessions {
    * would only stretch the cell's wall time.
    */
   async closeAll(): Promise<void> {
+    this.closing = true;
     await settleWithin(Promise.allSettled(this.list.map((s) => s.close())), CLOSE_WAIT_MS);
   }
 }
@@ -92,7 +102,7 @@ function guard<T>(p: Promise<T>, signal: AbortSignal, streams: Duplex[]): Promis
 }
 
 export async function runEcho(ctx: RunContext, w: EchoWorkload): Promise<Outcome> {
-  const sessions = new Sessions();
+  const { sessions } = ctx;
   const samples: CellSamples = { rttUs: [] };
   const streams: Duplex[] = [];
   // One abort hook for the whole cell: destroying the streams makes any pending read reject,
@@ -153,12 +163,11 @@ export async function runEcho(ctx: RunContext, w: EchoWorkload): Promise<Outcome
     return { status: 'failed', reason: (err as Error).message, samples, stats: sessions.stats() };
   } finally {
     ctx.signal.removeEventListener('abort', destroyAll);
-    await sessions.closeAll();
   }
 }
 
 export async function runBulk(ctx: RunContext, w: BulkWorkload): Promise<Outcome> {
-  const sessions = new Sessions();
+  const { sessions } = ctx;
   const streams: Duplex[] = [];
   const series = new Series();
   let bytes = 0;
@@ -207,7 +216,6 @@ export async function runBulk(ctx: RunContext, w: BulkWorkload): Promise<Outcome
     return { status: 'failed', reason: (err as Error).message, samples: samples(), stats: sessions.stats() };
   } finally {
     if (timer) clearTimeout(timer);
-    await sessions.closeAll();
   }
 }
 
@@ -279,10 +287,9 @@ async function upload(s: Duplex, seed: number, len: number, stop: AbortSignal | 
 
 export async function runHandshake(ctx: RunContext, w: HandshakeWorkload): Promise<Outcome> {
   const samples: CellSamples = { handshakeUs: [] };
-  const all = new Sessions();
-  // Connections are closed without waiting (QUIC drains for ~3 PTO); the closes run in
-  // parallel with the next setups and are awaited once, bounded, at the end (close is
-  // idempotent, so closeAll also catches a session whose setup was cut short).
+  const all = ctx.sessions;
+  // Each connection is closed without waiting (QUIC drains for ~3 PTO), so at most one is
+  // open per setup; the agent's closeAll after the cell bounds what is still draining.
   const header = encodeHeader({ mode: 'echo', seed: ctx.seed, length: 0 });
   let outcome: Outcome;
   try {
@@ -308,6 +315,5 @@ export async function runHandshake(ctx: RunContext, w: HandshakeWorkload): Promi
   } catch (err) {
     outcome = ctx.signal.aborted ? timeoutOutcome(samples, 'handshaking') : { status: 'failed', reason: (err as Error).message, samples };
   }
-  await all.closeAll();
   return { ...outcome, stats: all.stats() };
 }
