@@ -99,11 +99,13 @@ const EMPTY = Buffer.alloc(0);
  * plain EOF: when the socket hangs up right after a short read it signals EOF without reading
  * again, so the ECONNRESET waiting in the socket is never read. A zero-length write fetches
  * it: the kernel fails it on a reset socket and sends nothing on a healthy one. Resolves null
- * for a FIN. When our own side has ended or still has bytes queued, the probe cannot be made
+ * for a FIN, and for a UNIX socket. When our own side has ended or still has bytes queued, the probe cannot be made
  * without waiting behind them, so it resolves null (a queued write meets the reset anyway).
  */
 export function resetBehindEof(s: Socket): Promise<Error | null> {
-  if (s.destroyed) return Promise.resolve(null);
+  // TCP only: a UNIX socket has no RST, and a peer's plain close() makes our write fail
+  // (EPIPE), which would turn a normal close into a reset.
+  if (s.destroyed || s.localPort === undefined) return Promise.resolve(null);
   if (s.writableEnded || s.writableLength > 0) return Promise.resolve(null);
   return new Promise((resolve) => s.write(EMPTY, (err) => resolve(err ?? null)));
 }

@@ -84,13 +84,15 @@ export async function startTunnelServer(o: TunnelServerOptions): Promise<TunnelS
     if (s.destroyed) return lost(s, backend);
     const ms = o.backendTimeoutMs ?? 10_000;
     const sock = net.connect({ host: backend.host, port: backend.port, allowHalfOpen: true, noDelay: true });
-    const timer = setTimeout(() => sock.destroy(new Error(`connect timed out after ${ms} ms`)), ms);
+    // Bounds the connect, also one abandoned below (its reset waits for the connect).
+    const timer = setTimeout(() => sock.destroy(new Error(`connect timed out after ${ms} ms`)), ms).unref();
+    sock.once('connect', () => clearTimeout(timer));
+    sock.once('close', () => clearTimeout(timer));
     // Exactly one of failed / abandon / connected runs; each starts with settle().
     let settled = false;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
-      clearTimeout(timer);
       sock.off('error', failed);
       s.off('error', abandon);
       s.off('close', abandon);
@@ -102,14 +104,10 @@ export async function startTunnelServer(o: TunnelServerOptions): Promise<TunnelS
     const abandon = (err?: Error): void => {
       if (!settle()) return;
       sock.on('error', () => {});
-      if (sock.connecting) {
-        // The kernel may have completed the connect already (Node hears of it a turn later):
-        // destroy() now would close it with a FIN, and the backend would take the reset for a
-        // half-close. So reset it once connected, and give up waiting at the connect timeout.
-        const giveUp = setTimeout(() => sock.destroy(), ms).unref();
-        sock.once('connect', () => resetSocket(sock));
-        sock.once('close', () => clearTimeout(giveUp));
-      } else resetSocket(sock);
+      // Also while still connecting: the kernel may have completed the connect already, and
+      // destroy() would then close it with a FIN, which the backend takes for a half-close.
+      // resetAndDestroy() waits for the connect and resets; the timer above bounds the wait.
+      resetSocket(sock);
       lost(s, backend, err);
     };
     sock.once('error', failed);

@@ -120,16 +120,18 @@ func settings(mode string, cfg *quic.Config, alpn string, udp *udpInfo, extra ma
 		versions = append(versions, fmt.Sprintf("0x%08x", uint32(v)))
 	}
 	m := map[string]any{
-		"event":                          "settings",
-		"mode":                           mode,
-		"implementation":                 "quic-go",
-		"quicGoVersion":                  quicGoVersion,
-		"goVersion":                      runtime.Version(),
-		"gomaxprocs":                     runtime.GOMAXPROCS(0),
-		"alpn":                           alpn,
-		"tlsVersion":                     "TLS1.3",
-		"quicVersions":                   versions,
-		"congestionControl":              "cubic (quic-go built-in)",
+		"event":          "settings",
+		"mode":           mode,
+		"implementation": "quic-go",
+		"quicGoVersion":  quicGoVersion,
+		"goVersion":      runtime.Version(),
+		"gomaxprocs":     runtime.GOMAXPROCS(0),
+		"alpn":           alpn,
+		"tlsVersion":     "TLS1.3",
+		"quicVersions":   versions,
+		// quic-go 0.29 builds its sender as NewCubicSender(..., true /* use Reno */) and paces.
+		"congestionControl":              "newreno (quic-go built-in)",
+		"pacing":                         true,
 		"initialStreamReceiveWindow":     cfg.InitialStreamReceiveWindow,
 		"maxStreamReceiveWindow":         cfg.MaxStreamReceiveWindow,
 		"initialConnectionReceiveWindow": cfg.InitialConnectionReceiveWindow,

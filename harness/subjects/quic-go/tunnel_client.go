@@ -35,7 +35,6 @@ type tunnelClient struct {
 
 	counters                                tunnelCounters
 	dials, dialFailures, streamOpenFailures atomic.Int64
-	udpInfo                                 atomic.Pointer[udpInfo]
 }
 
 func parseFingerprint(s string) ([]byte, error) {
