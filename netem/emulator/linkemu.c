@@ -229,10 +229,11 @@ static void rx(struct dir *d) {
   }
 }
 
-/* Hand every packet due by `now` to the other namespace (none before its release time);
- * returns the next release time or 0. */
-static uint64_t flush(struct dir *d, uint64_t now) {
-  while (d->n && d->q[d->head].release <= now) {
+/* Hand every packet due by `*now` to the other namespace (none before its release time);
+ * returns the next release time or 0. `*now` advances with each write, so packets that come
+ * due during a batch leave in it instead of waiting for a timer already in the past. */
+static uint64_t flush(struct dir *d, uint64_t *now) {
+  while (d->n && d->q[d->head].release <= *now) {
     uint64_t release = d->q[d->head].release;
     struct pkt *p = q_pop(d);
     d->buffered -= p->len;
@@ -240,7 +241,8 @@ static uint64_t flush(struct dir *d, uint64_t now) {
       d->forwarded++, d->bytes += p->len;
       /* Time each packet after its own write: a write runs the receiving stack, so later
        * packets of a batch leave later, and the error must show it (emulator-overload). */
-      d->error_ns += (int64_t)(now_ns() - release);
+      *now = now_ns();
+      d->error_ns += (int64_t)(*now - release);
     } else d->drop_write++;
     pkt_put(p);
   }
@@ -346,7 +348,7 @@ static void forward(struct dir *d, int sfd, int watch_stdin, pid_t parent) {
       if (armed > now) exact = armed; /* the lead was more than this wake-up's latency */
       fired = 0, armed = 0;           /* a consumed timer must always be re-armed */
     }
-    uint64_t next = flush(d, now);
+    uint64_t next = flush(d, &now);
     if (next && next != armed) {
       /* Exact when the lead already failed for this release, or would arm in the past (a
        * timer that fires at once measures no wake-up latency). */
