@@ -115,19 +115,8 @@ export interface ProbeResult {
   durationMs: number;
 }
 
-/** UDP receive-buffer drops so far in a namespace (/proc/net/snmp Udp RcvbufErrors). */
-async function udpRcvbufErrors(netns: string | null): Promise<number> {
-  const r = await run('cat', ['/proc/net/snmp'], { netns, reject: false });
-  const lines = r.stdout.split('\n').filter((l) => l.startsWith('Udp:'));
-  if (lines.length < 2) return 0;
-  const i = lines[0].split(/\s+/).indexOf('RcvbufErrors');
-  return i > 0 ? Number(lines[1].split(/\s+/)[i]) || 0 : 0;
-}
-
 /** One paced UDP echo run between the lab's namespaces: raw numbers only. */
 export async function probeLink(lab: Lab, o: { probes: number; payloadBytes: number; intervalMs: number; waitMs: number }): Promise<ProbeResult> {
-  const nsList = lab.clientNs === lab.serverNs ? [lab.clientNs] : [lab.clientNs, lab.serverNs];
-  const dropsBefore = await Promise.all(nsList.map(udpRcvbufErrors));
   const server = agent(lab.serverNs, ['server', '--bind', lab.serverAddr]);
   let client: ReturnType<typeof agent> | null = null;
   try {
@@ -153,7 +142,7 @@ export async function probeLink(lab: Lab, o: { probes: number; payloadBytes: num
       reached,
       answered: back,
       reordered: Number(result.reordered),
-      socketDrops: (await Promise.all(nsList.map(udpRcvbufErrors))).reduce((a, b, i) => a + b - dropsBefore[i], 0),
+      socketDrops: (Number(result.drops) || 0) + (Number(report.drops) || 0), // each probe socket's own kernel drops
       rttMs: (result.rttUs as number[]).map((us) => us / 1000),
       durationMs: Number(result.durationMs),
     };

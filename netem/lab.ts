@@ -8,7 +8,7 @@ import { run } from '../harness/exec.js';
 import type { BackendName, LabRecord, LinkPoint } from '../harness/types.js';
 import type { UndoStack } from '../harness/undo.js';
 import { netemCommands, parseTcStats, probeNetem, VETH_DEV } from './backend-netem.js';
-import { detachedHandle, startAttached, startDetached, TUN_DEV, type Emulator } from './backend-userspace.js';
+import { detachedHandle, startAttached, startDetached, TUN_DEV, waitTagGone, type Emulator } from './backend-userspace.js';
 import { addressLink, CLIENT_ADDR, createNamespace, listNamespaces, namespaceNames, SERVER_ADDR, tuneNamespace } from './namespaces.js';
 import { LabSetup } from './setup.js';
 import { impairments, tcpBufferMaxBytes } from './sizing.js';
@@ -107,7 +107,7 @@ function emptyRecord(opts: LabOptions, backend: BackendName, ns: { client: strin
 }
 
 export async function labUp(opts: LabOptions): Promise<Lab> {
-  if (!validRunId(opts.runId)) throw new InputError(`bad run id "${opts.runId}" (allowed: letters, digits, _ . -; at most 48 characters)`);
+  if (!validRunId(opts.runId)) throw new InputError(`bad run id "${opts.runId}" (allowed: letters, digits, _ . -; at most 48 characters; not ending in .stats)`);
   const { backend, reason } = await resolveBackend(opts.backend);
   return backend === 'loopback' ? loopbackLab(opts, reason) : namespacedLab(opts, backend, reason);
 }
@@ -194,7 +194,7 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
     const eo = { clientNs: ns.client, serverNs: ns.server, link: opts.point.link, seed: opts.seed, tag: `bench-${opts.runId}` };
     if (opts.detach) {
       const stats = statsFile(opts.runId);
-      emulator = await setup.acquire('emulator', () => startDetached({ ...eo, statsFile: stats }), async (em) => keepCounters(record, await em.stop()));
+      emulator = await setup.acquire('emulator', () => startDetached({ ...eo, statsFile: stats }), async (em) => keepCounters(record, await em.stop()), () => waitTagGone(eo.tag, 0));
       Object.assign(state, { emulatorPid: emulator.pid, statsFile: stats });
     } else {
       emulator = await setup.step(() =>

@@ -39,7 +39,11 @@ export async function deleteNamespace(ns: string): Promise<void> {
 }
 
 export async function createNamespace(setup: LabSetup, ns: string): Promise<void> {
-  await setup.acquire(`namespace ${ns}`, () => setup.exec('ip', ['netns', 'add', ns]), () => deleteNamespace(ns));
+  // A failed add may still have created it (killed by its timeout); one that existed already is not ours.
+  const madeAnyway = async (err: unknown): Promise<void> => {
+    if (!/exists/i.test(String((err as Error).message))) await deleteNamespace(ns);
+  };
+  await setup.acquire(`namespace ${ns}`, () => setup.exec('ip', ['netns', 'add', ns]), () => deleteNamespace(ns), madeAnyway);
   await setup.cmd('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 }
 

@@ -6,7 +6,8 @@
 //                             prints one result line: RTT of every answered probe and which
 //                             sequence numbers were answered.
 // stdout carries one JSON object per line; the agent exits when its stdin closes.
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /**
@@ -36,6 +37,24 @@ function num(name: string, fallback?: string): number {
 
 function emit(obj: unknown): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+/**
+ * Datagrams the kernel dropped on this socket because it was not read in time: the `drops`
+ * column of /proc/net/udp (this process's namespace) for its local port. Only this socket,
+ * so other programs' drops on a shared host never count.
+ */
+function socketDrops(sock: Socket): number {
+  const port = sock.address().port.toString(16).toUpperCase().padStart(4, '0');
+  try {
+    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1]?.endsWith(`:${port}`)) return Number(f[12]) || 0;
+    }
+  } catch {
+    // no /proc: no figure
+  }
+  return 0;
 }
 
 /** A growable bit set of sequence numbers, shipped as base64. */
@@ -71,7 +90,7 @@ function server(): void {
   sock.bind(0, arg('bind'), () => emit({ event: 'ready', port: sock.address().port }));
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (l) => {
-    if (l.trim() === 'report') emit({ event: 'report', received: seen.count, seqs: seen.encode() });
+    if (l.trim() === 'report') emit({ event: 'report', received: seen.count, seqs: seen.encode(), drops: socketDrops(sock) });
   });
   rl.on('close', () => process.exit(0));
 }
@@ -135,7 +154,7 @@ function client(): void {
     finished = true;
     const rtts: number[] = [];
     for (let i = 0; i < count; i++) if (rttUs[i] >= 0) rtts.push(Math.round(rttUs[i] * 10) / 10);
-    emit({ event: 'result', sent: count, received: answered.count, reordered, rttUs: rtts, seqs: answered.encode(), durationMs: (now() - start) / 1000 });
+    emit({ event: 'result', sent: count, received: answered.count, reordered, rttUs: rtts, seqs: answered.encode(), durationMs: (now() - start) / 1000, drops: socketDrops(sock) });
     sock.close();
     process.exit(0);
   };

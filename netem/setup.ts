@@ -28,10 +28,15 @@ export class LabSetup {
   /**
    * Acquire something and register its undo inside the same step, so a teardown that waits
    * for this step always finds the undo (pushing it after `await` could miss a teardown).
+   * `ifFailed` removes what a failed `fn` may still have made (a command killed by its
+   * timeout after it acted, a daemon that started but did not report).
    */
-  acquire<T>(what: string, fn: () => Promise<T>, undo: (v: T) => Promise<unknown> | void): Promise<T> {
+  acquire<T>(what: string, fn: () => Promise<T>, undo: (v: T) => Promise<unknown> | void, ifFailed?: (err: unknown) => Promise<unknown>): Promise<T> {
     return this.step(async () => {
-      const v = await fn();
+      const v = await fn().catch(async (err: unknown) => {
+        await ifFailed?.(err).catch(() => undefined);
+        throw err;
+      });
       this.undo.push(what, async () => void (await undo(v)));
       return v;
     });

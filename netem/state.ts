@@ -29,8 +29,9 @@ export interface LabState {
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
 
+/** A run id whose state file could be taken for another lab's stats file (`<id>.stats.json`) is refused. */
 export function validRunId(runId: string): boolean {
-  return RUN_ID.test(runId) && !runId.endsWith('.tmp');
+  return RUN_ID.test(runId) && !runId.endsWith('.stats');
 }
 
 export function stateFile(runId: string): string {

@@ -69,7 +69,7 @@ interface UpOptions {
 async function up(file: string, o: UpOptions): Promise<void> {
   if (!(BACKENDS as readonly string[]).includes(o.backend)) throw new InputError(`bad --backend "${o.backend}" (allowed: ${BACKENDS.join(', ')})`);
   const runId = o.runId ?? `lab-${randomBytes(3).toString('hex')}`;
-  if (!validRunId(runId)) throw new InputError(`bad --run-id "${runId}" (allowed: letters, digits, _ . -; at most 48 characters)`);
+  if (!validRunId(runId)) throw new InputError(`bad --run-id "${runId}" (allowed: letters, digits, _ . -; at most 48 characters; not ending in .stats)`);
   const probes = Number(o.probes);
   if (!Number.isInteger(probes) || probes < 1) throw new InputError(`bad --probes "${o.probes}" (allowed: a positive integer)`);
   const scenario = await loadScenario(file);
