@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { Agent, startAgent } from './agents.js';
 import { cpuBoundVerdict, cpuMark, cpuSince, sumCpu } from './cpu.js';
+import { bulkLinkRate } from './scenario-link.js';
 import { cellKey, cellMetrics } from './metrics.js';
 import { writeResultFileAtomic } from './result-file.js';
 import { scenarioSha256 } from './scenario.js';
@@ -247,7 +248,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       if (out.logs) cell.logs = out.logs;
     }
     cell.metrics = cellMetrics(w.kind, cell.samples);
-    const rate = w.kind === 'bulk' ? (w.direction === 'download' ? point.link.downlink : point.link.uplink).rateBitsPerSec : null;
+    const rate = bulkLinkRate(point.link, w);
     const bulk = w.kind === 'bulk' && cell.metrics.goodputBitsPerSec !== undefined ? { goodputBitsPerSec: cell.metrics.goodputBitsPerSec, linkRateBitsPerSec: rate } : null;
     const verdict = cpuBoundVerdict(client, server, subject.implementation, bulk);
     cell.cpu = { client, server, cpuBound: verdict !== null };

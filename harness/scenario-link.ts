@@ -4,7 +4,7 @@
 // a profile's asymmetric rates, which is what someone writing it means.
 import type { Problems } from './scenario.js';
 import { parseDuration, parseLimit, parsePercent, parseRate, type Parsed } from './units.js';
-import type { GilbertElliott, LinkDirection, LinkPoint, QueueLimit, ResolvedLink, SweepAxis } from './types.js';
+import type { GilbertElliott, LinkDirection, LinkPoint, QueueLimit, ResolvedLink, SweepAxis, Workload } from './types.js';
 
 export type RawLink = Record<string, unknown> & { uplink?: Record<string, unknown>; downlink?: Record<string, unknown> };
 
@@ -181,4 +181,9 @@ export function isImpaired(l: ResolvedLink): boolean {
   return [l.uplink, l.downlink].some(
     (d) => d.delayMs > 0 || d.jitterMs > 0 || d.lossPct > 0 || d.gilbert !== null || d.rateBitsPerSec !== null || d.limit !== null,
   );
+}
+
+/** The link rate in a bulk workload's direction of transfer (null: not bulk, or no rate limit). */
+export function bulkLinkRate(link: ResolvedLink, w: Workload): number | null {
+  return w.kind === 'bulk' ? (w.direction === 'download' ? link.downlink : link.uplink).rateBitsPerSec : null;
 }

@@ -7,11 +7,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EXIT } from '../harness/errors.js';
 import { PROJECT_ROOT } from '../harness/version.js';
+import { CLI } from '../netem/testkit.js';
 
-const CLI = fileURLToPath(new URL('../harness/cli.js', import.meta.url));
 const SCENARIOS = join(PROJECT_ROOT, 'scenarios');
 
 interface Ran {

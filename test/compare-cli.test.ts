@@ -5,10 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { calibration, makeResult, standardSeries, writeResults } from './fixtures/compare-fixtures.js';
-
-const CLI = fileURLToPath(new URL('../harness/cli.js', import.meta.url));
+import { CLI } from '../netem/testkit.js';
 
 function bench(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'compare', ...args], { encoding: 'utf8' });

@@ -8,11 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../harness/version.js';
+import { CLI, skipUnlessRoot } from '../netem/testkit.js';
 
 const exec = promisify(execFile);
-const ROOT = process.getuid?.() === 0;
-const CLI = join(PROJECT_ROOT, 'dist', 'harness', 'cli.js');
 
 const scenario = (rate: string): string => `name: e2e-compare
 description: tcp bulk over a rate-limited link, for compare's end-to-end test
@@ -31,7 +29,7 @@ async function bench(args: string[]): Promise<{ code: number; stdout: string; st
   );
 }
 
-test('compare of real runs: same link is clean, halved rate is a regression', { skip: ROOT ? false : 'needs root for lab namespaces' }, async (t) => {
+test('compare of real runs: same link is clean, halved rate is a regression', { skip: skipUnlessRoot() }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'bench-cmp-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'full.yaml'), scenario('20mbit'));

@@ -6,14 +6,11 @@ import assert from 'node:assert/strict';
 import { EnvironmentError } from '../harness/errors.js';
 import { probeNetem } from '../netem/backend-netem.js';
 import { resolveBackend } from '../netem/lab.js';
-import { skipUnlessRoot } from '../netem/testkit.js';
+import { CLI, skipUnlessRoot } from '../netem/testkit.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../harness/version.js';
-
-const CLI = join(PROJECT_ROOT, 'dist', 'harness', 'cli.js');
 
 const skip = skipUnlessRoot();
 

@@ -6,10 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../harness/version.js';
 import { fixtureFile } from './fixtures/report-load.js';
-
-const CLI = join(PROJECT_ROOT, 'dist', 'harness', 'cli.js');
+import { CLI } from '../netem/testkit.js';
 
 function bench(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });

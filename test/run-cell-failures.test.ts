@@ -11,10 +11,9 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type { CellResult, ResultFile } from '../harness/types.js';
 import { PROJECT_ROOT } from '../harness/version.js';
+import { CLI, skipUnlessRoot } from '../netem/testkit.js';
 
 const run = promisify(execFile);
-const ROOT = process.getuid?.() === 0;
-const CLI = join(PROJECT_ROOT, 'dist', 'harness', 'cli.js');
 const RELAY = join(PROJECT_ROOT, 'test', 'fixtures', 'faulty-relay.mjs');
 
 function relay(name: string, mode: string, after: number): string {
@@ -25,7 +24,7 @@ function relay(name: string, mode: string, after: number): string {
     client: "${process.execPath} ${RELAY} --listen {clientAddr}:{clientPort} --to {serverAddr}:{serverPort} --mode ${mode} --after ${after}"`;
 }
 
-test('faulty subjects fail, time out and die without harming other cells', { skip: ROOT ? false : 'needs root for lab namespaces' }, async (t) => {
+test('faulty subjects fail, time out and die without harming other cells', { skip: skipUnlessRoot() }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'bench-test-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const scenario = join(dir, 'faulty.yaml');

@@ -9,13 +9,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ResultFile } from '../harness/types.js';
 import { cleanup } from '../netem/cleanup.js';
-import { remains } from '../netem/testkit.js';
-import { PROJECT_ROOT } from '../harness/version.js';
+import { CLI, remains, skipUnlessRoot } from '../netem/testkit.js';
 
-const ROOT = process.getuid?.() === 0;
-const CLI = join(PROJECT_ROOT, 'dist', 'harness', 'cli.js');
-
-test('SIGINT mid-run: exit 130, partial result kept, nothing left behind', { skip: ROOT ? false : 'needs root for lab namespaces', timeout: 120_000 }, async (t) => {
+test('SIGINT mid-run: exit 130, partial result kept, nothing left behind', { skip: skipUnlessRoot(), timeout: 120_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'bench-sigint-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const scenario = join(dir, 's.yaml');

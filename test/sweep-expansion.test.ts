@@ -7,7 +7,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScenario } from '../harness/scenario.js';
-import { DEFAULT_TRANSPORTS } from '../harness/scenario-parts.js';
 import type { LinkDirection, ResolvedScenario } from '../harness/types.js';
 
 const HEAD = 'name: t\ndescription: d\n';
@@ -114,7 +113,8 @@ test('without a link: one unimpaired point labelled "base"', async () => {
 
 test('scenario defaults: transports, workloads, repetitions, warmup, timeout, congestion control, seed', async () => {
   const s = await parse('');
-  assert.deepEqual(s.transports, DEFAULT_TRANSPORTS.map((name) => ({ kind: 'builtin', name })));
+  // The five the README promises, written out: a change to the default must show here.
+  assert.deepEqual(s.transports, ['tcp', 'tls', 'quic', 'tunnel', 'udp'].map((name) => ({ kind: 'builtin', name })));
   assert.deepEqual(s.workloads, [
     { kind: 'echo', id: 'echo-64B-c1-n200', payloadBytes: 64, count: 200, durationMs: null, concurrency: 1, idleTimeoutMs: 30_000 },
     { kind: 'bulk', id: 'bulk-download-5000ms-s1', direction: 'download', bytes: null, durationMs: 5000, streams: 1 },

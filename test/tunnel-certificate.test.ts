@@ -54,16 +54,24 @@ test('tunnel server requiring a client certificate: the pinned one gets through,
   // Without a certificate the server's handshake fails; depending on timing the client sees
   // it at startup or on its first stream. Either way no byte reaches the backend.
   const before = backend.accepted;
+  const openedBefore = srv.counters().streamsOpened;
   const bare = await startTunnelClient(base).catch((e: Error) => e);
-  if (!(bare instanceof Error)) {
+  if (bare instanceof Error) {
+    t.diagnostic(`refused at startup: ${bare.message}`);
+    assert.doesNotMatch(bare.message, /ECONNREFUSED|timed out/, 'refused by the handshake, not unreachable');
+  } else {
     t.after(() => bare.close());
     // The client may reset the app's connection before our connect completes: also a refusal.
     const app2 = await connectTcp(bare.port!).catch(() => null);
     if (app2) {
+      const got2: Buffer[] = [];
+      app2.on('data', (d: Buffer) => got2.push(d));
       app2.on('error', () => {});
       app2.end('no certificate');
       await new Promise((r) => app2.once('close', r));
+      assert.equal(Buffer.concat(got2).length, 0, 'nothing came back through a refused tunnel');
     }
+    assert.equal(srv.counters().streamsOpened, openedBefore, 'the server opened no stream for it');
   }
   assert.equal(backend.accepted, before);
 });

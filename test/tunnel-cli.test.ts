@@ -7,10 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { connectTcp, echoHandler, readAll, startBackend } from '../harness/tunnel/loopback.js';
-
-const CLI = fileURLToPath(new URL('../harness/cli.js', import.meta.url));
+import { CLI } from '../netem/testkit.js';
 
 interface Proc {
   child: ChildProcess;
