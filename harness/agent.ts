@@ -111,9 +111,9 @@ async function runCell(req: RunRequest): Promise<CellOutcome> {
     open = new Sessions();
     const ctx: RunContext = { transport: t.client, to: { host: req.host, port: req.port }, creds: req.creds, seed: req.seed, signal: ac.signal, sessions: open };
     const w = req.workload;
-    const out: CellOutcome = w.kind === 'echo' ? await runEcho(ctx, w) : w.kind === 'bulk' ? await runBulk(ctx, w) : await runHandshake(ctx, w);
-    out.settings = t.client.settings?.();
-    if (req.transport === 'quic') out.quic = { settings: out.settings ?? {}, stats: out.stats ?? {} };
+    const { stats, ...ran } = w.kind === 'echo' ? await runEcho(ctx, w) : w.kind === 'bulk' ? await runBulk(ctx, w) : await runHandshake(ctx, w);
+    const out: CellOutcome = ran;
+    if (req.transport === 'quic') out.quic = { settings: t.client.settings?.() ?? {}, stats: stats ?? {} };
     if (before) {
       const after = tcpCounters();
       out.tcp = { retransSegs: after.retransSegs - before.retransSegs, outSegs: after.outSegs - before.outSegs };

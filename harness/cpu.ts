@@ -54,7 +54,7 @@ export function busiest(u: CpuUsage): number {
 }
 
 /** The threshold DESIGN.md sets: either side at >= 90 % of one core. */
-export const CPU_BOUND_FRACTION = 0.9;
+const CPU_BOUND_FRACTION = 0.9;
 
 /**
  * Below this share of a core the CPU cost per byte is dominated by fixed costs (timers,

@@ -111,7 +111,7 @@ async function credentialFiles(creds: Credentials, undo: UndoStack): Promise<{ c
   return files;
 }
 
-export function fillPlaceholders(cmd: string, values: Record<string, string>): string {
+function fillPlaceholders(cmd: string, values: Record<string, string>): string {
   return cmd.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => values[k] ?? m);
 }
 

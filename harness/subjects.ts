@@ -42,7 +42,7 @@ export interface Subject {
   stop?(): Promise<void>;
 }
 
-export const UDP_ONLY_ECHO = 'udp is a datagram echo: there is no connection to set up (handshake) and no reliable byte stream to verify (bulk)';
+const UDP_ONLY_ECHO = 'udp is a datagram echo: there is no connection to set up (handshake) and no reliable byte stream to verify (bulk)';
 
 /** Run a workload on the client agent, with a controller-side guard in case the agent hangs. */
 export async function runOnClient(client: Agent, req: Omit<RunRequest, 'op'>): Promise<SubjectOutcome> {

@@ -236,7 +236,11 @@ export interface CellSamples {
   handshakeUs?: number[];
   /** Bytes delivered and verified (bulk). */
   bytes?: number;
-  /** Time from first byte sent to last byte verified (bulk), ms. */
+  /**
+   * Bulk transfer time, ms, ending at the last byte verified. Download: from the client's
+   * request (so it includes one RTT); upload: from the request's arrival at the receiving
+   * sink (one-way delay earlier, so it excludes it). Both after connection setup.
+   */
   elapsedMs?: number;
   /** Goodput time series: verified bytes per interval (bulk). */
   series?: { intervalMs: number; bytes: number[] };

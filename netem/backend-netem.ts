@@ -20,7 +20,7 @@ export const FIFO_RATE_BITS_PER_SEC = 1e12;
  * packets). netem on a veth counts the 14-byte Ethernet header too, which would make the
  * same "20mbit" ~1 % slower on this backend; netem's packet overhead argument takes it off.
  */
-export const NETEM_PACKET_OVERHEAD = -14;
+const NETEM_PACKET_OVERHEAD = -14;
 
 /** argv for `tc` that puts one direction's impairment on `dev`'s egress (pure; tested as data). */
 export function netemArgs(dev: string, dir: LinkDirection, limitPackets: number): string[] {

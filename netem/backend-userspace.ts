@@ -11,7 +11,7 @@ import { decimal, MTU_BYTES, queueLimitBytes } from './sizing.js';
 
 export const TUN_DEV = 'lab0';
 /** Below this the kernel drops silently in front of the emulator at high rates (DESIGN.md). */
-export const TUN_TXQUEUELEN = 10_000;
+const TUN_TXQUEUELEN = 10_000;
 
 export function directionSpec(dir: LinkDirection, link: ResolvedLink): string {
   const items = [`delay_us=${Math.round(dir.delayMs * 1000)}`];

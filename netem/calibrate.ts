@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { EnvironmentError } from '../harness/errors.js';
-import { run, spawn, type Child } from '../harness/exec.js';
+import { spawn, type Child } from '../harness/exec.js';
 import { binomialInterval, summarize } from '../harness/stats.js';
 import type { Calibration, LinkDirection, Warning } from '../harness/types.js';
 import type { Lab } from './lab.js';

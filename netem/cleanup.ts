@@ -17,13 +17,13 @@ export interface LabRemains {
 }
 
 /** Run id of a lab namespace name: bench-<runid>-c / -s. */
-export function runIdOf(name: string): string | null {
+function runIdOf(name: string): string | null {
   const m = /^bench-(.+)-[cs]$/.exec(name);
   return m ? m[1] : null;
 }
 
 /** Everything named like a lab, grouped by run id. */
-export async function findLabs(): Promise<LabRemains[]> {
+async function findLabs(): Promise<LabRemains[]> {
   const byRun = new Map<string, LabRemains>();
   const get = (runId: string): LabRemains => {
     let r = byRun.get(runId);
@@ -47,7 +47,7 @@ export async function findLabs(): Promise<LabRemains[]> {
 }
 
 /** Remove one lab's remains; returns problems (never throws). */
-export async function removeLab(r: LabRemains): Promise<string[]> {
+async function removeLab(r: LabRemains): Promise<string[]> {
   const problems: string[] = [];
   const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
     try {

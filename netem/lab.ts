@@ -64,7 +64,7 @@ export async function emulatorBuilt(): Promise<string | null> {
 }
 
 /** Why the userspace backend cannot run here, or null when it can. */
-export async function userspaceProblem(): Promise<string | null> {
+async function userspaceProblem(): Promise<string | null> {
   return (await tunUsable()) ?? (await emulatorBuilt());
 }
 

@@ -53,7 +53,7 @@ export interface NamespaceTuning {
 }
 
 /** The sysctls a lab namespace gets, in order (IPv6 off first, before any link exists). */
-export function labSysctls(t: NamespaceTuning): [string, string][] {
+function labSysctls(t: NamespaceTuning): [string, string][] {
   return [
     ['net.ipv6.conf.all.disable_ipv6', '1'],
     ['net.ipv6.conf.default.disable_ipv6', '1'],

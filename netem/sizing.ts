@@ -11,23 +11,23 @@ export const UDP_IP_OVERHEAD_BYTES = 28;
  * "infinite" when sizing buffers. Measured (DESIGN.md): veth without offloads 3.7-4.8
  * Gbit/s, the userspace emulator 1.1-1.3 Gbit/s; rounded up so sizing never binds first.
  */
-export const CEILING_BITS_PER_SEC: Record<BackendName, number> = {
+const CEILING_BITS_PER_SEC: Record<BackendName, number> = {
   netem: 5e9,
   userspace: 2e9,
   loopback: 10e9,
 };
 
 /** Round-trip time the link adds, worst case including jitter, ms. */
-export function linkRttMs(link: ResolvedLink): number {
+function linkRttMs(link: ResolvedLink): number {
   return link.uplink.delayMs + link.uplink.jitterMs + link.downlink.delayMs + link.downlink.jitterMs;
 }
 
-export function effectiveRate(dir: LinkDirection, backend: BackendName): number {
+function effectiveRate(dir: LinkDirection, backend: BackendName): number {
   return Math.min(dir.rateBitsPerSec ?? Infinity, CEILING_BITS_PER_SEC[backend]);
 }
 
 /** Bandwidth-delay product of the faster direction (the one a bulk transfer could fill), bytes. */
-export function bdpBytes(link: ResolvedLink, backend: BackendName): number {
+function bdpBytes(link: ResolvedLink, backend: BackendName): number {
   const rate = Math.max(effectiveRate(link.uplink, backend), effectiveRate(link.downlink, backend));
   return (rate / 8) * (linkRttMs(link) / 1000);
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BackendName, LabRecord } from '../harness/types.js';
 import { pidAlive } from './backend-userspace.js';
 
-export const STATE_DIR = process.env.BENCH_STATE_DIR ?? '/run/bench';
+const STATE_DIR = process.env.BENCH_STATE_DIR ?? '/run/bench';
 
 export interface LabState {
   runId: string;

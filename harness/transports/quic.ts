@@ -9,14 +9,14 @@ import type { ClientSession, ClientTransport, ServerTransport } from './types.js
 export const BENCH_QUIC_ALPN = 'bench/1';
 
 export function quicClientTransport(tuning: QuicTuning = {}): ClientTransport {
-  let last: Record<string, string | number | boolean> | undefined;
+  let last: { settings(): Record<string, string | number | boolean> } | undefined; // the latest connection
   return {
     implementation: QUIC_IMPLEMENTATION,
     multiStream: true,
     async connect(to, creds): Promise<ClientSession> {
       // noDelay has no QUIC meaning: quiche sends as soon as the congestion window allows.
       const conn = await quicConnect({ ...tuning, host: to.host, port: to.port, alpn: BENCH_QUIC_ALPN, fingerprint: creds.fingerprintSha256 });
-      last = conn.settings();
+      last = conn; // its settings are read when asked, not inside a timed handshake
       return {
         openStream: async (): Promise<Duplex> => conn.openStream(),
         close: () => conn.close(),
@@ -24,7 +24,7 @@ export function quicClientTransport(tuning: QuicTuning = {}): ClientTransport {
       };
     },
     // Before any connection the requested values; after one, including the kernel's socket buffer.
-    settings: () => last ?? quicSettings(tuning),
+    settings: () => last?.settings() ?? quicSettings(tuning),
   };
 }
 

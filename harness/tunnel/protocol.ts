@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 export const TUNNEL_ALPN = 'bench-tun/1';
 const HEADER_MAGIC = 'BTUN1';
 /** Longest header or status line accepted; a peer that sends more without a newline is refused. */
-export const MAX_LINE_BYTES = 512;
+const MAX_LINE_BYTES = 512;
 const TOKEN_RE = /^[A-Za-z0-9._~-]{1,128}$/;
 
 export function isValidToken(token: string): boolean {

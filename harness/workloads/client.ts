@@ -16,8 +16,6 @@ export interface Outcome {
   samples: CellSamples;
   /** Transport counters (quic), summed over sessions. */
   stats?: Record<string, number>;
-  /** Effective transport settings, read where the connections were made (the agent). */
-  settings?: Record<string, string | number | boolean>;
 }
 
 export interface RunContext {

@@ -27,7 +27,7 @@ export function encodeHeader(h: Header): Buffer {
   return b;
 }
 
-export function decodeHeader(b: Buffer): Header | null {
+function decodeHeader(b: Buffer): Header | null {
   if (b.length < HEADER_BYTES || !b.subarray(0, 4).equals(MAGIC)) return null;
   const mode = (Object.keys(MODE_CODE) as Mode[]).find((m) => MODE_CODE[m] === b[4]);
   if (!mode) return null;
