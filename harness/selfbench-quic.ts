@@ -92,18 +92,22 @@ async function readRaw(s: RawStream): Promise<string> {
   }
 }
 
+/** Time BULK_BYTES written into a sink over `s` until its byte count comes back: the same timed body for every variant compared. */
+function timedSink(s: Duplex, what: string): Promise<Bulk> {
+  const reply = readAll(s);
+  return timed(async () => {
+    await writePattern(s, BULK_BYTES, CHUNK);
+    s.end();
+    if (Number((await reply).toString()) !== BULK_BYTES) throw new Error(`${what}: wrong count`);
+  });
+}
+
 /** The same transfer through the quic transport's Duplex streams. */
 async function transportBulk(creds: Credentials): Promise<Bulk> {
   const srv = await quicServerTransport().listen({ host: '127.0.0.1', port: 0 }, creds, quiet(sinkHandler));
   const session = await quicClientTransport().connect({ host: '127.0.0.1', port: srv.port }, creds);
   try {
-    const s = await session.openStream();
-    return await timed(async () => {
-      const reply = readAll(s);
-      await writePattern(s, BULK_BYTES, CHUNK);
-      s.end();
-      if (Number((await reply).toString()) !== BULK_BYTES) throw new Error('transport bulk: wrong count');
-    });
+    return await timedSink(await session.openStream(), 'transport bulk');
   } finally {
     await session.close();
     await srv.close();
@@ -121,13 +125,7 @@ async function tunnelBulk(creds: Credentials): Promise<Bulk> {
   const sink = await startBackend(sinkHandler);
   const tun = await startLoopbackTunnel(sink.port, { creds });
   try {
-    const app = await connectTcp(tun.port);
-    const reply = readAll(app);
-    return await timed(async () => {
-      await writePattern(app, BULK_BYTES, CHUNK);
-      app.end();
-      if (Number((await reply).toString()) !== BULK_BYTES) throw new Error('tunnel bulk: wrong count');
-    });
+    return await timedSink(await connectTcp(tun.port), 'tunnel bulk');
   } finally {
     await tun.close();
     await sink.close();

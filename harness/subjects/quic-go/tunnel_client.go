@@ -226,16 +226,13 @@ func (c *tunnelClient) handle(tc *net.TCPConn) {
 		tc.Close()
 		return
 	}
-	if _, err := st.Write([]byte(headerPrefix + c.token + "\n")); err != nil {
-		c.streamOpenFailures.Add(1)
-		_ = tc.SetLinger(0)
-		tc.Close()
-		st.CancelRead(codeReset)
-		st.CancelWrite(codeReset)
-		return
-	}
 	br := newLineReader(st)
 	r := &relay{st: st, rd: br, tc: tc, toStream: &c.counters.bytesUp, toTCP: &c.counters.bytesDown}
+	if _, err := st.Write([]byte(headerPrefix + c.token + "\n")); err != nil {
+		c.streamOpenFailures.Add(1)
+		r.abort(true, codeReset)
+		return
+	}
 	opened := false
 	r.run(func(r *relay) bool {
 		// Strip the server's status line before any byte reaches the app.

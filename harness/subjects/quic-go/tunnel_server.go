@@ -182,19 +182,15 @@ func (s *tunnelServer) serveStream(st quic.Stream) {
 		refuse(st, "backend unreachable")
 		return
 	}
-	tc := nc.(*net.TCPConn)
+	r := &relay{st: st, rd: br, tc: nc.(*net.TCPConn), toStream: &c.bytesDown, toTCP: &c.bytesUp}
 	if _, err := st.Write([]byte("OK\n")); err != nil {
 		c.streamsReset.Add(1)
-		_ = tc.SetLinger(0)
-		tc.Close()
-		st.CancelRead(codeReset)
-		st.CancelWrite(codeReset)
+		r.abort(true, codeReset)
 		return
 	}
 	c.streamsOpened.Add(1)
 	c.streamsActive.Add(1)
 	defer c.streamsActive.Add(-1)
-	r := &relay{st: st, rd: br, tc: tc, toStream: &c.bytesDown, toTCP: &c.bytesUp}
 	r.run(nil)
 	if r.aborted.Load() {
 		c.streamsReset.Add(1)
