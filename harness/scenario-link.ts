@@ -2,6 +2,7 @@
 // Precedence, lowest first: profile (both ways) < profile.uplink/downlink < scenario link
 // (both ways) < scenario uplink/downlink. A scenario's plain `rate: 10mbit` thus overrides
 // a profile's asymmetric rates, which is what someone writing it means.
+import { impairments } from '../netem/sizing.js';
 import type { Problems } from './scenario.js';
 import { parseDuration, parseLimit, parsePercent, parseRate, type Parsed } from './units.js';
 import type { GilbertElliott, LinkDirection, LinkPoint, QueueLimit, ResolvedLink, SweepAxis, Workload } from './types.js';
@@ -178,9 +179,7 @@ export function expandSweep(raw: RawLink, profile: RawLink | null, probs: Proble
 
 /** True when the link asks for any impairment (the loopback backend refuses those). */
 export function isImpaired(l: ResolvedLink): boolean {
-  return [l.uplink, l.downlink].some(
-    (d) => d.delayMs > 0 || d.jitterMs > 0 || d.lossPct > 0 || d.gilbert !== null || d.rateBitsPerSec !== null || d.limit !== null,
-  );
+  return impairments(l.uplink).length > 0 || impairments(l.downlink).length > 0;
 }
 
 /** The link rate in a bulk workload's direction of transfer (null: not bulk, or no rate limit). */

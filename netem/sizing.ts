@@ -71,7 +71,7 @@ export function netemLimitPackets(dir: LinkDirection, link: ResolvedLink): numbe
   return Math.max(1000, Math.ceil(bytes / MTU_BYTES));
 }
 
-/** True when a direction asks for any impairment at all. */
+/** The impairments a direction asks for, in words (none: an unimpaired direction). */
 export function impairments(dir: LinkDirection): string[] {
   const found: string[] = [];
   if (dir.delayMs > 0) found.push(`delay ${dir.delayMs} ms`);
@@ -79,6 +79,7 @@ export function impairments(dir: LinkDirection): string[] {
   if (dir.lossPct > 0) found.push(`loss ${dir.lossPct} %`);
   if (dir.gilbert) found.push('Gilbert-Elliott loss');
   if (dir.rateBitsPerSec !== null) found.push(`rate ${dir.rateBitsPerSec} bit/s`);
+  if (dir.limit !== null) found.push('queue limit');
   return found;
 }
 
