@@ -1,10 +1,13 @@
 // Helpers shared by the lab, emulator and cleanup tests (test/lab-*, test/emulator-*,
 // test/cleanup-*): link builders, unique run ids, and "what is left of this run".
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../harness/exec.js';
-import type { LinkDirection, LinkPoint } from '../harness/types.js';
+import type { CellResult, LinkDirection, LinkPoint, ResultFile } from '../harness/types.js';
 import { emulatorProcesses } from './backend-userspace.js';
 import { listNamespaces } from './namespaces.js';
 import { stateFile } from './state.js';
@@ -55,4 +58,26 @@ export async function until(pred: () => boolean | Promise<boolean>, ms: number, 
 /** Resolve once a TCP listener on `port` exists in `netns` (a daemon's start says nothing about it). */
 export async function listening(netns: string | null, port: number | string, ms = 10_000): Promise<void> {
   await until(async () => new RegExp(`:${port}\\s`).test((await run('ss', ['-Htln'], { netns, reject: false })).stdout), ms, `a TCP listener on port ${port} in ${netns ?? 'the host'}`);
+}
+
+/**
+ * `bench run` (userspace backend) of a scenario written to `dir`: exit code, stderr, the
+ * result file, and a finder for its cells that fails the test when one is missing.
+ */
+export async function benchRun(dir: string, yaml: string, o: { probes?: number; timeoutMs?: number } = {}): Promise<{ code: number; stderr: string; result: ResultFile; cell: (transport: string, kind: string) => CellResult }> {
+  const scenario = join(dir, 'scenario.yaml');
+  const out = join(dir, 'out');
+  await writeFile(scenario, yaml);
+  const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile(process.execPath, [CLI, 'run', scenario, '--out', out, '--backend', 'userspace', '--calibration-probes', String(o.probes ?? 50)], { timeout: o.timeoutMs ?? 120_000 }, (err, _stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    ),
+  );
+  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as ResultFile;
+  const cell = (transport: string, kind: string): CellResult => {
+    const c = result.cells.find((x) => x.transport === transport && x.kind === kind);
+    assert.ok(c, `cell ${transport}/${kind} present`);
+    return c;
+  };
+  return { ...r, result, cell };
 }

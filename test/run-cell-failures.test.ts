@@ -3,17 +3,13 @@
 // stalled peer yields `timeout` with the samples gathered so far, a subject process that
 // dies gives `failed` with its stderr tail, and none of this harms the other cells.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import type { CellResult, ResultFile } from '../harness/types.js';
 import { PROJECT_ROOT } from '../harness/version.js';
-import { CLI, skipUnlessRoot } from '../netem/testkit.js';
+import { benchRun, skipUnlessRoot } from '../netem/testkit.js';
 
-const run = promisify(execFile);
 const RELAY = join(PROJECT_ROOT, 'test', 'fixtures', 'faulty-relay.mjs');
 
 function relay(name: string, mode: string, after: number): string {
@@ -27,9 +23,8 @@ function relay(name: string, mode: string, after: number): string {
 test('faulty subjects fail, time out and die without harming other cells', { skip: skipUnlessRoot() }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'bench-test-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const scenario = join(dir, 'faulty.yaml');
-  await writeFile(
-    scenario,
+  const { code, stderr, result, cell } = await benchRun(
+    dir,
     `name: faulty
 description: relays that corrupt, stall and die, next to plain tcp
 link: { delay: 1ms }
@@ -50,18 +45,7 @@ repetitions: 1
 timeout: 4s
 `,
   );
-  const out = join(dir, 'out');
-  const r = await run(process.execPath, [CLI, 'run', scenario, '--out', out, '--backend', 'userspace', '--calibration-probes', '50'], { timeout: 120_000 }).then(
-    () => ({ code: 0, stderr: '' }),
-    (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
-  );
-  assert.equal(r.code, 4, `exit code 4 when cells fail; stderr: ${r.stderr.slice(-500)}`);
-  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as ResultFile;
-  const cell = (transport: string, kind: string): CellResult => {
-    const c = result.cells.find((x) => x.transport === transport && x.kind === kind);
-    assert.ok(c, `cell ${transport}/${kind} present`);
-    return c;
-  };
+  assert.equal(code, 4, `exit code 4 when cells fail; stderr: ${stderr.slice(-500)}`);
   assert.equal(result.status, 'complete');
   assert.equal(result.cells.length, 12);
 

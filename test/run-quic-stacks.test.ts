@@ -3,24 +3,19 @@
 // implementation, and a cell's counters describe what crossed the link: TCP retransmits only
 // where TCP crossed it, QUIC counters where QUIC did (a tunnel's TCP is loopback).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import type { ResultFile } from '../harness/types.js';
-import { CLI, skipUnlessRoot } from '../netem/testkit.js';
+import { benchRun, skipUnlessRoot } from '../netem/testkit.js';
 
-const exec = promisify(execFile);
 const BULK_BYTES = 2_000_000;
 
 test('quic, tunnel, quicgo-tunnel and quic-quicgo through bench run: byte-exact, labelled, counted per protocol', { skip: skipUnlessRoot(), timeout: 240_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'bench-stacks-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const scenario = join(dir, 'stacks.yaml');
-  await writeFile(
-    scenario,
+  const { code, stderr, cell } = await benchRun(
+    dir,
     `name: stacks
 description: every QUIC stack and tunnel next to tcp, over a lossy link
 link: { delay: 5ms, loss: 1%, rate: 50mbit }
@@ -31,19 +26,9 @@ workloads:
 repetitions: 1
 timeout: 60s
 `,
+    { probes: 100, timeoutMs: 200_000 },
   );
-  const out = join(dir, 'out');
-  const r = await exec(process.execPath, [CLI, 'run', scenario, '--out', out, '--backend', 'userspace', '--calibration-probes', '100'], { timeout: 200_000 }).then(
-    () => ({ code: 0, stderr: '' }),
-    (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
-  );
-  assert.equal(r.code, 0, `every cell ok or unsupported; stderr: ${r.stderr.slice(-800)}`);
-  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as ResultFile;
-  const cell = (transport: string, kind: string) => {
-    const c = result.cells.find((x) => x.transport === transport && x.kind === kind);
-    assert.ok(c, `cell ${transport}/${kind}`);
-    return c;
-  };
+  assert.equal(code, 0, `every cell ok or unsupported; stderr: ${stderr.slice(-800)}`);
 
   for (const transport of ['tcp', 'quic', 'tunnel', 'quicgo-tunnel']) {
     const echo = cell(transport, 'echo');
