@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The only place that maps errors to exit codes and prints them (STYLE: hyperfine's main.rs).
+// The only place that maps errors and interruptions to exit codes, prints them, and ends
+// the process (STYLE: hyperfine's main.rs).
 import { Command, CommanderError } from 'commander';
-import { BenchError, EXIT, RegressionFound } from './errors.js';
-import { TOOL_VERSION } from './version.js';
+import { BenchError, EXIT, InterruptedError, RegressionFound } from './core/errors.js';
+import { TOOL_VERSION } from './core/version.js';
 // Command registry: adding a command touches this block and one new file.
 import { registerValidate } from './commands/validate.js';
 import { registerRun } from './commands/run.js';
@@ -45,8 +46,10 @@ async function main(): Promise<void> {
       return;
     }
     if (err instanceof BenchError) {
-      // A regression is the verdict CI asked for, not a fault of bench: no "error:" prefix.
-      process.stderr.write(`bench: ${err instanceof RegressionFound ? '' : 'error: '}${err.message}\n`);
+      // A regression is the verdict CI asked for, and an interruption what the user asked
+      // for: neither is a fault of bench, so no "error:" prefix.
+      const fault = !(err instanceof RegressionFound || err instanceof InterruptedError);
+      process.stderr.write(`bench: ${fault ? 'error: ' : ''}${err.message}\n`);
       if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
       if (verbose() && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exitCode = err.exitCode;
@@ -60,3 +63,7 @@ async function main(): Promise<void> {
 }
 
 await main();
+// Leave now: a handle of a torn-down child (an interrupted run, a stopped tunnel endpoint's
+// QUIC socket draining) must not keep the process alive past its answer. stdout and stderr
+// are synchronous for files and pipes on Linux, so nothing written is lost.
+process.exit(process.exitCode ?? EXIT.ok);

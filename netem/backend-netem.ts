@@ -1,8 +1,8 @@
 // Backend `netem`: a veth pair created directly inside the two lab namespaces (it never
 // exists in the host namespace) and `tc qdisc replace ... netem` on each end's egress:
 // client egress = uplink, server egress = downlink.
-import { run } from '../harness/exec.js';
-import type { LinkDirection, ResolvedLink } from '../harness/types.js';
+import { run } from '../harness/core/exec.js';
+import type { LinkDirection, ResolvedLink } from '../harness/core/types.js';
 import { decimal, netemLimitPackets } from './sizing.js';
 
 export const VETH_DEV = 'veth0';

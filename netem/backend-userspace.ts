@@ -3,10 +3,10 @@
 // in the host namespace, and the devices vanish with the process.
 import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { EMULATOR_BIN } from '../harness/build-native.js';
-import { EnvironmentError } from '../harness/errors.js';
-import { formatCommand, run, spawn, type Child } from '../harness/exec.js';
-import type { LinkDirection, ResolvedLink } from '../harness/types.js';
+import { EMULATOR_BIN } from '../harness/core/native.js';
+import { EnvironmentError } from '../harness/core/errors.js';
+import { formatCommand, run, spawn, type Child } from '../harness/core/exec.js';
+import type { LinkDirection, ResolvedLink } from '../harness/core/types.js';
 import { decimal, MTU_BYTES, queueLimitBytes } from './sizing.js';
 
 export const TUN_DEV = 'lab0';

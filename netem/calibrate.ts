@@ -3,10 +3,10 @@
 // configuration. Differences become warnings with a remedy, never silent.
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { EnvironmentError } from '../harness/errors.js';
-import { spawn, type Child } from '../harness/exec.js';
-import { binomialInterval, summarize } from '../harness/stats.js';
-import type { Calibration, LinkDirection, Warning } from '../harness/types.js';
+import { EnvironmentError } from '../harness/core/errors.js';
+import { spawn, type Child } from '../harness/core/exec.js';
+import { binomialInterval, summarize } from '../harness/core/stats.js';
+import type { Calibration, LinkDirection, Warning } from '../harness/core/types.js';
 import type { Lab } from './lab.js';
 import { decimal, expectedLoss, lossSampleFactor, UDP_IP_OVERHEAD_BYTES } from './sizing.js';
 

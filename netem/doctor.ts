@@ -1,8 +1,8 @@
 // What `bench doctor` checks: can this machine build a lab, with which backend, and what is
 // missing (each with its fix). Returns data; harness/commands/doctor.ts prints it.
-import { EMULATOR_BIN } from '../harness/build-native.js';
-import { hasCommand } from '../harness/exec.js';
-import type { BackendName } from '../harness/types.js';
+import { EMULATOR_BIN } from '../harness/core/native.js';
+import { hasCommand } from '../harness/core/exec.js';
+import type { BackendName } from '../harness/core/types.js';
 import { probeNetem } from './backend-netem.js';
 import { emulatorBuilt, isRoot, resolveBackend, tunUsable } from './lab.js';
 

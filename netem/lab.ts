@@ -2,11 +2,11 @@
 // engine calls labUp() per point and calibrate() before any workload; `bench lab up` uses
 // the same code with a detached emulator.
 import { access, constants, readFile } from 'node:fs/promises';
-import { EMULATOR_BIN } from '../harness/build-native.js';
-import { EnvironmentError, InputError } from '../harness/errors.js';
-import { run } from '../harness/exec.js';
-import type { BackendName, LabRecord, LinkPoint } from '../harness/types.js';
-import type { UndoStack } from '../harness/undo.js';
+import { EMULATOR_BIN } from '../harness/core/native.js';
+import { EnvironmentError, InputError } from '../harness/core/errors.js';
+import { run } from '../harness/core/exec.js';
+import type { BackendName, LabRecord, LinkPoint } from '../harness/core/types.js';
+import type { UndoStack } from '../harness/core/undo.js';
 import { netemCommands, parseTcStats, probeNetem, VETH_DEV } from './backend-netem.js';
 import { detachedHandle, startAttached, startDetached, TUN_DEV, waitTagGone, type Emulator } from './backend-userspace.js';
 import { addressLink, CLIENT_ADDR, createNamespace, listNamespaces, namespaceNames, SERVER_ADDR, tuneNamespace } from './namespaces.js';

@@ -1,8 +1,8 @@
 // Lab namespaces: creation, the per-namespace sysctls that make results comparable, lab
 // link addressing, and removal. Only per-namespace state is ever written: net.ipv4.tcp_*
 // and net.ipv6.conf.* are per network namespace; net.core.* is not, so it is never touched.
-import { run } from '../harness/exec.js';
-import { EnvironmentError } from '../harness/errors.js';
+import { run } from '../harness/core/exec.js';
+import { EnvironmentError } from '../harness/core/errors.js';
 import type { LabSetup } from './setup.js';
 
 export const CLIENT_ADDR = '198.18.0.1';

@@ -1,10 +1,10 @@
 // The mechanics shared by lab construction: every command is recorded in the LabRecord,
 // every acquisition pushes its undo, and teardown waits for the step in flight, so a
 // SIGINT during setup can never race an `ip netns add` that completes after cleanup.
-import { run, type RunOptions, type RunResult } from '../harness/exec.js';
-import { InterruptedError } from '../harness/errors.js';
-import type { LabRecord } from '../harness/types.js';
-import { UndoStack } from '../harness/undo.js';
+import { run, type RunOptions, type RunResult } from '../harness/core/exec.js';
+import { InterruptedError } from '../harness/core/errors.js';
+import type { LabRecord } from '../harness/core/types.js';
+import { UndoStack } from '../harness/core/undo.js';
 
 const COMMAND_TIMEOUT_MS = 15_000;
 

@@ -1,6 +1,6 @@
 // Buffer and queue sizes derived from a link, shared by both impairing backends. Pure
 // functions, so the numbers in a LabRecord can be re-derived from the configured link.
-import type { BackendName, LinkDirection, ResolvedLink } from '../harness/types.js';
+import type { BackendName, LinkDirection, ResolvedLink } from '../harness/core/types.js';
 
 export const MTU_BYTES = 1500;
 /** IPv4 + UDP header bytes added to every calibration probe payload. */
@@ -71,39 +71,9 @@ export function netemLimitPackets(dir: LinkDirection, link: ResolvedLink): numbe
   return Math.max(1000, Math.ceil(bytes / MTU_BYTES));
 }
 
-/** The impairments a direction asks for, in words (none: an unimpaired direction). */
-export function impairments(dir: LinkDirection): string[] {
-  const found: string[] = [];
-  if (dir.delayMs > 0) found.push(`delay ${dir.delayMs} ms`);
-  if (dir.jitterMs > 0) found.push(`jitter ${dir.jitterMs} ms`);
-  if (dir.lossPct > 0) found.push(`loss ${dir.lossPct} %`);
-  if (dir.gilbert) found.push('Gilbert-Elliott loss');
-  if (dir.rateBitsPerSec !== null) found.push(`rate ${dir.rateBitsPerSec} bit/s`);
-  if (dir.limit !== null) found.push('queue limit');
-  return found;
-}
-
-/** Long-run loss probability of a direction, 0..1 (Gilbert-Elliott: its stationary mix). */
-export function expectedLoss(dir: LinkDirection): number {
-  const g = dir.gilbert;
-  if (!g) return dir.lossPct / 100;
-  const p = g.pPct / 100;
-  const r = g.rPct / 100;
-  const bad = p + r === 0 ? 0 : p / (p + r);
-  return (bad * g.badLossPct + (1 - bad) * g.goodLossPct) / 100;
-}
-
-/**
- * Factor by which Gilbert-Elliott's correlated losses shrink the effective sample size of a
- * loss count: (1 - l) / (1 + l) with l = 1 - p - r the chain's lag-one correlation. 1 for
- * Bernoulli loss, so a binomial interval on n x factor stays honest for bursty loss.
- */
-export function lossSampleFactor(dir: LinkDirection): number {
-  const g = dir.gilbert;
-  if (!g) return 1;
-  const l = 1 - g.pPct / 100 - g.rPct / 100;
-  return Math.max(1e-3, Math.min(1, (1 - l) / (1 + l)));
-}
+// Link facts that are no lab matter (reports and the scenario check use them too) live in
+// harness/core/link.ts; netem's own modules keep importing them from here.
+export { expectedLoss, impairments, lossSampleFactor } from '../harness/core/link.js';
 
 /** Decimal text for tc and the emulator: no exponent notation, no trailing zeros. */
 export function decimal(x: number, digits = 6): string {

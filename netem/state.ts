@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BackendName, LabRecord } from '../harness/types.js';
+import type { BackendName, LabRecord } from '../harness/core/types.js';
 import { pidAlive } from './backend-userspace.js';
 
 const STATE_DIR = process.env.BENCH_STATE_DIR ?? '/run/bench';

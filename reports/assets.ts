@@ -1,12 +1,16 @@
-// The one place that reads a file on behalf of the renderers: Chart.js's UMD build, inlined
-// into every report so it opens offline. Renderers take it as an option (tests inject it);
-// this is the default. chart.js does not export dist/chart.umd.js, so resolve the package's
-// main file and look beside it.
+// The one place that reads files on behalf of the renderers: Chart.js's UMD build and the
+// report's own browser script (reports/browser/client.js), inlined into every report so it
+// opens offline. Renderers take Chart.js as an option (tests inject it); this is the default.
+// chart.js does not export dist/chart.umd.js, so resolve the package's main file and look
+// beside it.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+import { PROJECT_ROOT } from '../harness/core/version.js';
+
 let cached: string | null = null;
+let cachedClient: string | null = null;
 
 function chartJsPath(): string {
   const main = createRequire(import.meta.url).resolve('chart.js');
@@ -19,4 +23,10 @@ export function loadChartJs(): string {
     cached = readFileSync(chartJsPath(), 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
   }
   return cached;
+}
+
+/** The report's browser script: draws the inlined chart specs with Chart.js. */
+export function loadClientJs(): string {
+  cachedClient ??= readFileSync(join(PROJECT_ROOT, 'reports', 'browser', 'client.js'), 'utf8');
+  return cachedClient;
 }

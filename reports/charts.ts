@@ -4,9 +4,9 @@
 //
 // STABLE API (reused by the compare report): ChartSpec, ChartDataset, ChartSet,
 // displayScale, cdfPoints, chartAssets. Also: ciWhiskers, whiskerCaption.
-import { quantileSorted } from '../harness/stats.js';
-import { esc, scriptJson } from './style.js';
-import { CLIENT_JS } from './client.js';
+import { quantileSorted } from '../harness/core/stats.js';
+import { loadClientJs } from './assets.js';
+import { CPU_BOUND_MEANING, esc, scriptJson } from './style.js';
 
 export interface ChartDataset {
   label: string;
@@ -78,8 +78,8 @@ export class ChartSet {
  */
 export function chartAssets(specs: ChartSpec[], chartJs: string): { head: string; scripts: string[] } {
   return {
-    head: `<script type="application/json" id="bench-charts">${scriptJson(specs)}</script>`,
-    scripts: specs.length ? [chartJs, CLIENT_JS] : [CLIENT_JS],
+    head: `<script type="application/json" id="bench-charts">${scriptJson(specs)}</script><script type="application/json" id="bench-text">${scriptJson({ cpuBound: `⚠ ${CPU_BOUND_MEANING}` })}</script>`,
+    scripts: specs.length ? [chartJs, loadClientJs()] : [loadClientJs()],
   };
 }
 

@@ -1,8 +1,8 @@
 // Rendering of a comparison (harness/compare.ts). The row model below is shared by the
 // terminal table, Markdown and HTML, so the three outputs always show the same figures;
 // renderers are pure functions of the Comparison (STYLE: hyperfine's exporters).
-import { CPU_BOUND_RULE } from '../harness/cpu.js';
-import type { Comparison, GroupRef, MetricComparison, NotOkGroup, RunRef } from '../harness/compare.js';
+import { CPU_BOUND_RULE } from '../harness/results/cpu.js';
+import type { Comparison, GroupRef, MetricComparison, NotOkGroup, RunRef } from '../harness/results/compare.js';
 import { fmtDate, fmtMetric, fmtP, sig } from './format.js';
 import { badge, cpuMark, esc, htmlDocument, note, section, table, type Tone } from './style.js';
 import { repetitionsNeeded } from './verdict.js';

@@ -1,7 +1,7 @@
 // The terminal table, Markdown and JSON forms of a comparison (harness/compare.ts). Pure
 // functions of the Comparison, like compare-html.ts, whose row model they share; the
 // command (harness/commands/compare.ts) only picks one and writes it.
-import type { Comparison } from '../harness/compare.js';
+import type { Comparison } from '../harness/results/compare.js';
 import {
   COLUMNS, NUMERIC_COLUMNS, groupName, implementationLines, legend, notOkLine, rowsOf, runLine, summaryLine,
 } from './compare-html.js';

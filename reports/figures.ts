@@ -1,8 +1,9 @@
 // The charts of one result: goodput bars with CI whiskers, latency and handshake CDFs,
 // goodput time series, and per-metric sweep lines with the Mathis bound.
-import { METRICS } from '../harness/metrics.js';
-import type { BulkWorkload, ResultFile } from '../harness/types.js';
-import { expectedLoss } from '../netem/sizing.js';
+import { METRICS } from '../harness/results/metrics.js';
+import type { BulkWorkload, ResultFile } from '../harness/results/types.js';
+import { expectedLoss } from '../harness/core/link.js';
+import { isTcpStream } from '../harness/results/transports.js';
 import { fmtMs, fmtPct, rttMsOf } from './format.js';
 import { ChartSet, cdfPoints, ciWhiskers, displayScale, r4, wantsLog, whiskerCaption, type ChartDataset } from './charts.js';
 import { cpuDetail, labOf, medianRepetition, metricCI, pointIndexes, pointLabel, pointOf, seriesLabel, type CellGroup, type Series } from './model.js';
@@ -189,7 +190,7 @@ export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[])
     const sc = displayScale(def.unit, values);
     const datasets = medianDatasets(ctx, gs, points, metric, sc.div);
     let mathisNote = '';
-    if (metric === 'goodputBitsPerSec' && gs.some((g) => g.transport === 'tcp' || g.transport === 'tls')) {
+    if (metric === 'goodputBitsPerSec' && gs.some((g) => isTcpStream(g.facts))) {
       const m = points.map((p) => mathisAt(r, p, workload));
       if (m.some(Boolean)) {
         datasets.push({

@@ -1,6 +1,7 @@
 // What was measured and where: scenario, run facts, configured vs calibrated link per lab
 // point, QUIC settings, and the full run details (host, tools, applied lab commands).
-import type { CellStatus, LabRecord, ResultFile } from '../harness/types.js';
+import type { CellStatus, LabRecord } from '../harness/core/types.js';
+import type { ResultFile } from '../harness/results/types.js';
 import { describeLink, fmtBytes, fmtDate, fmtMs, fmtPct, fmtRate, lossOf, rttMsOf } from './format.js';
 import { countStatuses, labOf, pointIndexes, pointLabel, pointOf } from './model.js';
 import { badge, details, esc, section, statusBadge, table } from './style.js';

@@ -1,18 +1,17 @@
 // The HTML report: one self-contained file (Chart.js and data inlined, no request of any
 // kind) answering "which transport wins at each point, and by how much" before any table.
 // Pure: a function of the result files (and the Chart.js source, injectable for tests).
-import type { ResultFile, Workload, WorkloadKind } from '../harness/types.js';
-import { METRICS } from '../harness/metrics.js';
+import type { ResultFile, WorkloadKind } from '../harness/results/types.js';
+import { describeWorkload, METRICS, WORKLOAD_KINDS, workloadInfo } from '../harness/results/metrics.js';
 import { loadChartJs } from './assets.js';
 import { ChartSet, chartAssets } from './charts.js';
-import { fmtBytes, fmtMs } from './format.js';
 import { cdfChart, goodputBars, goodputSeriesChart, sweepCharts, type ResultCtx } from './figures.js';
 import { headerSection, runDetailsSection } from './header.js';
 import { groupCells, pointIndexes, resultSeries, seriesLabel, workloadOrder, type CellGroup, type Series } from './model.js';
 import { collectWarnings, problemsSection, warningsSection } from './notices.js';
 import { esc, htmlDocument, note, section, table } from './style.js';
-import { bulkTable, echoTable, handshakeTable } from './tables.js';
-import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, VERDICT_METRICS, winnerPhrase, type Segment } from './verdict.js';
+import { bulkTable, echoTable, handshakeTable, metricsTable } from './tables.js';
+import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, verdictMetrics, winnerPhrase, type Segment } from './verdict.js';
 
 export interface HtmlReportOptions {
   /** Page title; default from the scenario name and label(s). */
@@ -71,14 +70,16 @@ function verdictSection(ctx: ResultCtx, idPrefix: string): string {
   return section(`${idPrefix}verdict`, 'Verdict', `${intro}${matrix}<div class="verdicts">${blocks}</div>`);
 }
 
-function describeWorkload(w: Workload | undefined): string {
-  if (!w) return '';
-  if (w.kind === 'echo') return `${fmtBytes(w.payloadBytes)} payload, ${w.count !== null ? `${w.count} exchanges` : fmtMs(w.durationMs ?? 0)}, concurrency ${w.concurrency}`;
-  if (w.kind === 'bulk') return `${w.direction}, ${w.bytes !== null ? fmtBytes(w.bytes) : fmtMs(w.durationMs ?? 0)}, ${w.streams} stream${w.streams === 1 ? '' : 's'}`;
-  return `${w.count} sequential connection setups`;
-}
-
-const KIND_TITLE: Record<WorkloadKind, string> = { bulk: 'Bulk goodput', echo: 'Echo latency', handshake: 'Handshake time' };
+/**
+ * The charts and table of one workload, per kind: this renderer's own map. A kind without an
+ * entry gets the generic table of its metrics, so a new workload renders before it has
+ * charts of its own.
+ */
+const KIND_FIGURES: { [K in WorkloadKind]?: (ctx: ResultCtx, w: string, points: number[]) => { figs: string[]; table: string } } = {
+  bulk: (ctx, w, points) => ({ figs: [goodputBars(ctx, w), ...points.map((p) => goodputSeriesChart(ctx, p, w))], table: bulkTable(ctx, w) }),
+  echo: (ctx, w, points) => ({ figs: points.map((p) => cdfChart(ctx, p, w, 'rtt')), table: echoTable(ctx, w) }),
+  handshake: (ctx, w, points) => ({ figs: points.map((p) => cdfChart(ctx, p, w, 'handshake')), table: handshakeTable(ctx, w) }),
+};
 
 function workloadSection(ctx: ResultCtx, kind: WorkloadKind, idPrefix: string): string {
   const r = ctx.result;
@@ -86,26 +87,17 @@ function workloadSection(ctx: ResultCtx, kind: WorkloadKind, idPrefix: string): 
   if (!ws.length) return '';
   const body = ws
     .map((w) => {
-      const desc = describeWorkload(r.scenario.workloads.find((x) => x.id === w));
+      const spec = r.scenario.workloads.find((x) => x.id === w);
+      const desc = spec ? describeWorkload(spec) : '';
       const points = pointIndexes(r).filter((p) => ctx.groups.some((g) => g.workload === w && g.point === p));
-      const figs: string[] = [];
-      let tbl = '';
-      if (kind === 'bulk') {
-        figs.push(goodputBars(ctx, w), ...points.map((p) => goodputSeriesChart(ctx, p, w)));
-        tbl = bulkTable(ctx, w);
-      } else if (kind === 'echo') {
-        figs.push(...points.map((p) => cdfChart(ctx, p, w, 'rtt')));
-        tbl = echoTable(ctx, w);
-      } else {
-        figs.push(...points.map((p) => cdfChart(ctx, p, w, 'handshake')));
-        tbl = handshakeTable(ctx, w);
-      }
+      const own = KIND_FIGURES[kind];
+      const { figs, table: tbl } = own ? own(ctx, w, points) : { figs: [], table: metricsTable(ctx, w, Object.keys(METRICS).filter((m) => METRICS[m].kind === kind)) };
       const shown = figs.filter(Boolean);
       const charts = shown.length ? `<div class="charts">${shown.join('\n')}</div>` : note('muted', 'No successful repetition to chart.');
       return `<h3>${esc(w)} <span class="muted">${esc(desc)}</span></h3>\n${charts}\n${tbl}`;
     })
     .join('\n');
-  return section(`${idPrefix}${kind}`, KIND_TITLE[kind], body);
+  return section(`${idPrefix}${kind}`, workloadInfo(kind).title, body);
 }
 
 function sweepSection(ctx: ResultCtx, idPrefix: string): string {
@@ -114,21 +106,23 @@ function sweepSection(ctx: ResultCtx, idPrefix: string): string {
   const figs: string[] = [];
   for (const w of workloadOrder(r)) {
     const g = ctx.groups.find((x) => x.workload === w);
-    if (g) figs.push(...sweepCharts(ctx, w, VERDICT_METRICS[g.kind]));
+    if (g) figs.push(...sweepCharts(ctx, w, verdictMetrics(g.kind)));
   }
   if (!figs.length) return '';
   const axes = r.scenario.sweep.map((a) => `${a.field} (${a.values.join(', ')})`).join(' × ');
   return section(`${idPrefix}sweep`, 'Sweep', `<p class="muted">Each metric against ${esc(axes)}.</p><div class="charts">${figs.join('\n')}</div>`);
 }
 
+/** Workload sections in report order: the kinds with figures of their own as listed there, then the rest. */
+const SECTION_ORDER: WorkloadKind[] = [...(Object.keys(KIND_FIGURES) as WorkloadKind[]), ...WORKLOAD_KINDS.filter((k) => !(k in KIND_FIGURES))];
+
 const TOC: [string, string][] = [
   ['verdict', 'Verdict'],
   ['warnings', 'Warnings'],
   ['problems', 'Incomplete cells'],
   ['sweep', 'Sweep'],
-  ['bulk', 'Bulk goodput'],
-  ['echo', 'Echo latency'],
-  ['handshake', 'Handshake'],
+  // One section per workload kind, in this order; the TOC names each by its title.
+  ...SECTION_ORDER.map((k): [string, string] => [k, workloadInfo(k).title]),
   ['details', 'Run details'],
 ];
 
@@ -140,9 +134,7 @@ function renderResult(result: ResultFile, series: Map<string, Series>, charts: C
     ['warnings', warningsSection(collectWarnings(result, groups, series), idPrefix)],
     ['problems', problemsSection(result, idPrefix)],
     ['sweep', sweepSection(ctx, idPrefix)],
-    ['bulk', workloadSection(ctx, 'bulk', idPrefix)],
-    ['echo', workloadSection(ctx, 'echo', idPrefix)],
-    ['handshake', workloadSection(ctx, 'handshake', idPrefix)],
+    ...SECTION_ORDER.map((k): [string, string] => [k, workloadSection(ctx, k, idPrefix)]),
     ['details', runDetailsSection(result, idPrefix)],
   ];
   const present = parts.filter(([, html]) => html);

@@ -2,10 +2,12 @@
 // series a chart draws. A group never mixes implementations: two QUIC libraries behind the
 // same transport name are two series, never one line (DESIGN: name the QUIC implementation
 // of every QUIC figure).
-import { cellKey, okCpuBoundCount, okMetricValues } from '../harness/metrics.js';
-import { busiest } from '../harness/cpu.js';
-import { medianCI, type Interval } from '../harness/stats.js';
-import type { CellResult, CellStatus, LabRecord, LinkPoint, ResultFile, WorkloadKind } from '../harness/types.js';
+import { cellKey, okCpuBoundCount, okMetricValues } from '../harness/results/metrics.js';
+import { nameSuffices, transportFacts } from '../harness/results/transports.js';
+import { busiest } from '../harness/results/cpu.js';
+import { medianCI, type Interval } from '../harness/core/stats.js';
+import type { CellResult, ResultFile, TransportRecord, WorkloadKind } from '../harness/results/types.js';
+import type { CellStatus, LabRecord, LinkPoint } from '../harness/core/types.js';
 
 export interface CellGroup {
   /** cellKey plus implementation: unique per measurement. */
@@ -16,6 +18,8 @@ export interface CellGroup {
   implementation: string;
   workload: string;
   kind: WorkloadKind;
+  /** The transport's facts as the run recorded them (undefined: a name the scenario never listed). */
+  facts: TransportRecord | undefined;
   /** Every repetition, by repetition number. */
   cells: CellResult[];
   /** Repetitions with status ok: the only ones statistics use. */
@@ -33,10 +37,8 @@ export interface Series {
   dash: number[];
 }
 
-/** Transports that are node's own TCP/TLS/UDP: their name alone is unambiguous. */
-const NODE_BUILTIN = new Set(['tcp', 'tls', 'udp']);
-
-// Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+// Okabe-Ito: distinguishable with the common colour-vision deficiencies. Colours only: a
+// transport not listed here takes the next colour of the palette.
 const PREFERRED: Record<string, string> = { tcp: '#0072B2', tls: '#CC79A7', quic: '#D55E00', tunnel: '#009E73', udp: '#777777' };
 const PALETTE = ['#E69F00', '#56B4E9', '#8C564B', '#17BECF', '#332288', '#AA4499', '#999933', '#882255'];
 // Dashes keep lines apart in greyscale print.
@@ -64,6 +66,7 @@ export function workloadOrder(result: ResultFile): string[] {
 }
 
 export function groupCells(result: ResultFile): CellGroup[] {
+  const facts = transportFacts(result);
   const map = new Map<string, CellGroup>();
   for (const c of result.cells) {
     const key = groupKey(c);
@@ -77,6 +80,7 @@ export function groupCells(result: ResultFile): CellGroup[] {
         implementation: c.implementation,
         workload: c.workload,
         kind: c.kind,
+        facts: facts.get(c.transport),
         cells: [],
         ok: [],
         cpuBoundReps: 0,
@@ -121,12 +125,14 @@ export function metricCI(g: CellGroup, metric: string): Interval | null {
 
 /**
  * Series over every group given, labelled by transport, plus the implementation whenever the
- * transport is not one of node's own or carries more than one implementation. `family`
- * maps an implementation to the identity a line may span (the trend report strips versions).
+ * transport's name does not suffice (a QUIC stack or tunnel under test, see
+ * harness/results/transports.ts) or it carries more than one implementation. `family` maps
+ * an implementation to the identity a line may span (the trend report strips versions).
  */
 export function buildSeries(
   entries: { transport: string; implementation: string }[],
   order: string[],
+  facts: ReadonlyMap<string, TransportRecord>,
   family: (impl: string) => string = (i) => i,
 ): Map<string, Series> {
   const impls = new Map<string, Set<string>>();
@@ -146,7 +152,7 @@ export function buildSeries(
       let color = i === 0 ? PREFERRED[t] : undefined;
       if (!color || used.has(color)) color = PALETTE[spare++ % PALETTE.length];
       used.add(color);
-      const named = !NODE_BUILTIN.has(t) || list.length > 1;
+      const named = !nameSuffices(facts.get(t)) || list.length > 1;
       out.set(seriesKey(t, impl), {
         key: seriesKey(t, impl),
         transport: t,
@@ -172,7 +178,12 @@ function rank(order: string[], t: string): number {
 
 export function resultSeries(results: ResultFile[]): Map<string, Series> {
   const order = results.flatMap((r) => transportOrder(r));
-  return buildSeries(results.flatMap((r) => r.cells), order);
+  return buildSeries(results.flatMap((r) => r.cells), order, runsTransportFacts(results));
+}
+
+/** Transport facts over several runs; a later run's record of a name wins. */
+export function runsTransportFacts(results: readonly ResultFile[]): Map<string, TransportRecord> {
+  return new Map(results.flatMap((r) => [...transportFacts(r)]));
 }
 
 export function pointOf(result: ResultFile, index: number): LinkPoint | undefined {

@@ -1,9 +1,10 @@
 // Everything a reader must not miss: warnings with their remedies (recorded by the run, the
 // labs and the cells, plus a few the report can tell from the data), and cells that did not
 // complete, with their reasons. Failed/timeout/unsupported are results, not crashes.
-import { CPU_BOUND_RULE } from '../harness/cpu.js';
-import { cellKey } from '../harness/metrics.js';
-import type { CellResult, CellStatus, ResultFile, Warning } from '../harness/types.js';
+import { CPU_BOUND_RULE } from '../harness/results/cpu.js';
+import { cellKey } from '../harness/results/metrics.js';
+import type { CellResult, ResultFile } from '../harness/results/types.js';
+import type { CellStatus, Warning } from '../harness/core/types.js';
 import { countStatuses, cpuDetail, pointLabel, seriesLabel, type CellGroup, type Series } from './model.js';
 import { ALPHA, repetitionsNeeded } from './verdict.js';
 import { badge, CPU_BOUND_MEANING, details, esc, section, statusBadge, table, type Tone } from './style.js';

@@ -19,7 +19,7 @@
 //   details(summary, body)     a collapsible block (opened automatically for printing)
 //   note(tone, body)           a callout paragraph
 // Charts: see charts.ts (ChartSet, chartAssets) and assets.ts (loadChartJs).
-import type { CellStatus } from '../harness/types.js';
+import type { CellStatus } from '../harness/core/types.js';
 
 export type Tone = 'ok' | 'bad' | 'warn' | 'info' | 'muted';
 

@@ -1,8 +1,9 @@
 // summary.md: the compact form of a report for CI step summaries and PR comments. Same
 // verdicts and figures as the HTML report, as GitHub-flavoured Markdown.
-import { median } from '../harness/stats.js';
-import { CPU_BOUND_RULE } from '../harness/cpu.js';
-import type { ResultFile } from '../harness/types.js';
+import { median } from '../harness/core/stats.js';
+import { CPU_BOUND_RULE } from '../harness/results/cpu.js';
+import type { ResultFile, WorkloadKind } from '../harness/results/types.js';
+import { METRICS, WORKLOAD_KINDS, workloadInfo } from '../harness/results/metrics.js';
 import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct, mdCell } from './format.js';
 import { countStatuses, groupCells, labOf, metricValues, pointIndexes, pointLabel, pointOf, resultSeries, seriesLabel, workloadOrder, type CellGroup } from './model.js';
 import { CPU_BOUND_MEANING } from './style.js';
@@ -13,12 +14,10 @@ function segmentsMd(segs: Segment[]): string {
   return segs.map((s) => (s.tone === 'good' || s.tone === 'bad' || s.tone === 'strong' ? `**${s.text.trim()}**${s.text.endsWith(' ') ? ' ' : ''}` : s.text)).join('');
 }
 
-const COLUMNS: { metric: string; kind: 'echo' | 'bulk' | 'handshake'; title: string }[] = [
-  { metric: 'rttP50Us', kind: 'echo', title: 'echo p50' },
-  { metric: 'rttP99Us', kind: 'echo', title: 'echo p99' },
-  { metric: 'goodputBitsPerSec', kind: 'bulk', title: 'goodput' },
-  { metric: 'handshakeP50Us', kind: 'handshake', title: 'handshake p50' },
-];
+/** One column per headline metric of every workload kind, in registry order. */
+const COLUMNS: { metric: string; kind: WorkloadKind; title: string }[] = WORKLOAD_KINDS.flatMap((kind) =>
+  workloadInfo(kind).headline.map((metric) => ({ metric, kind, title: METRICS[metric].short ?? METRICS[metric].label })),
+);
 
 function statusText(gs: CellGroup[]): string {
   const cells = gs.flatMap((g) => g.cells);

@@ -1,7 +1,9 @@
 // Server-rendered result tables: every figure a chart shows is also here, readable without
 // JavaScript and in print. Rows are measurements (point x transport x implementation).
-import { median } from '../harness/stats.js';
-import type { CellStatus } from '../harness/types.js';
+import { median } from '../harness/core/stats.js';
+import type { CellStatus } from '../harness/core/types.js';
+import { METRICS } from '../harness/results/metrics.js';
+import { isTcpStream } from '../harness/results/transports.js';
 import { countStatuses, cpuDetail, maxCore, metricCI, metricValues, pointLabel, type CellGroup } from './model.js';
 import { fmtMetric, fmtPct, fmtRate, fmtUs } from './format.js';
 import { mathisAt, type ResultCtx } from './figures.js';
@@ -63,7 +65,7 @@ export function bulkTable(ctx: ResultCtx, workload: string): string {
   const gs = ctx.groups.filter((g) => g.workload === workload);
   const rows = gs.map((g) => {
     const ci = metricCI(g, 'goodputBitsPerSec');
-    const tcpLike = g.transport === 'tcp' || g.transport === 'tls';
+    const tcpLike = isTcpStream(g.facts);
     const m = tcpLike ? mathisAt(ctx.result, g.point, workload) : null;
     return [
       ...base(ctx, g),
@@ -132,6 +134,18 @@ export function handshakeTable(ctx: ResultCtx, workload: string): string {
     head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p99', 'max', 'Samples', 'CPU client / server'],
     rows,
     numeric: [4, 5, 6, 7],
+    rowClass: rowClass(gs),
+  });
+}
+
+/** Any workload's metrics, each the median over repetitions: the table of a kind without one of its own. */
+export function metricsTable(ctx: ResultCtx, workload: string, metrics: string[]): string {
+  const gs = ctx.groups.filter((g) => g.workload === workload);
+  return table({
+    caption: `${esc(workload)} (median over successful repetitions)`,
+    head: ['Point', 'Transport', 'Implementation', 'Reps ok', ...metrics.map((m) => esc(METRICS[m]?.label ?? m)), 'CPU client / server'],
+    rows: gs.map((g) => [...base(ctx, g), ...metrics.map((m) => med(g, m)), cpuCell(g)]),
+    numeric: metrics.map((_, i) => 4 + i),
     rowClass: rowClass(gs),
   });
 }

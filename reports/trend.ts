@@ -3,16 +3,17 @@
 // releases is judged by harness/compare.ts's compareMetric with compare's defaults (Mann-Whitney
 // p <= 0.05 AND medians moved by more than 5 % in the worse direction), so the trend and
 // `bench compare` never disagree about the same two runs.
-import { COMPARE_DEFAULTS, compareMetric, type MetricComparison } from '../harness/compare.js';
-import { METRICS } from '../harness/metrics.js';
-import { medianCI, type Interval } from '../harness/stats.js';
-import type { ResultFile } from '../harness/types.js';
+import { COMPARE_DEFAULTS, compareMetric, type MetricComparison } from '../harness/results/compare.js';
+import { METRICS } from '../harness/results/metrics.js';
+import { medianCI, type Interval } from '../harness/core/stats.js';
+import type { ResultFile } from '../harness/results/types.js';
 import { loadChartJs } from './assets.js';
 import { ChartSet, chartAssets, ciWhiskers, displayScale, r4, wantsLog, whiskerCaption, type ChartDataset } from './charts.js';
 import { fmtDate, fmtMetric, fmtP } from './format.js';
-import { buildSeries, groupCells, metricValues, pointLabel, seriesKey, transportOrder, type CellGroup, type Series } from './model.js';
+import { buildSeries, groupCells, metricValues, pointLabel, runsTransportFacts, seriesKey, transportOrder, type CellGroup, type Series } from './model.js';
+import { nameSuffices, transportFacts } from '../harness/results/transports.js';
 import { badge, cpuMark, esc, htmlDocument, note, section, table } from './style.js';
-import { VERDICT_METRICS } from './verdict.js';
+import { verdictMetrics } from './verdict.js';
 
 const { thresholdPct: THRESHOLD_PCT, alpha: ALPHA } = COMPARE_DEFAULTS;
 
@@ -83,7 +84,7 @@ function trendChanges(row: Row): Change[] {
 function buildRows(results: ResultFile[]): { rows: Row[]; series: Map<string, Series> } {
   const perResult = results.map((r) => groupCells(r));
   const order = results.flatMap((r) => transportOrder(r));
-  const series = buildSeries(results.flatMap((r) => r.cells), order, implementationFamily);
+  const series = buildSeries(results.flatMap((r) => r.cells), order, runsTransportFacts(results), implementationFamily);
   const rows = new Map<string, Row>();
   perResult.forEach((groups, i) => {
     for (const g of groups) {
@@ -205,7 +206,7 @@ function releasesTable(results: ResultFile[]): string {
       esc(r.backend),
       esc(r.host.kernel),
       r.status === 'complete' ? badge('complete', 'ok') : badge(r.status, 'bad'),
-      [...new Set(r.cells.filter((c) => c.quic || !['tcp', 'tls', 'udp'].includes(c.transport)).map((c) => c.implementation))].map(esc).join('<br>'),
+      quicImplementations(r).map(esc).join('<br>'),
     ]),
   });
 }
@@ -246,7 +247,7 @@ export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}
   const byPoint = new Map<string, string[]>();
   for (const key of cellKeys) {
     const rs = rows.filter((r) => r.cell === key);
-    const metrics = VERDICT_METRICS[kindOf(rs[0])];
+    const metrics = verdictMetrics(kindOf(rs[0]));
     const figs = metrics.map((m) => chart(charts, rs, m, labels, changes)).filter(Boolean);
     const primary = rowTable(rs, labels, changes, (m) => metrics.includes(m));
     const others = rowTable(rs, labels, changes, (m) => !metrics.includes(m));
@@ -268,4 +269,10 @@ export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}
   ].join('\n');
   const assets = chartAssets(charts.specs, opts.chartJs ?? loadChartJs());
   return htmlDocument({ title, body, head: assets.head, scripts: assets.scripts });
+}
+
+/** Implementations under test in a run: every QUIC stack and tunnel (node's own stacks are not). */
+function quicImplementations(r: ResultFile): string[] {
+  const facts = transportFacts(r);
+  return [...new Set(r.cells.filter((c) => c.quic || !nameSuffices(facts.get(c.transport))).map((c) => c.implementation))];
 }

@@ -2,22 +2,21 @@
 // difference is statistically significant (Mann-Whitney U over repetition values, by the
 // same rule as compare: p <= alpha, "too few" when stats.minAchievableP is above alpha).
 // Output is structured phrases; html.ts and summary.ts render them.
-import { COMPARE_DEFAULTS, compareMetric, type Verdict } from '../harness/compare.js';
-import { METRICS } from '../harness/metrics.js';
-import { median, minAchievableP } from '../harness/stats.js';
-import type { ResultFile, WorkloadKind } from '../harness/types.js';
+import { COMPARE_DEFAULTS, compareMetric, type Verdict } from '../harness/results/compare.js';
+import { METRICS, workloadInfo } from '../harness/results/metrics.js';
+import { baselineRank } from '../harness/results/transports.js';
+import { median, minAchievableP } from '../harness/core/stats.js';
+import type { ResultFile, WorkloadKind } from '../harness/results/types.js';
 import { describeLink, fmtFactor, fmtP, metricShort } from './format.js';
 import { cpuDetail, metricValues, pointIndexes, pointLabel, pointOf, seriesLabel, workloadOrder, type CellGroup, type Series } from './model.js';
 import { CPU_BOUND_MEANING } from './style.js';
 
 export const ALPHA = COMPARE_DEFAULTS.alpha;
 
-/** The figures a verdict speaks about, per workload kind. */
-export const VERDICT_METRICS: Record<WorkloadKind, string[]> = {
-  echo: ['rttP50Us', 'rttP99Us'],
-  bulk: ['goodputBitsPerSec'],
-  handshake: ['handshakeP50Us'],
-};
+/** The figures a verdict speaks about, per workload kind: each workload's headline metrics. */
+export function verdictMetrics(kind: WorkloadKind): string[] {
+  return [...workloadInfo(kind).headline];
+}
 
 export type Outcome = 'better' | 'worse' | 'same' | 'too-few' | 'no-data';
 
@@ -95,7 +94,9 @@ export interface PointVerdict {
 
 /** TCP is the reference the question is asked against; TLS when there is no plain TCP. */
 function pickBaseline(groups: CellGroup[]): CellGroup | null {
-  return groups.find((g) => g.transport === 'tcp') ?? groups.find((g) => g.transport === 'tls') ?? groups[0] ?? null;
+  let best: CellGroup | null = null;
+  for (const g of groups) if (!best || baselineRank(g.facts) < baselineRank(best.facts)) best = g;
+  return best;
 }
 
 function cpuNote(g: CellGroup, label: string): Segment | null {
@@ -178,7 +179,7 @@ export function computeVerdicts(result: ResultFile, groups: CellGroup[], series:
       const gs = here.filter((g) => g.workload === w);
       if (!gs.length) continue;
       const kind = gs[0].kind;
-      const metrics = VERDICT_METRICS[kind];
+      const metrics = verdictMetrics(kind);
       const baseline = pickBaseline(gs.filter((g) => g.ok.length > 0)) ?? pickBaseline(gs);
       const lines = baseline ? gs.filter((g) => g !== baseline).map((s) => subjectPhrase(s, baseline, metrics, name, compare)) : [];
       workloads.push({ workload: w, kind, baseline, lines });

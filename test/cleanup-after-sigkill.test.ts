@@ -7,12 +7,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, spawn as benchSpawn } from '../harness/exec.js';
-import { UndoStack } from '../harness/undo.js';
+import { run, spawn as benchSpawn } from '../harness/core/exec.js';
+import { UndoStack } from '../harness/core/undo.js';
 import { emulatorProcesses, pidAlive } from '../netem/backend-userspace.js';
 import { cleanup } from '../netem/cleanup.js';
 import { labUp } from '../netem/lab.js';
-import { CLI, point, remains, skipUnlessRoot, testRunId, until } from '../netem/testkit.js';
+import { CLI, point, remains, skipUnlessRoot, testRunId, until } from './kit/testkit.js';
 
 const skip = skipUnlessRoot();
 const dir = mkdtempSync(join(tmpdir(), 'bench-cleanup-'));

@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT } from '../harness/errors.js';
-import { PROJECT_ROOT } from '../harness/version.js';
-import { CLI } from '../netem/testkit.js';
+import { EXIT } from '../harness/core/errors.js';
+import { PROJECT_ROOT } from '../harness/core/version.js';
+import { CLI } from './kit/testkit.js';
 
 const SCENARIOS = join(PROJECT_ROOT, 'scenarios');
 

@@ -3,8 +3,8 @@
 // reach alpha, and beyond 5 %), so they never disagree about the same two runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareResults, type Comparison, type MetricComparison } from '../harness/compare.js';
-import { minAchievableP } from '../harness/stats.js';
+import { compareResults, type Comparison, type MetricComparison } from '../harness/results/compare.js';
+import { minAchievableP } from '../harness/core/stats.js';
 import { fmtP } from '../reports/format.js';
 import { renderTrendReport } from '../reports/trend.js';
 import { makeResult, standardSeries } from './fixtures/compare-fixtures.js';

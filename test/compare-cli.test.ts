@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { calibration, makeResult, standardSeries, writeResults } from './fixtures/compare-fixtures.js';
-import { CLI } from '../netem/testkit.js';
+import { CLI } from './kit/testkit.js';
 
 function bench(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'compare', ...args], { encoding: 'utf8' });

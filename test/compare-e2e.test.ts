@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { CLI, skipUnlessRoot } from '../netem/testkit.js';
+import { CLI, skipUnlessRoot } from './kit/testkit.js';
 
 const exec = promisify(execFile);
 

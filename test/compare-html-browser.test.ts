@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { compareResults } from '../harness/compare.js';
+import { compareResults } from '../harness/results/compare.js';
 import { renderCompareHtml } from '../reports/compare-html.js';
 import { makeResult, standardSeries } from './fixtures/compare-fixtures.js';
 

@@ -3,7 +3,7 @@
 // enumeration of the exact null distribution.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mannWhitneyU, rng } from '../harness/stats.js';
+import { mannWhitneyU, rng } from '../harness/core/stats.js';
 
 const close = (got: number, want: number, tol = 1e-6): void => assert.ok(Math.abs(got - want) <= tol, `${got} != ${want}`);
 

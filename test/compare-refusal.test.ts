@@ -1,8 +1,8 @@
 // Refusing to compare runs that measured different things, unless --force.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareResults } from '../harness/compare.js';
-import { InputError, EXIT } from '../harness/errors.js';
+import { compareResults } from '../harness/results/compare.js';
+import { InputError, EXIT } from '../harness/core/errors.js';
 import { calibration, makeResult, standardSeries, type RunSpec } from './fixtures/compare-fixtures.js';
 
 const OPTS = { thresholdPct: 5, alpha: 0.05, force: false };

@@ -1,7 +1,7 @@
 // Verdicts of compareResults on synthetic runs with known shifts (seeded noise, +-3 %).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareMetric, compareResults, type Comparison, type MetricComparison } from '../harness/compare.js';
+import { compareMetric, compareResults, type Comparison, type MetricComparison } from '../harness/results/compare.js';
 import { renderText } from '../reports/compare-text.js';
 import { makeResult, samples, standardSeries, type SeriesSpec } from './fixtures/compare-fixtures.js';
 

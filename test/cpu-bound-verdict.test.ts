@@ -3,8 +3,8 @@
 // to a whole core against the link's rate (figures from real cells on this machine).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpuBoundVerdict, CPU_BOUND_RULE, sumCpu } from '../harness/cpu.js';
-import type { CpuUsage } from '../harness/types.js';
+import { cpuBoundVerdict, CPU_BOUND_RULE, sumCpu } from '../harness/results/cpu.js';
+import type { CpuUsage } from '../harness/core/types.js';
 
 const use = (coreFraction: number): CpuUsage => ({ userUs: coreFraction * 10000 * 1000, sysUs: 0, wallMs: 10000, coreFraction });
 const IMPL = '@matrixai/quic 2.0.9 (quiche)';

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { directionSpec, emulatorArgs, parseCounters } from '../netem/backend-userspace.js';
 import { expectedLoss, impairments, lossSampleFactor, queueLimitBytes, tcpBufferMaxBytes } from '../netem/sizing.js';
 import { expectedRttMs, minIntervalMs } from '../netem/calibrate.js';
-import { dir, point } from '../netem/testkit.js';
-import type { LinkDirection } from '../harness/types.js';
+import { dir, point } from './kit/testkit.js';
+import type { LinkDirection } from '../harness/core/types.js';
 
 const cases: { name: string; d: Partial<LinkDirection>; spec: string }[] = [
   { name: 'nothing', d: {}, spec: 'delay_us=0' },

@@ -5,15 +5,15 @@
 // so latency can only grow and throughput only shrink under load.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from '../harness/exec.js';
-import { binomialInterval } from '../harness/stats.js';
-import type { LinkDirection } from '../harness/types.js';
-import { UndoStack } from '../harness/undo.js';
+import { spawn } from '../harness/core/exec.js';
+import { binomialInterval } from '../harness/core/stats.js';
+import type { LinkDirection } from '../harness/core/types.js';
+import { UndoStack } from '../harness/core/undo.js';
 import { calibrate, probeLink } from '../netem/calibrate.js';
 import { labUp, type Lab } from '../netem/lab.js';
 import { expectedLoss, lossSampleFactor } from '../netem/sizing.js';
-import { listening, point, skipUnlessRoot, testRunId } from '../netem/testkit.js';
-import { hasCommand } from '../harness/exec.js';
+import { listening, point, skipUnlessRoot, testRunId } from './kit/testkit.js';
+import { hasCommand } from '../harness/core/exec.js';
 
 const skip = skipUnlessRoot();
 const undo = new UndoStack();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { EMULATOR_BIN } from '../harness/build-native.js';
+import { EMULATOR_BIN } from '../harness/core/native.js';
 
 const NS = ['--client-ns', '/nonexistent/c', '--server-ns', '/nonexistent/s'];
 const bad: { name: string; args: string[]; says: RegExp }[] = [

@@ -4,11 +4,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { run, spawn } from '../harness/exec.js';
-import { UndoStack } from '../harness/undo.js';
+import { run, spawn } from '../harness/core/exec.js';
+import { UndoStack } from '../harness/core/undo.js';
 import { labUp } from '../netem/lab.js';
 import { tcpBufferMaxBytes } from '../netem/sizing.js';
-import { point, remains, skipUnlessRoot, testRunId, until } from '../netem/testkit.js';
+import { point, remains, skipUnlessRoot, testRunId, until } from './kit/testkit.js';
 
 const skip = skipUnlessRoot();
 const undo = new UndoStack();

@@ -3,10 +3,10 @@
 // choice that cannot work is an EnvironmentError with the reason, never a silent substitute.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EnvironmentError } from '../harness/errors.js';
+import { EnvironmentError } from '../harness/core/errors.js';
 import { probeNetem } from '../netem/backend-netem.js';
 import { resolveBackend } from '../netem/lab.js';
-import { CLI, skipUnlessRoot } from '../netem/testkit.js';
+import { CLI, skipUnlessRoot } from './kit/testkit.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../harness/exec.js';
+import { run } from '../harness/core/exec.js';
 import { cleanup } from '../netem/cleanup.js';
 import { pidAlive } from '../netem/backend-userspace.js';
-import { CLI, remains, skipUnlessRoot, testRunId, until } from '../netem/testkit.js';
+import { CLI, remains, skipUnlessRoot, testRunId, until } from './kit/testkit.js';
 
 const skip = skipUnlessRoot();
 const dir = mkdtempSync(join(tmpdir(), 'bench-lab-sigint-'));
@@ -58,7 +58,7 @@ test('SIGINT during calibration: exit 130 and nothing of the lab remains', { ski
   assert.ok(before.some((r) => r.startsWith('linkemu')), `emulator running: ${before.join(', ')}`);
   p.child.kill('SIGINT');
   assert.equal(await p.exit, 130, p.out());
-  assert.match(p.out(), /SIGINT: lab .* removed/);
+  assert.match(p.out(), /interrupted by SIGINT; lab .* removed/);
   assert.deepEqual(await remains(runId), []);
   for (const pid of agents) assert.ok(!pidAlive(pid), `probe agent ${pid} is gone`);
 });

@@ -2,11 +2,11 @@
 // for any impairment is refused with the reason instead of silently running unimpaired.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError } from '../harness/errors.js';
-import { UndoStack } from '../harness/undo.js';
+import { InputError } from '../harness/core/errors.js';
+import { UndoStack } from '../harness/core/undo.js';
 import { calibrate } from '../netem/calibrate.js';
 import { labUp, resolveBackend } from '../netem/lab.js';
-import { point, testRunId } from '../netem/testkit.js';
+import { point, testRunId } from './kit/testkit.js';
 
 const undo = new UndoStack();
 after(() => undo.run());

@@ -3,12 +3,12 @@
 // kernels without sch_netem; the argv generation is covered as data in netem-args-from-link.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binomialInterval } from '../harness/stats.js';
-import { UndoStack } from '../harness/undo.js';
+import { binomialInterval } from '../harness/core/stats.js';
+import { UndoStack } from '../harness/core/undo.js';
 import { probeNetem } from '../netem/backend-netem.js';
 import { calibrate } from '../netem/calibrate.js';
 import { labUp } from '../netem/lab.js';
-import { point, remains, skipUnlessRoot, testRunId } from '../netem/testkit.js';
+import { point, remains, skipUnlessRoot, testRunId } from './kit/testkit.js';
 
 const notRoot = skipUnlessRoot();
 const probe = notRoot ? null : await probeNetem();

@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasCommand } from '../harness/exec.js';
+import { hasCommand } from '../harness/core/exec.js';
 import { cleanup } from '../netem/cleanup.js';
-import { CLI, listening, remains, skipUnlessRoot, testRunId } from '../netem/testkit.js';
+import { CLI, listening, remains, skipUnlessRoot, testRunId } from './kit/testkit.js';
 
 const skip = skipUnlessRoot();
 const dir = mkdtempSync(join(tmpdir(), 'bench-lab-up-'));

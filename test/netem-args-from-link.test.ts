@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIFO_RATE_BITS_PER_SEC, netemArgs, netemCommands, parseTcStats } from '../netem/backend-netem.js';
 import { netemLimitPackets } from '../netem/sizing.js';
-import { dir, point } from '../netem/testkit.js';
-import type { LinkDirection } from '../harness/types.js';
+import { dir, point } from './kit/testkit.js';
+import type { LinkDirection } from '../harness/core/types.js';
 
 const HEAD = ['qdisc', 'replace', 'dev', 'veth0', 'root', 'netem', 'limit', '1000'];
 

@@ -1,13 +1,13 @@
-// The quic transport (harness/transports/quic.ts over harness/quic/lib.ts) on loopback:
+// The quic transport (harness/transports/quic.ts over harness/transports/quic-lib.ts) on loopback:
 // byte-exact echo on concurrent streams of one connection, a byte-exact bulk transfer,
 // half-close, and certificate pinning that refuses a server with another certificate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { generateCredentials } from '../harness/certs.js';
+import { generateCredentials } from '../harness/core/certs.js';
 import { quicClient, quicServer } from '../harness/transports/quic.js';
-import type { Credentials } from '../harness/transports/types.js';
+import type { Credentials } from '../harness/core/certs.js';
 
 const creds: Promise<Credentials> = generateCredentials();
 

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { QUICClient, native } from '@matrixai/quic';
 import Logger, { LogLevel } from '@matrixai/logger';
-import { QUICGO_BIN } from '../harness/build-native.js';
-import { generateCredentials } from '../harness/certs.js';
-import { howItEnds } from '../harness/tunnel/loopback.js';
+import { QUICGO_BIN } from '../harness/core/native.js';
+import { generateCredentials } from '../harness/core/certs.js';
+import { howItEnds } from '../harness/dev/tunnel-loopback.js';
 
 const HOST = '127.0.0.1';
 const skip = existsSync(QUICGO_BIN) ? false : `quic-go subject not built (${QUICGO_BIN}; needs golang-go + golang-github-lucas-clemente-quic-go-dev)`;

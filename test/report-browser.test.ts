@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { PROJECT_ROOT } from '../harness/version.js';
+import { PROJECT_ROOT } from '../harness/core/version.js';
 import { renderHtmlReport } from '../reports/html.js';
 import { renderTrendReport } from '../reports/trend.js';
 import { loadFixture, trendReleases } from './fixtures/report-load.js';

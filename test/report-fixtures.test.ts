@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { cellKey } from '../harness/metrics.js';
-import { parseResult } from '../harness/result-file.js';
-import { FORMAT_VERSION, type ResultFile } from '../harness/types.js';
+import { cellKey } from '../harness/results/metrics.js';
+import { parseResult } from '../harness/results/result-file.js';
+import { FORMAT_VERSION, type ResultFile } from '../harness/results/types.js';
 import { buildFixture, FIXTURE_SPECS, fixtureJson, fixturePath } from './fixtures/report-gen.js';
 import { loadFixture } from './fixtures/report-load.js';
 

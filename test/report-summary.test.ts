@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderSummaryMarkdown } from '../reports/summary.js';
 import { printSummary } from '../harness/commands/run-progress.js';
-import { okMetricValues } from '../harness/metrics.js';
+import { okMetricValues } from '../harness/results/metrics.js';
 import { mdCell } from '../reports/format.js';
 import { loadFixture } from './fixtures/report-load.js';
 

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../harness/errors.js';
-import { readResultFile, writeResultFileAtomic } from '../harness/result-file.js';
-import { parseScenario, scenarioSha256 } from '../harness/scenario.js';
-import { FORMAT_VERSION, type ResultFile } from '../harness/types.js';
+import { InputError } from '../harness/core/errors.js';
+import { readResultFile, writeResultFileAtomic } from '../harness/results/result-file.js';
+import { parseScenario, scenarioSha256 } from '../harness/scenario/load.js';
+import { FORMAT_VERSION, type ResultFile } from '../harness/results/types.js';
 
 const SCENARIO_TEXT = `# a comment
 name: roundtrip

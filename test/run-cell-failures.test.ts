@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PROJECT_ROOT } from '../harness/version.js';
-import { benchRun, skipUnlessRoot } from '../netem/testkit.js';
+import { PROJECT_ROOT } from '../harness/core/version.js';
+import { benchRun, skipUnlessRoot } from './kit/testkit.js';
 
 const RELAY = join(PROJECT_ROOT, 'test', 'fixtures', 'faulty-relay.mjs');
 

@@ -7,9 +7,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ResultFile } from '../harness/types.js';
+import type { ResultFile } from '../harness/results/types.js';
 import { cleanup } from '../netem/cleanup.js';
-import { CLI, remains, skipUnlessRoot } from '../netem/testkit.js';
+import { CLI, remains, skipUnlessRoot } from './kit/testkit.js';
 
 test('SIGINT mid-run: exit 130, partial result kept, nothing left behind', { skip: skipUnlessRoot(), timeout: 120_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'bench-sigint-'));

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { benchRun, skipUnlessRoot } from '../netem/testkit.js';
+import { benchRun, skipUnlessRoot } from './kit/testkit.js';
 
 const BULK_BYTES = 2_000_000;
 

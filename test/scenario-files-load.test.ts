@@ -5,10 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadProfile, loadScenario, parseScenario, PROFILES_DIR } from '../harness/scenario.js';
-import { isImpaired } from '../harness/scenario-link.js';
-import { PROJECT_ROOT } from '../harness/version.js';
-import type { LinkDirection, ResolvedScenario } from '../harness/types.js';
+import { loadProfile, loadScenario, parseScenario, PROFILES_DIR } from '../harness/scenario/load.js';
+import { isImpaired } from '../harness/core/link.js';
+import { PROJECT_ROOT } from '../harness/core/version.js';
+import type { LinkDirection } from '../harness/core/types.js';
+import type { ResolvedScenario } from '../harness/scenario/types.js';
 
 const SCENARIOS_DIR = join(PROJECT_ROOT, 'scenarios');
 const yamlIn = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();

@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatProblem, listProfiles, parseScenario, ScenarioError } from '../harness/scenario.js';
-import { BUILTIN_LIST, scenarioSchema } from '../harness/scenario-schema.js';
-import { PLACEHOLDERS } from '../harness/scenario-parts.js';
-import { ALLOWED } from '../harness/units.js';
+import { listProfiles, parseScenario } from '../harness/scenario/load.js';
+import { scenarioSchema } from '../harness/scenario/schema.js';
+import { formatProblem, ScenarioError } from '../harness/scenario/source.js';
+import { BUILTIN_LIST } from '../harness/scenario/transports.js';
+import { PLACEHOLDERS } from '../harness/subjects/command.js';
+import { ALLOWED } from '../harness/core/units.js';
 
 const FILE = 'bad.yaml';
 const HEAD = 'name: t\ndescription: d\n';

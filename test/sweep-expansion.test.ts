@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseScenario } from '../harness/scenario.js';
-import type { LinkDirection, ResolvedScenario } from '../harness/types.js';
+import { parseScenario } from '../harness/scenario/load.js';
+import type { LinkDirection } from '../harness/core/types.js';
+import type { ResolvedScenario } from '../harness/scenario/types.js';
 
 const HEAD = 'name: t\ndescription: d\n';
 const parse = (body: string, profilesDir?: string): Promise<ResolvedScenario> => parseScenario('t.yaml', HEAD + body, profilesDir);

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectTcp, echoHandler, startBackend, startLoopbackTunnel } from '../harness/tunnel/loopback.js';
-import { quicConnect } from '../harness/quic/lib.js';
+import { connectTcp, echoHandler, startBackend, startLoopbackTunnel } from '../harness/dev/tunnel-loopback.js';
+import { quicConnect } from '../harness/transports/quic-lib.js';
 import { TUNNEL_ALPN } from '../harness/tunnel/protocol.js';
 
 test('tunnel refuses a token outside its allowlist: app connection closed, refusal counted, nothing connected', async (t) => {

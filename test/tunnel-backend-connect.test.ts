@@ -5,8 +5,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { startLoopbackTunnel } from '../harness/tunnel/loopback.js';
-import { quicConnect } from '../harness/quic/lib.js';
+import { startLoopbackTunnel } from '../harness/dev/tunnel-loopback.js';
+import { quicConnect } from '../harness/transports/quic-lib.js';
 import { TUNNEL_ALPN } from '../harness/tunnel/protocol.js';
 
 /**

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { connectTcp, patternBlock, startBackend, startLoopbackTunnel, writePattern } from '../harness/tunnel/loopback.js';
+import { connectTcp, patternBlock, startBackend, startLoopbackTunnel, writePattern } from '../harness/dev/tunnel-loopback.js';
 
 const TOTAL = 16 * 1024 * 1024;
 const CHUNK = 65536;

@@ -2,24 +2,24 @@
 // require a client certificate by fingerprint.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateCredentials } from '../harness/certs.js';
-import { QuicCertificateError } from '../harness/quic/lib.js';
-import { startTunnelClient } from '../harness/tunnel/client.js';
-import { connectTcp, echoHandler, readAll, startBackend, startLoopbackTunnel } from '../harness/tunnel/loopback.js';
-import { startTunnelServer } from '../harness/tunnel/server.js';
+import { generateCredentials } from '../harness/core/certs.js';
+import { QuicCertificateError } from '../harness/transports/quic-lib.js';
+import { TunnelClient } from '../harness/tunnel/client.js';
+import { connectTcp, echoHandler, readAll, startBackend, startLoopbackTunnel } from '../harness/dev/tunnel-loopback.js';
+import { TunnelServer } from '../harness/tunnel/server.js';
 
 test('tunnel client rejects a server with another certificate, at once', async (t) => {
   const backend = await startBackend(echoHandler);
   t.after(() => backend.close());
   const [serverCreds, pinned] = await Promise.all([generateCredentials(), generateCredentials()]);
-  const srv = await startTunnelServer({
+  const srv = await TunnelServer.start({
     host: '127.0.0.1', port: 0, certPem: serverCreds.certPem, keyPem: serverCreds.keyPem, log: () => {},
     allow: new Map([['bench', { host: '127.0.0.1', port: backend.port }]]),
   });
   t.after(() => srv.close());
   const t0 = Date.now();
   await assert.rejects(
-    startTunnelClient({
+    TunnelClient.start({
       listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, server: { host: '127.0.0.1', port: srv.port },
       token: 'bench', fingerprint: pinned.fingerprintSha256, log: () => {},
     }),
@@ -33,7 +33,7 @@ test('tunnel server requiring a client certificate: the pinned one gets through,
   const backend = await startBackend(echoHandler);
   t.after(() => backend.close());
   const [serverCreds, clientCreds] = await Promise.all([generateCredentials(), generateCredentials()]);
-  const srv = await startTunnelServer({
+  const srv = await TunnelServer.start({
     host: '127.0.0.1', port: 0, certPem: serverCreds.certPem, keyPem: serverCreds.keyPem, log: () => {},
     allow: new Map([['bench', { host: '127.0.0.1', port: backend.port }]]),
     clientFingerprint: clientCreds.fingerprintSha256,
@@ -44,7 +44,7 @@ test('tunnel server requiring a client certificate: the pinned one gets through,
     token: 'bench', fingerprint: serverCreds.fingerprintSha256, log: () => {}, startupTimeoutMs: 2000,
   };
 
-  const good = await startTunnelClient({ ...base, certPem: clientCreds.certPem, keyPem: clientCreds.keyPem });
+  const good = await TunnelClient.start({ ...base, certPem: clientCreds.certPem, keyPem: clientCreds.keyPem });
   t.after(() => good.close());
   const app = await connectTcp(good.port!);
   const got = readAll(app);
@@ -55,7 +55,7 @@ test('tunnel server requiring a client certificate: the pinned one gets through,
   // it at startup or on its first stream. Either way no byte reaches the backend.
   const before = backend.accepted;
   const openedBefore = srv.counters().streamsOpened;
-  const bare = await startTunnelClient(base).catch((e: Error) => e);
+  const bare = await TunnelClient.start(base).catch((e: Error) => e);
   if (bare instanceof Error) {
     t.diagnostic(`refused at startup: ${bare.message}`);
     assert.doesNotMatch(bare.message, /ECONNREFUSED|timed out/, 'refused by the handshake, not unreachable');

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { connectTcp, echoHandler, readAll, startBackend } from '../harness/tunnel/loopback.js';
-import { CLI } from '../netem/testkit.js';
+import { connectTcp, echoHandler, readAll, startBackend } from '../harness/dev/tunnel-loopback.js';
+import { CLI } from './kit/testkit.js';
 
 interface Proc {
   child: ChildProcess;

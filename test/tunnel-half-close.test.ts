@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectTcp, howItEnds, readAll, startBackend, startLoopbackTunnel } from '../harness/tunnel/loopback.js';
+import { connectTcp, howItEnds, readAll, startBackend, startLoopbackTunnel } from '../harness/dev/tunnel-loopback.js';
 import { resetBehindEof } from '../harness/tunnel/relay.js';
 import type { TunnelMode } from '../harness/tunnel/client.js';
 

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connectTcp, echoHandler, readAll, startBackend, startLoopbackTunnel } from '../harness/tunnel/loopback.js';
-import { startTunnelServer } from '../harness/tunnel/server.js';
+import { connectTcp, echoHandler, readAll, startBackend, startLoopbackTunnel } from '../harness/dev/tunnel-loopback.js';
+import { TunnelServer } from '../harness/tunnel/server.js';
 import type { TunnelMode } from '../harness/tunnel/client.js';
 
 async function echoThrough(port: number, payload: Buffer): Promise<Buffer> {
@@ -44,7 +44,7 @@ test('tunnel stream mode makes a new QUIC connection after the shared one died',
   // The server goes away (closing its QUIC connections) and comes back on the same port.
   const port = tun.server.port;
   await tun.server.close();
-  const again = await startTunnelServer({
+  const again = await TunnelServer.start({
     host: '127.0.0.1', port, certPem: tun.creds.certPem, keyPem: tun.creds.keyPem, log: () => {},
     allow: new Map([['bench', { host: '127.0.0.1', port: backend.port }]]),
   });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ALLOWED, formatBytes, formatRate, parseDuration, parseLimit, parsePercent, parseRate, parseSize, type Parsed,
-} from '../harness/units.js';
+} from '../harness/core/units.js';
 
 function accepts<T>(parse: (v: unknown) => Parsed<T>, rows: [unknown, T][]): void {
   for (const [input, value] of rows) {

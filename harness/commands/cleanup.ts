@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { cleanup } from '../../netem/cleanup.js';
 import { validRunId } from '../../netem/state.js';
 import { isRoot } from '../../netem/lab.js';
-import { EnvironmentError, InputError } from '../errors.js';
+import { EnvironmentError, InputError } from '../core/errors.js';
 
 export function registerCleanup(program: Command): void {
   program

@@ -2,9 +2,9 @@
 // stdout carries the table (or --markdown / --json); the verdict reaches cli.ts as a thrown
 // RegressionFound, because cli.ts is the only place that sets exit codes.
 import type { Command } from 'commander';
-import { COMPARE_DEFAULTS, compareResults } from '../compare.js';
-import { InputError, RegressionFound } from '../errors.js';
-import { readResultFile, writeFileAtomic } from '../result-file.js';
+import { COMPARE_DEFAULTS, compareResults } from '../results/compare.js';
+import { InputError, RegressionFound } from '../core/errors.js';
+import { readResultFile, writeFileAtomic } from '../results/result-file.js';
 import { renderCompareHtml } from '../../reports/compare-html.js';
 import { renderJson, renderMarkdown, renderText } from '../../reports/compare-text.js';
 

@@ -2,7 +2,7 @@
 // how to fix whatever is missing. Exit 0 when an impairing backend is usable, else 3.
 import type { Command } from 'commander';
 import { doctor } from '../../netem/doctor.js';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../core/errors.js';
 
 export function registerDoctor(program: Command): void {
   program

@@ -7,10 +7,10 @@ import { calibrate } from '../../netem/calibrate.js';
 import { cleanup } from '../../netem/cleanup.js';
 import { emulatorOf, labUp, type Lab } from '../../netem/lab.js';
 import { listStates, readState, validRunId, writeState } from '../../netem/state.js';
-import { EXIT, InputError } from '../errors.js';
-import { loadScenario } from '../scenario.js';
-import type { BackendName, LinkDirection } from '../types.js';
-import { UndoStack, withUndo } from '../undo.js';
+import { InputError, InterruptedError } from '../core/errors.js';
+import { loadScenario } from '../scenario/load.js';
+import type { BackendName, LinkDirection } from '../core/types.js';
+import { UndoStack, withUndo } from '../core/undo.js';
 
 const BACKENDS = ['auto', 'netem', 'userspace', 'loopback'] as const;
 
@@ -49,7 +49,7 @@ export function usageLines(lab: Lab, detached: boolean): string[] {
 /**
  * Never resolves, and keeps the event loop alive meanwhile: a bare pending promise does
  * not (with the netem backend no handle is left open, and Node would exit 13 at once
- * without running the undo). The signal handler of withUndo ends the process.
+ * without running the undo). A signal ends it: withUndo returns the interruption.
  */
 function holdUntilSignal(): Promise<never> {
   return new Promise<never>(() => {
@@ -79,7 +79,7 @@ async function up(file: string, o: UpOptions): Promise<void> {
     throw new InputError(`scenario ${scenario.name} has no point ${o.point} (allowed: ${scenario.points.map((p) => `${p.index} (${p.label})`).join(', ')})`);
   }
   const detach = !o.foreground;
-  await withUndo(
+  const outcome = await withUndo(
     async (undo) => {
       // The lab's own undo runs only when setup fails or is interrupted: a detached lab
       // that came up is meant to outlive this process.
@@ -111,13 +111,12 @@ async function up(file: string, o: UpOptions): Promise<void> {
       }
       process.stdout.write(`${lines.join('\n')}\n`);
       keep = true;
-      if (!detach && lab.clientNs) await holdUntilSignal(); // the handler of withUndo removes the lab and exits
+      if (!detach && lab.clientNs) await holdUntilSignal(); // until a signal: withUndo then removes the lab
     },
-    (signal) => {
-      process.stderr.write(`bench: ${signal}: lab ${runId} removed\n`);
-      process.exit(EXIT.interrupted);
-    },
+    // A held lab waits for nothing but the signal: do not wait for it after cleanup.
+    { settleMs: 0 },
   );
+  if (outcome.interrupted) throw new InterruptedError(outcome.interrupted, `lab ${runId} removed`);
 }
 
 async function down(runId: string | undefined, o: { all?: boolean }): Promise<void> {

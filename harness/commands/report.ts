@@ -3,9 +3,9 @@
 // reports/ are pure functions of the result files.
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
-import { readResultFile, writeFileAtomic } from '../result-file.js';
-import type { ResultFile } from '../types.js';
+import { InputError } from '../core/errors.js';
+import { readResultFile, writeFileAtomic } from '../results/result-file.js';
+import type { ResultFile } from '../results/types.js';
 import { renderHtmlReport } from '../../reports/html.js';
 import { renderSummaryMarkdown } from '../../reports/summary.js';
 import { renderTrendReport } from '../../reports/trend.js';

@@ -2,14 +2,15 @@
 // live line (cells done/total, current cell, ETA); otherwise one plain line per cell.
 import { fmtMetric, metricShort } from '../../reports/format.js';
 import { groupCells, metricValues, pointLabel } from '../../reports/model.js';
-import { VERDICT_METRICS } from '../../reports/verdict.js';
-import type { RunEngine } from '../run.js';
-import { median } from '../stats.js';
-import type { CellResult, ResultFile, WorkloadKind } from '../types.js';
+import { verdictMetrics } from '../../reports/verdict.js';
+import type { RunEngine } from '../run/engine.js';
+import { median } from '../core/stats.js';
+import type { CellResult, ResultFile } from '../results/types.js';
+import type { WorkloadKind } from '../workloads/index.js';
 
 /** The figures a verdict speaks about ("p50 51.2 ms p99 60.4 ms", "goodput 2.91 Mbit/s"), as the reports format them. */
 function verdictFigures(kind: WorkloadKind, value: (metric: string) => number | undefined): string {
-  return VERDICT_METRICS[kind]
+  return verdictMetrics(kind)
     .map((m) => ({ m, v: value(m) }))
     .filter((x): x is { m: string; v: number } => x.v !== undefined && Number.isFinite(x.v))
     .map(({ m, v }) => `${metricShort(m)} ${fmtMetric(m, v)}`)

@@ -1,7 +1,7 @@
 // Reports written beside result.json at the end of a run (and after an interrupt).
 import { join } from 'node:path';
-import { writeFileAtomic } from '../result-file.js';
-import type { ResultFile } from '../types.js';
+import { writeFileAtomic } from '../results/result-file.js';
+import type { ResultFile } from '../results/types.js';
 import { renderHtmlReport } from '../../reports/html.js';
 import { renderSummaryMarkdown } from '../../reports/summary.js';
 

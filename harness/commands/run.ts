@@ -6,16 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { generateCredentials } from '../certs.js';
-import { BenchError, EnvironmentError, EXIT, InputError, InterruptedError } from '../errors.js';
-import { hostFacts } from '../host.js';
-import { loadScenario } from '../scenario.js';
-import { isImpaired } from '../scenario-link.js';
-import { RunEngine } from '../run.js';
-import { withUndo } from '../undo.js';
-import { gitDescribe, TOOL_VERSION } from '../version.js';
+import { generateCredentials } from '../core/certs.js';
+import { BenchError, EnvironmentError, EXIT, InputError, InterruptedError } from '../core/errors.js';
+import { hostFacts } from '../core/host.js';
+import { loadScenario } from '../scenario/load.js';
+import { isImpaired } from '../core/link.js';
+import { RunEngine } from '../run/engine.js';
+import { withUndo, type UndoOutcome } from '../core/undo.js';
+import type { ResultFile } from '../results/types.js';
+import { gitDescribe, TOOL_VERSION } from '../core/version.js';
 import { isRoot, resolveBackend } from '../../netem/lab.js';
-import type { BackendName } from '../types.js';
+import type { BackendName } from '../core/types.js';
 import { attachProgress, printSummary } from './run-progress.js';
 import { writeReports } from './run-reports.js';
 
@@ -83,34 +84,22 @@ Example: sudo bench run scenarios/loss-5pct.yaml`)
       });
       process.stderr.write(`bench: ${scenario.name}: backend ${backend} (${reason}); ${engine.total} cells over ${scenario.points.length} link point(s); writing ${outDir}\n`);
       const detach = attachProgress(engine, process.stderr);
-      let signal: NodeJS.Signals | null = null;
-      // Registered before withUndo's own handler, so the engine stops starting cells before
-      // cleanup tears the lab down under it.
-      const stopEngine = (): void => engine.abort();
-      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, stopEngine);
+      let outcome: UndoOutcome<ResultFile>;
       try {
-        await withUndo(
-          (undo) => engine.run(undo),
-          (sig) => {
-            signal = sig;
-            void engine.interrupt().finally(async () => {
-              await writeReports(engine.result, outDir, owner).catch(() => undefined);
-              detach();
-              process.stderr.write(`bench: ${new InterruptedError(sig).message}; partial result in ${join(outDir, 'result.json')}\n`);
-              process.exit(EXIT.interrupted);
-            });
-          },
-        );
+        // On a signal the engine stops starting cells before cleanup tears the lab down under it.
+        outcome = await withUndo((undo) => engine.run(undo), { onSignal: () => engine.abort() });
       } catch (err) {
-        if (signal) return new Promise<void>(() => undefined); // exiting from the signal handler
-        engine.result.status = 'failed';
-        await engine.save();
+        await engine.finish('failed').catch(() => undefined);
         throw err instanceof BenchError ? err : new EnvironmentError(`run failed: ${(err as Error).message}`, `the partial result is in ${outDir}`);
       } finally {
         detach();
       }
-      // Interrupted: the signal handler writes the partial result and exits 130.
-      if (signal || engine.wasAborted) return new Promise<void>(() => undefined);
+      if (outcome.interrupted) {
+        // Everything set up was removed; the cells measured so far are kept, status interrupted.
+        await engine.finish('interrupted').catch(() => undefined);
+        await writeReports(engine.result, outDir, owner).catch(() => undefined);
+        throw new InterruptedError(outcome.interrupted, `everything the run had set up was removed; partial result in ${join(outDir, 'result.json')}`);
+      }
       await writeReports(engine.result, outDir, owner);
       printSummary(engine.result, process.stderr);
       process.stdout.write(`${join(outDir, 'result.json')}\n`);

@@ -3,12 +3,12 @@
 // `listening ...` line on stdout when ready, logs to stderr, reports its counters as a JSON
 // line on stderr on SIGUSR1 and at exit, and stops cleanly on SIGTERM/SIGINT (exit 0).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { settleWithin } from '../settle.js';
+import { settleWithin } from '../core/settle.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { fingerprintOf, generateCredentials, normalizeFingerprint } from '../certs.js';
-import { EnvironmentError, InputError } from '../errors.js';
-import type { QuicTuning } from '../quic/lib.js';
+import { fingerprintOf, generateCredentials, normalizeFingerprint } from '../core/certs.js';
+import { EnvironmentError, InputError } from '../core/errors.js';
+import type { QuicTuning } from '../transports/quic-lib.js';
 import type { TunnelMode } from '../tunnel/client.js';
 import { parseAllowlist, parseHostPort, parseListen, isValidToken } from '../tunnel/protocol.js';
 
@@ -48,8 +48,8 @@ export function registerTunnel(program: Command): void {
       const allow = input(() => parseAllowlist(o.allow));
       const [certPem, keyPem] = await Promise.all([readPem(o.cert, '--cert'), readPem(o.key, '--key')]);
       // Loaded here, not at the top: every other bench command would pay for loading QUIC.
-      const { startTunnelServer } = await import('../tunnel/server.js');
-      const srv = await startTunnelServer({
+      const { TunnelServer } = await import('../tunnel/server.js');
+      const srv = await TunnelServer.start({
         host: at.host, port: at.port, certPem, keyPem, allow, quic: tuning(o),
         clientFingerprint: o.clientFingerprint && input(() => normalizeFingerprint(o.clientFingerprint!), '--client-fingerprint'),
       });
@@ -81,11 +81,11 @@ export function registerTunnel(program: Command): void {
       const caPem = o.caCert ? await readPem(o.caCert, '--ca-cert') : '';
       const fingerprint = o.fingerprint ? input(() => normalizeFingerprint(o.fingerprint!), '--fingerprint') : input(() => fingerprintOf(pemCert(caPem)));
       const [certPem, keyPem] = o.cert ? await Promise.all([readPem(o.cert, '--cert'), readPem(o.key!, '--key')]) : [undefined, undefined];
-      const { startTunnelClient } = await import('../tunnel/client.js');
-      const { QuicCertificateError } = await import('../quic/lib.js');
+      const { TunnelClient } = await import('../tunnel/client.js');
+      const { QuicCertificateError } = await import('../transports/quic-lib.js');
       let cli;
       try {
-        cli = await startTunnelClient({
+        cli = await TunnelClient.start({
           listen, server, token: o.token, fingerprint, certPem, keyPem, mode: o.mode as TunnelMode, quic: tuning(o),
           lingerMs: o.lingerMs === undefined ? undefined : num(o.lingerMs, '--linger-ms'),
         });
@@ -141,7 +141,7 @@ async function serveUntilStopped(role: 'server' | 'client', ready: string, ep: E
   await settleWithin(ep.close(), STOP_WAIT_MS);
   report();
   process.off('SIGUSR1', report);
-  setTimeout(() => process.exit(), 100).unref();
+  // Done: harness/cli.ts ends the process even if a handle of the QUIC library stays open.
 }
 
 /** How long a stopping tunnel endpoint waits for its QUIC close to complete, ms. */

@@ -1,8 +1,9 @@
 // `bench validate <files...>`: check scenario files without running anything.
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
-import { loadScenario, ScenarioError, formatProblem, type Problem } from '../scenario.js';
-import { formatRate } from '../units.js';
+import { InputError } from '../core/errors.js';
+import { loadScenario } from '../scenario/load.js';
+import { formatProblem, ScenarioError, type Problem } from '../scenario/source.js';
+import { formatRate } from '../core/units.js';
 
 export function registerValidate(program: Command): void {
   program

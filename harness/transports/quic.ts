@@ -1,9 +1,9 @@
-// QUIC through @matrixai/quic (wrapped by harness/quic/lib.ts). A session is one QUIC
+// QUIC through @matrixai/quic (wrapped by harness/transports/quic-lib.ts). A session is one QUIC
 // connection; every openStream() is a new bidirectional stream on it, so echo concurrency
 // maps to streams of one connection, as QUIC is meant to be used.
 import type { Duplex } from 'node:stream';
-import { QUIC_IMPLEMENTATION, quicConnect, quicListen, quicSettings, type QuicTuning } from '../quic/lib.js';
-import type { ClientSession, ClientTransport, ServerTransport } from './types.js';
+import { QUIC_IMPLEMENTATION, quicConnect, quicListen, quicSettings, type QuicTuning } from './quic-lib.js';
+import type { AgentTransport, ClientSession, ClientTransport, ServerTransport } from './types.js';
 
 /** ALPN of bench's own QUIC workloads (the tunnel uses bench-tun/1). */
 export const BENCH_QUIC_ALPN = 'bench/1';
@@ -48,3 +48,5 @@ export function quicServerTransport(tuning: QuicTuning = {}): ServerTransport {
 
 export const quicClient: ClientTransport = quicClientTransport();
 export const quicServer: ServerTransport = quicServerTransport();
+
+export const quic: AgentTransport = { family: 'stream', carries: 'quic', encrypted: true, defaultRank: 3, reference: null, client: quicClient, server: quicServer };

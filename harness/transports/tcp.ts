@@ -1,7 +1,7 @@
 // Plain TCP (node:net). One session = one connection = one stream.
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ClientSession, ClientTransport, Endpoint, ServerTransport } from './types.js';
+import type { AgentTransport, ClientSession, ClientTransport, Endpoint, ServerTransport } from './types.js';
 
 export function singleStreamSession(sock: Duplex & { destroy(): void }): ClientSession {
   let taken = false;
@@ -67,3 +67,5 @@ export const tcpServer: ServerTransport = {
     };
   },
 };
+
+export const tcp: AgentTransport = { family: 'stream', carries: 'tcp', encrypted: false, defaultRank: 1, reference: null, client: tcpClient, server: tcpServer };

@@ -2,9 +2,9 @@
 // client pins the per-run certificate by SHA-256 fingerprint; verification is never off:
 // the chain check is replaced by the pin (self-signed), the pin itself is mandatory.
 import tls from 'node:tls';
-import { fingerprintOf } from '../certs.js';
+import { fingerprintOf } from '../core/certs.js';
 import { once, singleStreamSession } from './tcp.js';
-import type { ClientTransport, ServerTransport } from './types.js';
+import type { AgentTransport, ClientTransport, ServerTransport } from './types.js';
 
 const impl = `node:tls TLS 1.3 (OpenSSL ${process.versions.openssl})`;
 
@@ -53,3 +53,5 @@ export const tlsServer: ServerTransport = {
     };
   },
 };
+
+export const tls13: AgentTransport = { family: 'stream', carries: 'tcp', encrypted: true, defaultRank: 2, reference: null, client: tlsClient, server: tlsServer };

@@ -1,14 +1,7 @@
 // The seam every transport plugs into. Workloads only see byte streams (node Duplex), so
 // echo, bulk and handshake run unchanged over tcp, tls, quic, the tunnel and external relays.
 import type { Duplex } from 'node:stream';
-
-/** Per-run credentials: one self-signed certificate, pinned by its SHA-256 fingerprint. */
-export interface Credentials {
-  certPem: string;
-  keyPem: string;
-  /** SHA-256 of the DER certificate, lowercase hex without colons. */
-  fingerprintSha256: string;
-}
+import type { Credentials } from '../core/certs.js';
 
 export interface Endpoint {
   host: string;
@@ -47,3 +40,40 @@ export interface ServerTransport {
   /** Listen on host:port (0 = any free port) and hand every accepted stream to onStream. */
   listen(at: Endpoint, creds: Credentials, onStream: (s: Duplex) => void): Promise<ServerHandle>;
 }
+
+/** A datagram socket connected to one peer (the udp transport): no connection, no stream. */
+export interface DatagramSocket {
+  send(b: Buffer): void;
+  onMessage(fn: (b: Buffer) => void): void;
+  close(): void;
+}
+
+export interface DatagramTransport {
+  implementation: string;
+  connect(to: Endpoint): Promise<DatagramSocket>;
+  /** An echo server: every datagram goes back to its sender. */
+  listenEcho(at: Endpoint): Promise<ServerHandle>;
+}
+
+/**
+ * What crosses the link when a transport runs, which decides the counters a cell records
+ * (TCP retransmits from /proc/net/snmp, QUIC packets from the stack) and how reports read it.
+ */
+export type LinkProtocol = 'tcp' | 'quic' | 'udp';
+
+/** The facts every transport states about itself, whoever runs it (agent or subject). */
+export interface TransportFacts {
+  /** stream: a reliable byte stream per connection or QUIC stream; datagram: messages only; tunnel: TCP carried through another protocol. */
+  family: 'stream' | 'datagram' | 'tunnel';
+  carries: LinkProtocol;
+  /** Whether its traffic is encrypted (TLS or QUIC): TCP is the baseline verdicts read against, TLS when plain TCP is absent. */
+  encrypted: boolean;
+  /** Position in the transport list of a scenario that names none; null: only when named. */
+  defaultRank: number | null;
+  /** Set when the transport's rows are a reference beside the competitors, never one of them (with why). */
+  reference: string | null;
+}
+
+/** One entry of the agent's transport registry (transports/index.ts). */
+export type AgentTransport = TransportFacts &
+  ({ family: 'stream' | 'tunnel'; client: ClientTransport; server: ServerTransport } | { family: 'datagram'; datagram: DatagramTransport });

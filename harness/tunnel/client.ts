@@ -5,8 +5,8 @@
 // mode "connection": one QUIC connection per TCP connection, as quic-tun does.
 import net from 'node:net';
 import { rm } from 'node:fs/promises';
-import { QuicCertificateError, quicConnect, sumQuicCounters, type QuicClientConnection, type QuicTuning } from '../quic/lib.js';
-import { encodeHeader, newCounters, parseStatus, readLine, TUNNEL_ALPN, type HostPort, type ListenSpec } from './protocol.js';
+import { QuicCertificateError, quicConnect, sumQuicCounters, type QuicClientConnection, type QuicTuning } from '../transports/quic-lib.js';
+import { encodeHeader, newCounters, parseStatus, readLine, TUNNEL_ALPN, type HostPort, type ListenSpec, type TunnelCounters } from './protocol.js';
 import { Relay, resetSocket } from './relay.js';
 
 export type TunnelMode = 'stream' | 'connection';
@@ -37,30 +37,61 @@ export interface TunnelClientOptions {
   log?: (line: string) => void;
 }
 
-export interface TunnelClient {
+export class TunnelClient {
   /** Where applications connect: TCP host/port, or a UNIX socket path. */
   host?: string;
   port?: number;
   path?: string;
-  close(): Promise<void>;
-  /** Tunnel counters plus QUIC counters summed over this endpoint's connections, flat. */
-  counters(): Record<string, number>;
-  settings(): Record<string, string | number | boolean>;
-}
 
-export async function startTunnelClient(o: TunnelClientOptions): Promise<TunnelClient> {
-  const mode = o.mode ?? 'stream';
-  const log = o.log ?? ((l: string) => process.stderr.write(`bench tunnel client: ${l}\n`));
-  const header = encodeHeader(o.token);
-  const c = newCounters();
-  let quicDone: Record<string, number> = {};
-  const conns = new Set<QuicClientConnection>();
-  const live = new Set<Relay>();
-  let closing = false;
-  let settings: Record<string, string | number | boolean> = {};
-  const abort = new AbortController();
+  private readonly mode: TunnelMode;
+  private readonly log: (line: string) => void;
+  private readonly header: Buffer;
+  private readonly c: TunnelCounters = newCounters();
+  /** QUIC counters of connections that have closed, summed. */
+  private quicDone: Record<string, number> = {};
+  private readonly conns = new Set<QuicClientConnection>();
+  private readonly live = new Set<Relay>();
+  private closing = false;
+  /** Settings of the latest QUIC connection. */
+  private quicSettings: Record<string, string | number | boolean> = {};
+  private readonly abort = new AbortController();
+  /** mode "stream": the connection every stream shares, and the one being made to replace it. */
+  private shared: QuicClientConnection | undefined;
+  private connecting: Promise<QuicClientConnection> | undefined;
+  private readonly server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (s) => void this.onApp(s));
+  private closed: Promise<void> | undefined;
 
-  const connect = async (): Promise<QuicClientConnection> => {
+  private constructor(private readonly o: TunnelClientOptions) {
+    this.mode = o.mode ?? 'stream';
+    this.log = o.log ?? ((l: string) => process.stderr.write(`bench tunnel client: ${l}\n`));
+    this.header = encodeHeader(o.token);
+  }
+
+  /** Reach the server (failing fast on a wrong certificate), then listen for applications. */
+  static async start(o: TunnelClientOptions): Promise<TunnelClient> {
+    const t = new TunnelClient(o);
+    const first = await t.firstConnection();
+    if (t.mode === 'stream') t.adopt(first);
+    else await first.close();
+    await t.listen();
+    return t;
+  }
+
+  /** Fail fast on a wrong certificate; anything else may be a server still starting up. */
+  private async firstConnection(): Promise<QuicClientConnection> {
+    const deadline = Date.now() + (this.o.startupTimeoutMs ?? 15_000);
+    for (;;) {
+      try {
+        return await this.connect();
+      } catch (err) {
+        if (err instanceof QuicCertificateError || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  private async connect(): Promise<QuicClientConnection> {
+    const o = this.o;
     const conn = await quicConnect({
       ...o.quic,
       host: o.server.host,
@@ -69,93 +100,90 @@ export async function startTunnelClient(o: TunnelClientOptions): Promise<TunnelC
       fingerprint: o.fingerprint,
       certPem: o.certPem,
       keyPem: o.keyPem,
-      signal: abort.signal,
+      signal: this.abort.signal,
     });
-    c.connectionsOpened++;
-    conns.add(conn);
-    settings = conn.settings();
+    this.c.connectionsOpened++;
+    this.conns.add(conn);
+    this.quicSettings = conn.settings();
     void conn.closed.then(() => {
-      conns.delete(conn);
-      quicDone = sumQuicCounters(quicDone, [conn.stats()]);
+      this.conns.delete(conn);
+      this.quicDone = sumQuicCounters(this.quicDone, [conn.stats()]);
     });
     return conn;
-  };
-
-  // Fail fast on a wrong certificate; anything else may be a server still starting up.
-  const deadline = Date.now() + (o.startupTimeoutMs ?? 15_000);
-  let first: QuicClientConnection | undefined;
-  for (;;) {
-    try {
-      first = await connect();
-      break;
-    } catch (err) {
-      if (err instanceof QuicCertificateError || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
   }
 
   // A dead shared connection is replaced lazily, by the next application connection: no
   // background retry loop that could spin against a server that keeps refusing us.
-  let shared: QuicClientConnection | undefined;
-  let connecting: Promise<QuicClientConnection> | undefined;
-  const adopt = (conn: QuicClientConnection): QuicClientConnection => {
-    shared = conn;
+  private adopt(conn: QuicClientConnection): QuicClientConnection {
+    this.shared = conn;
     void conn.closed.then((reason) => {
-      if (shared === conn) shared = undefined;
-      if (!closing) log(`QUIC connection lost (${reason}); the next TCP connection makes a new one`);
+      if (this.shared === conn) this.shared = undefined;
+      if (!this.closing) this.log(`QUIC connection lost (${reason}); the next TCP connection makes a new one`);
     });
     return conn;
-  };
-  const getShared = (): Promise<QuicClientConnection> => {
-    if (shared && !shared.isClosed) return Promise.resolve(shared);
-    connecting ??= connect().then(adopt).finally(() => (connecting = undefined));
-    return connecting;
-  };
-  if (mode === 'stream') adopt(first);
-  else await first.close();
+  }
 
-  const onApp = async (sock: net.Socket): Promise<void> => {
-    c.streamsOpened++;
-    sock.on('error', () => {});
-    if (closing) return refuseApp(sock, 'client shutting down');
+  private getShared(): Promise<QuicClientConnection> {
+    if (this.shared && !this.shared.isClosed) return Promise.resolve(this.shared);
+    this.connecting ??= this.connect()
+      .then((c) => this.adopt(c))
+      .finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  /** A stream for one application connection, on the shared connection or a new one of its own. */
+  private async openStream(): Promise<{ conn: QuicClientConnection; stream: ReturnType<QuicClientConnection['openStream']> }> {
     let conn: QuicClientConnection | undefined;
-    let stream;
     try {
-      conn = mode === 'stream' ? await getShared() : await connect();
+      conn = this.mode === 'stream' ? await this.getShared() : await this.connect();
       try {
-        stream = conn.openStream();
+        return { conn, stream: conn.openStream() };
       } catch (err) {
         // The shared connection died between the check and the open: one fresh try.
-        if (mode !== 'stream' || !conn.isClosed) throw err;
-        conn = await getShared();
-        stream = conn.openStream();
+        if (this.mode !== 'stream' || !conn.isClosed) throw err;
+        conn = await this.getShared();
+        return { conn, stream: conn.openStream() };
       }
     } catch (err) {
-      if (mode === 'connection') void conn?.close();
-      return refuseApp(sock, `no QUIC stream: ${(err as Error).message}`);
+      if (this.mode === 'connection') void conn?.close();
+      throw err;
     }
-    const own = mode === 'connection' ? conn : undefined;
-    if (sock.destroyed || closing) {
+  }
+
+  private async onApp(sock: net.Socket): Promise<void> {
+    const c = this.c;
+    c.streamsOpened++;
+    sock.on('error', () => {});
+    if (this.closing) return this.refuseApp(sock, 'client shutting down');
+    let opened;
+    try {
+      opened = await this.openStream();
+    } catch (err) {
+      return this.refuseApp(sock, `no QUIC stream: ${(err as Error).message}`);
+    }
+    const { conn, stream } = opened;
+    const own = this.mode === 'connection' ? conn : undefined;
+    if (sock.destroyed || this.closing) {
       stream.destroy();
       void own?.close();
-      return refuseApp(sock, 'application connection gone before the stream opened');
+      return this.refuseApp(sock, 'application connection gone before the stream opened');
     }
     let refused = false;
     const relay: Relay = new Relay(sock, stream, {
       onTcpBytes: (n) => void (c.bytesUp += n),
       onQuicBytes: (n) => void (c.bytesDown += n),
       onDone: (outcome, err) => {
-        live.delete(relay);
+        this.live.delete(relay);
         c.streamsClosed++;
         if (outcome === 'reset' && !refused) {
           c.streamsReset++;
-          if (!closing) log(`stream ${stream.streamId} reset: ${err?.message ?? 'unknown'}`);
+          if (!this.closing) this.log(`stream ${stream.streamId} reset: ${err?.message ?? 'unknown'}`);
         }
-        if (own) setTimeout(() => void own.close(), outcome === 'closed' ? (o.lingerMs ?? 2000) : 0).unref();
+        if (own) setTimeout(() => void own.close(), outcome === 'closed' ? (this.o.lingerMs ?? 2000) : 0).unref();
       },
     });
-    live.add(relay);
-    stream.write(header);
+    this.live.add(relay);
+    stream.write(this.header);
     relay.startTcpToQuic();
     readLine(stream, STATUS_TIMEOUT_MS).then(
       ({ line, rest }) => {
@@ -163,57 +191,69 @@ export async function startTunnelClient(o: TunnelClientOptions): Promise<TunnelC
         if (st.ok) return relay.startQuicToTcp(rest);
         refused = true;
         c.streamsRefused++;
-        log(`server refused the connection: ${st.reason}`);
+        this.log(`server refused the connection: ${st.reason}`);
         relay.reset(new Error(st.reason));
       },
       (err: Error) => {
-        if (live.has(relay)) {
+        if (this.live.has(relay)) {
           refused = true;
           c.streamsRefused++;
-          log(`no answer from the server: ${err.message}`);
+          this.log(`no answer from the server: ${err.message}`);
           relay.reset(err);
         }
       },
     );
-  };
+  }
 
-  const refuseApp = (sock: net.Socket, why: string): void => {
-    c.streamsRefused++;
-    c.streamsClosed++;
-    log(why);
+  private refuseApp(sock: net.Socket, why: string): void {
+    this.c.streamsRefused++;
+    this.c.streamsClosed++;
+    this.log(why);
     resetSocket(sock);
-  };
+  }
 
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (s) => void onApp(s));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    const done = (): void => {
-      server.off('error', reject);
-      resolve();
-    };
-    if (o.listen.kind === 'tcp') server.listen({ host: o.listen.host, port: o.listen.port, backlog: 1024 }, done);
-    else server.listen({ path: o.listen.path, backlog: 1024 }, done);
-  }).catch(async (err: Error) => {
-    closing = true;
-    await Promise.all([...conns].map((x) => x.close()));
-    throw err;
-  });
-  const addr = server.address();
-  const where = typeof addr === 'string' || addr === null ? { path: o.listen.kind === 'unix' ? o.listen.path : String(addr) } : { host: addr.address, port: addr.port };
+  private async listen(): Promise<void> {
+    const { listen } = this.o;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      const done = (): void => {
+        this.server.off('error', reject);
+        resolve();
+      };
+      if (listen.kind === 'tcp') this.server.listen({ host: listen.host, port: listen.port, backlog: 1024 }, done);
+      else this.server.listen({ path: listen.path, backlog: 1024 }, done);
+    }).catch(async (err: Error) => {
+      this.closing = true;
+      await Promise.all([...this.conns].map((x) => x.close()));
+      throw err;
+    });
+    const addr = this.server.address();
+    if (typeof addr === 'string' || addr === null) this.path = listen.kind === 'unix' ? listen.path : String(addr);
+    else {
+      this.host = addr.address;
+      this.port = addr.port;
+    }
+  }
 
-  let closed: Promise<void> | undefined;
-  return {
-    ...where,
-    close: () => (closed ??= (async () => {
-      closing = true;
-      abort.abort(new Error('tunnel client closed'));
-      const stopped = new Promise<void>((r) => server.close(() => r()));
-      for (const r of [...live]) r.reset(new Error('client shutting down'));
-      await Promise.all([...conns].map((x) => x.close()));
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      this.abort.abort(new Error('tunnel client closed'));
+      const stopped = new Promise<void>((r) => this.server.close(() => r()));
+      for (const r of [...this.live]) r.reset(new Error('client shutting down'));
+      await Promise.all([...this.conns].map((x) => x.close()));
       await stopped;
-      if (o.listen.kind === 'unix') await rm(o.listen.path, { force: true });
-    })()),
-    counters: () => ({ ...sumQuicCounters(quicDone, [...conns].map((x) => x.stats())), ...c }),
-    settings: () => ({ ...settings, mode }),
-  };
+      if (this.o.listen.kind === 'unix') await rm(this.o.listen.path, { force: true });
+    })();
+    return this.closed;
+  }
+
+  /** Tunnel counters plus QUIC counters summed over this endpoint's connections, flat. */
+  counters(): Record<string, number> {
+    return { ...sumQuicCounters(this.quicDone, [...this.conns].map((x) => x.stats())), ...this.c };
+  }
+
+  settings(): Record<string, string | number | boolean> {
+    return { ...this.quicSettings, mode: this.mode };
+  }
 }

@@ -2,9 +2,9 @@
 // connects only to the backend its allowlist names for that token. It is never an open
 // proxy: an unknown or malformed token is answered with ERR and no connection is attempted.
 import net from 'node:net';
-import { quicListen, type QuicTuning } from '../quic/lib.js';
-import type { QuicStreamDuplex } from '../quic/duplex.js';
-import { newCounters, parseHeader, readLine, TUNNEL_ALPN, type HostPort } from './protocol.js';
+import { quicListen, type QuicServerHandle, type QuicTuning } from '../transports/quic-lib.js';
+import type { QuicStreamDuplex } from '../transports/quic-duplex.js';
+import { newCounters, parseHeader, readLine, TUNNEL_ALPN, type HostPort, type TunnelCounters } from './protocol.js';
 import { Relay, resetSocket } from './relay.js';
 
 export interface TunnelServerOptions {
@@ -26,63 +26,85 @@ export interface TunnelServerOptions {
   log?: (line: string) => void;
 }
 
-export interface TunnelServer {
-  host: string;
-  port: number;
-  close(): Promise<void>;
-  /** Tunnel counters plus the QUIC counters summed over connections, flat. */
-  counters(): Record<string, number>;
-  settings(): Record<string, string | number | boolean>;
-}
+export class TunnelServer {
+  private readonly c: TunnelCounters = newCounters();
+  private readonly log: (line: string) => void;
+  private readonly live = new Set<Relay>();
+  private closing = false;
+  private q!: QuicServerHandle;
 
-export async function startTunnelServer(o: TunnelServerOptions): Promise<TunnelServer> {
-  const c = newCounters();
-  const log = o.log ?? ((l: string) => process.stderr.write(`bench tunnel server: ${l}\n`));
-  const live = new Set<Relay>();
-  let closing = false;
+  private constructor(private readonly o: TunnelServerOptions) {
+    this.log = o.log ?? ((l: string) => process.stderr.write(`bench tunnel server: ${l}\n`));
+  }
 
-  const refuse = (s: QuicStreamDuplex, reason: string): void => {
-    c.streamsRefused++;
-    c.streamsClosed++;
-    log(`refused stream ${s.streamId}: ${reason}`);
+  static async start(o: TunnelServerOptions): Promise<TunnelServer> {
+    const t = new TunnelServer(o);
+    t.q = await quicListen({
+      ...o.quic,
+      host: o.host,
+      port: o.port,
+      certPem: o.certPem,
+      keyPem: o.keyPem,
+      alpn: TUNNEL_ALPN,
+      clientFingerprint: o.clientFingerprint,
+      onStream: (s) => t.onStream(s),
+    });
+    return t;
+  }
+
+  /** UDP address it listens on. */
+  get host(): string {
+    return this.q.host;
+  }
+
+  get port(): number {
+    return this.q.port;
+  }
+
+  private refuse(s: QuicStreamDuplex, reason: string): void {
+    this.c.streamsRefused++;
+    this.c.streamsClosed++;
+    this.log(`refused stream ${s.streamId}: ${reason}`);
     // FIN after the status line, then stop the client's pipelined bytes (STOP_SENDING).
     s.on('error', () => {});
     s.end(`ERR ${reason}\n`, () => s.destroy());
     setTimeout(() => s.destroy(), 5000).unref();
-  };
+  }
 
-  const onStream = (s: QuicStreamDuplex): void => {
+  private onStream(s: QuicStreamDuplex): void {
+    const c = this.c;
     c.streamsOpened++;
-    if (closing) return refuse(s, 'server shutting down');
-    readLine(s, o.headerTimeoutMs ?? 10_000).then(
+    if (this.closing) return this.refuse(s, 'server shutting down');
+    readLine(s, this.o.headerTimeoutMs ?? 10_000).then(
       ({ line, rest }) => {
         const token = parseHeader(line);
-        if (token === null) return refuse(s, 'malformed header');
-        const backend = o.allow.get(token);
-        if (!backend) return refuse(s, 'token not allowed');
-        connectBackend(s, backend, rest);
+        if (token === null) return this.refuse(s, 'malformed header');
+        const backend = this.o.allow.get(token);
+        if (!backend) return this.refuse(s, 'token not allowed');
+        this.connectBackend(s, backend, rest);
       },
       (err: Error) => {
         c.streamsClosed++;
         c.streamsReset++;
         if (!s.destroyed) s.destroy();
-        log(`stream ${s.streamId} gave no header: ${err.message}`);
+        this.log(`stream ${s.streamId} gave no header: ${err.message}`);
       },
     );
-  };
+  }
 
   // The stream died while its backend was being connected: a peer reset, or close()
   // destroying it quietly (no 'error'). Counted like a relay that ended in a reset.
-  const lost = (s: QuicStreamDuplex, backend: HostPort, err?: Error): void => {
-    c.streamsClosed++;
-    c.streamsReset++;
-    if (!closing) log(`stream ${s.streamId} to ${backend.host}:${backend.port} reset while connecting: ${err?.message ?? 'stream closed'}`);
-  };
+  private lost(s: QuicStreamDuplex, backend: HostPort, err?: Error): void {
+    this.c.streamsClosed++;
+    this.c.streamsReset++;
+    if (!this.closing) this.log(`stream ${s.streamId} to ${backend.host}:${backend.port} reset while connecting: ${err?.message ?? 'stream closed'}`);
+  }
 
-  const connectBackend = (s: QuicStreamDuplex, backend: HostPort, rest: Buffer): void => {
+  private connectBackend(s: QuicStreamDuplex, backend: HostPort, rest: Buffer): void {
+    const c = this.c;
     // Its 'close' may already have been emitted, before these listeners exist.
-    if (s.destroyed) return lost(s, backend);
-    const ms = o.backendTimeoutMs ?? 10_000;
+    if (s.destroyed) return this.lost(s, backend);
+    const ms = this.o.backendTimeoutMs ?? 10_000;
     const sock = net.connect({ host: backend.host, port: backend.port, allowHalfOpen: true, noDelay: true });
     // Bounds the connect, also one abandoned below (its reset waits for the connect).
     const timer = setTimeout(() => sock.destroy(new Error(`connect timed out after ${ms} ms`)), ms).unref();
@@ -99,7 +121,7 @@ export async function startTunnelServer(o: TunnelServerOptions): Promise<TunnelS
       return true;
     };
     const failed = (err: Error & { code?: string }): void => {
-      if (settle()) refuse(s, `backend ${backend.host}:${backend.port} ${err.code ?? err.message}`);
+      if (settle()) this.refuse(s, `backend ${backend.host}:${backend.port} ${err.code ?? err.message}`);
     };
     const abandon = (err?: Error): void => {
       if (!settle()) return;
@@ -108,7 +130,7 @@ export async function startTunnelServer(o: TunnelServerOptions): Promise<TunnelS
       // destroy() would then close it with a FIN, which the backend takes for a half-close.
       // resetAndDestroy() waits for the connect and resets; the timer above bounds the wait.
       resetSocket(sock);
-      lost(s, backend, err);
+      this.lost(s, backend, err);
     };
     sock.once('error', failed);
     s.once('error', abandon);
@@ -120,43 +142,33 @@ export async function startTunnelServer(o: TunnelServerOptions): Promise<TunnelS
         onTcpBytes: (n) => void (c.bytesDown += n),
         onQuicBytes: (n) => void (c.bytesUp += n),
         onDone: (outcome, err) => {
-          live.delete(relay);
+          this.live.delete(relay);
           c.streamsClosed++;
           if (outcome !== 'reset') return;
           c.streamsReset++;
-          if (!closing) log(`stream ${s.streamId} to ${backend.host}:${backend.port} reset: ${err?.message ?? 'unknown'}`);
+          if (!this.closing) this.log(`stream ${s.streamId} to ${backend.host}:${backend.port} reset: ${err?.message ?? 'unknown'}`);
         },
       });
-      live.add(relay);
+      this.live.add(relay);
       s.write('OK\n');
       // Bytes the client pipelined behind its header go first.
       relay.startQuicToTcp(rest);
       relay.startTcpToQuic();
     });
-  };
+  }
 
-  const q = await quicListen({
-    ...o.quic,
-    host: o.host,
-    port: o.port,
-    certPem: o.certPem,
-    keyPem: o.keyPem,
-    alpn: TUNNEL_ALPN,
-    clientFingerprint: o.clientFingerprint,
-    onStream,
-  });
-  return {
-    host: q.host,
-    port: q.port,
-    async close() {
-      closing = true;
-      for (const r of [...live]) r.reset(new Error('server shutting down'));
-      await q.close();
-    },
-    counters() {
-      const qs = q.stats();
-      return { ...c, ...qs };
-    },
-    settings: () => q.settings(),
-  };
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const r of [...this.live]) r.reset(new Error('server shutting down'));
+    await this.q.close();
+  }
+
+  /** Tunnel counters plus the QUIC counters summed over connections, flat. */
+  counters(): Record<string, number> {
+    return { ...this.c, ...this.q.stats() };
+  }
+
+  settings(): Record<string, string | number | boolean> {
+    return this.q.settings();
+  }
 }

@@ -17,7 +17,7 @@ import (
 	"runtime"
 )
 
-// quicGoVersion is set at build time by harness/build-native.ts:
+// quicGoVersion is set at build time by harness/dev/build-native.ts:
 //
 //	-ldflags "-X main.quicGoVersion=<Debian package version without revision>"
 var quicGoVersion = "unknown"

@@ -1,0 +1,158 @@
+// The types every stage shares: the link, the lab record, warnings, counters. Types that
+// belong to one stage live with it (a workload's parameters and samples in its file under
+// workloads/, the resolved scenario in scenario/types.ts, the result file in
+// results/types.ts). Units live in names: *Ms milliseconds, *Us microseconds, *Pct percent
+// (0..100), *BitsPerSec, *Bytes.
+
+/** One direction of an emulated link, fully resolved (no units left to parse). */
+export interface LinkDirection {
+  /** One-way delay added to every packet. */
+  delayMs: number;
+  /** Jitter (uniform +-jitterMs around delayMs); packets are never reordered unless `reorder`. */
+  jitterMs: number;
+  /** Allow jitter to reorder packets (netem's default; off by default in bench). */
+  reorder: boolean;
+  /** Bernoulli loss probability, percent. Ignored when `gilbert` is set. */
+  lossPct: number;
+  /** Gilbert-Elliott burst loss (netem `loss gemodel p r 1-h 1-k`), or null. */
+  gilbert: GilbertElliott | null;
+  /** Serialisation rate; null = unlimited. */
+  rateBitsPerSec: number | null;
+  /** Queue limit; null = sized from the bandwidth-delay product by the lab. */
+  limit: QueueLimit | null;
+}
+
+export interface GilbertElliott {
+  /** Probability of moving good -> bad, percent per packet. */
+  pPct: number;
+  /** Probability of moving bad -> good, percent per packet. */
+  rPct: number;
+  /** Loss probability while in the bad state, percent (netem's 1-h). @default 100 */
+  badLossPct: number;
+  /** Loss probability while in the good state, percent (netem's 1-k). @default 0 */
+  goodLossPct: number;
+}
+
+export type QueueLimit = { bytes: number; packets?: undefined } | { packets: number; bytes?: undefined };
+
+/** uplink = client -> server (client egress); downlink = server -> client. */
+export interface ResolvedLink {
+  uplink: LinkDirection;
+  downlink: LinkDirection;
+}
+
+export type BackendName = 'netem' | 'userspace' | 'loopback';
+/** One point of a sweep: the cross product of every list-valued link field. */
+export interface LinkPoint {
+  index: number;
+  /** e.g. "loss=1%" or "base" when nothing is swept. */
+  label: string;
+  /** Swept field path (e.g. "link.loss", "link.uplink.rate") -> the value as written. */
+  params: Record<string, string>;
+  link: ResolvedLink;
+}
+
+export interface SweepAxis {
+  field: string;
+  values: string[];
+}
+
+export type CellStatus = 'ok' | 'failed' | 'timeout' | 'unsupported';
+
+export interface Warning {
+  /** Machine-readable kind, e.g. "calibration-rtt", "cpu-bound", "few-samples". */
+  code: string;
+  message: string;
+  /** What the user can do about it. */
+  remedy: string;
+  /** Lab point and/or cell the warning is about, when it is about one. */
+  point?: number;
+  cellId?: string;
+}
+
+export interface HostFacts {
+  hostname: string;
+  kernel: string;
+  platform: string;
+  arch: string;
+  cpus: number;
+  cpuModel: string;
+  memBytes: number;
+  node: string;
+  /** Versions of external tools that took part (ip, tc, cc, iperf3, ...). */
+  tools: Record<string, string>;
+}
+
+export interface PercentileSummary {
+  n: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** UDP echo probe measurement of a lab link before any workload ran. */
+export interface Calibration {
+  probes: number;
+  payloadBytes: number;
+  rttMs: PercentileSummary;
+  /** Probes that never reached the server (seen by the server's sequence numbers). */
+  uplinkLost: number;
+  /** Probes the server answered whose answer never came back. */
+  downlinkLost: number;
+  uplinkLossPct: number;
+  downlinkLossPct: number;
+  /** Measured bottleneck rate each way, when measured. */
+  uplinkRateBitsPerSec: number | null;
+  downlinkRateBitsPerSec: number | null;
+  durationMs: number;
+}
+
+export interface LabRecord {
+  point: number;
+  backend: BackendName;
+  namespaces: { client: string; server: string } | null;
+  addresses: { client: string; server: string };
+  configured: ResolvedLink;
+  measured: Calibration | null;
+  /** Everything applied to the lab: sysctls per namespace, qdisc/emulator commands, offloads. */
+  applied: {
+    congestionControl: string;
+    sysctls: Record<string, string>;
+    commands: string[];
+    /** `tc -s qdisc show` output or emulator counters read back after the point. */
+    readback: string[];
+  };
+  /** Emulator counters at lab teardown (userspace backend). */
+  emulatorCounters?: Record<string, number>;
+  warnings: Warning[];
+}
+
+export interface CpuUsage {
+  userUs: number;
+  sysUs: number;
+  wallMs: number;
+  /** (user+sys)/wall, 1.0 = one full core; summed over the endpoint's processes. */
+  coreFraction: number;
+  /**
+   * The busiest of the endpoint's processes alone (absent: one process, = coreFraction).
+   * The CPU-bound rule uses it: bench's agent plus a tunnel process can add up to most of a
+   * core while neither is anywhere near its limit.
+   */
+  busiestFraction?: number;
+}
+
+/** TCP counters of a namespace over a cell (/proc/net/snmp), differenced. */
+export interface TcpCounters {
+  retransSegs: number;
+  outSegs: number;
+}
+
+/** QUIC settings in effect and counters over a cell (quiche's, or a subject's own). */
+export interface QuicCounters {
+  settings: Record<string, string | number | boolean>;
+  stats: Record<string, number>;
+}

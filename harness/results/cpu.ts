@@ -1,0 +1,110 @@
+// CPU time of any process (agents, tunnel endpoints, external subjects) read from
+// /proc/<pid>/stat, so every endpoint is measured the same way, whoever wrote it.
+import { readFileSync } from 'node:fs';
+import type { CpuUsage } from '../core/types.js';
+
+const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+
+export interface CpuMark {
+  pid: number;
+  userUs: number;
+  sysUs: number;
+  at: number;
+}
+
+export function cpuMark(pid: number | undefined): CpuMark | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the ")" of comm: state is field 3; utime 14, stime 15, cutime 16, cstime 17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ut = Number(f[11]) + Number(f[13]);
+    const st = Number(f[12]) + Number(f[14]);
+    return { pid, userUs: ut * TICK_US, sysUs: st * TICK_US, at: performance.now() };
+  } catch {
+    return null;
+  }
+}
+
+export function cpuSince(m: CpuMark | null): CpuUsage | null {
+  if (!m) return null;
+  const now = cpuMark(m.pid);
+  if (!now) return null;
+  const wallMs = now.at - m.at;
+  const userUs = now.userUs - m.userUs;
+  const sysUs = now.sysUs - m.sysUs;
+  return { userUs, sysUs, wallMs, coreFraction: wallMs > 0 ? (userUs + sysUs) / 1000 / wallMs : 0 };
+}
+
+/** Add several processes' usage (an endpoint made of more than one process), keeping the busiest one's share. */
+export function sumCpu(parts: (CpuUsage | null)[]): CpuUsage | null {
+  const ps = parts.filter((p): p is CpuUsage => p !== null);
+  if (!ps.length) return null;
+  if (ps.length === 1) return ps[0];
+  const wallMs = Math.max(...ps.map((p) => p.wallMs));
+  const userUs = ps.reduce((a, p) => a + p.userUs, 0);
+  const sysUs = ps.reduce((a, p) => a + p.sysUs, 0);
+  const busiestFraction = Math.max(...ps.map(busiest));
+  return { userUs, sysUs, wallMs, coreFraction: wallMs > 0 ? (userUs + sysUs) / 1000 / wallMs : 0, busiestFraction };
+}
+
+/** Share of a core of the endpoint's busiest process. */
+export function busiest(u: CpuUsage): number {
+  return u.busiestFraction ?? u.coreFraction;
+}
+
+/** The threshold DESIGN.md sets: either side at >= 90 % of one core. */
+const CPU_BOUND_FRACTION = 0.9;
+
+/**
+ * Below this share of a core the CPU cost per byte is dominated by fixed costs (timers,
+ * polling), so projecting it to a whole core says nothing; above it, it does.
+ */
+const CPU_PROJECTION_MIN_FRACTION = 0.5;
+
+export interface CpuBoundVerdict {
+  side: 'client' | 'server';
+  message: string;
+}
+
+/** The rule in words, for reports and compare. */
+export const CPU_BOUND_RULE =
+  'one process of an endpoint used ≥ 90% of a core, or, in a bulk transfer, ≥ 50% of a core at a CPU cost per byte with which even a whole core could not fill the link';
+
+const mbit = (bps: number): string => `${(bps / 1e6).toFixed(1)} Mbit/s`;
+
+/**
+ * Is this cell's figure the endpoint's CPU rather than the link? Yes when either side used
+ * >= 90 % of a core. For a bulk transfer also when the busier side used >= 50 % of a core
+ * and, at that CPU cost per byte, even a whole core would carry less than the link's rate
+ * in the direction of transfer (goodput / core fraction < rate): on a small or shared
+ * machine an endpoint can be the limit without ever showing 90 %.
+ */
+export function cpuBoundVerdict(
+  client: CpuUsage | null,
+  server: CpuUsage | null,
+  implementation: string,
+  bulk: { goodputBitsPerSec: number; linkRateBitsPerSec: number | null } | null,
+): CpuBoundVerdict | null {
+  const sides = (['client', 'server'] as const).filter((k) => ({ client, server })[k] !== null);
+  if (!sides.length) return null;
+  const usage = (k: 'client' | 'server'): CpuUsage => (k === 'client' ? client : server)!;
+  const frac = (k: 'client' | 'server'): number => busiest(usage(k));
+  const side = sides.reduce((a, b) => (frac(b) > frac(a) ? b : a));
+  const f = frac(side);
+  const pct = Math.round(100 * f);
+  // One process or several (bench's agent and a tunnel endpoint): say which was measured.
+  const who = usage(side).busiestFraction === undefined ? `the ${side} endpoint` : `the busiest ${side}-side process`;
+  if (f >= CPU_BOUND_FRACTION) {
+    return { side, message: `${who} used ${pct} % of a core: this figure reflects ${implementation}'s CPU cost, not the link` };
+  }
+  if (!bulk || bulk.linkRateBitsPerSec === null || !(bulk.goodputBitsPerSec > 0) || f < CPU_PROJECTION_MIN_FRACTION) return null;
+  const ceiling = bulk.goodputBitsPerSec / f;
+  if (ceiling >= bulk.linkRateBitsPerSec) return null;
+  return {
+    side,
+    message:
+      `${who} used ${pct} % of a core to move ${mbit(bulk.goodputBitsPerSec)}: at that cost a whole core carries ` +
+      `~${mbit(ceiling)}, less than the link's ${mbit(bulk.linkRateBitsPerSec)}, so this figure reflects ${implementation}'s CPU cost, not the link`,
+  };
+}

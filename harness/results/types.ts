@@ -1,0 +1,65 @@
+// The result file: one JSON document per run, rewritten atomically after every cell
+// (harness/results/result-file.ts). Complete enough to re-render any report (STYLE: flent).
+import type { BackendName, CellStatus, CpuUsage, HostFacts, LabRecord, QuicCounters, TcpCounters, Warning } from '../core/types.js';
+import type { ResolvedScenario } from '../scenario/types.js';
+import type { TransportFacts } from '../transports/types.js';
+import type { CellSamples, WorkloadKind } from '../workloads/index.js';
+
+export type { ResolvedScenario } from '../scenario/types.js';
+export type { CellSamples, Workload, WorkloadKind } from '../workloads/index.js';
+export type { BulkWorkload } from '../workloads/bulk.js';
+export type { EchoWorkload } from '../workloads/echo.js';
+
+export const FORMAT_VERSION = 1;
+
+/** A transport's facts as the run recorded them, with the implementation it found. */
+export type TransportRecord = Pick<TransportFacts, 'family' | 'carries' | 'encrypted' | 'reference'> & { implementation: string };
+
+export interface CellResult {
+  /** `${point}/${transport}/${workload.id}/${repetition}` */
+  id: string;
+  point: number;
+  transport: string;
+  /** Implementation under test, e.g. "node:net", "node:tls (OpenSSL 3.0)", "@matrixai/quic 2.0.9 (quiche)". */
+  implementation: string;
+  workload: string;
+  kind: WorkloadKind;
+  repetition: number;
+  status: CellStatus;
+  reason: string | null;
+  startedAt: string;
+  durationMs: number;
+  samples: CellSamples;
+  /** Derived by the controller from samples (each workload's metricsOf). */
+  metrics: Record<string, number>;
+  cpu: { client: CpuUsage | null; server: CpuUsage | null; cpuBound: boolean } | null;
+  tcp: TcpCounters | null;
+  quic: QuicCounters | null;
+  /** Output tail of external processes (command-defined transports). */
+  logs?: Record<string, string>;
+  warnings: Warning[];
+}
+
+export type RunStatus = 'running' | 'complete' | 'interrupted' | 'failed';
+
+export interface ResultFile {
+  formatVersion: typeof FORMAT_VERSION;
+  tool: { name: 'bench'; version: string; gitSha: string | null };
+  label: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  host: HostFacts;
+  scenario: ResolvedScenario;
+  scenarioSha256: string;
+  scenarioSource: string;
+  backend: BackendName;
+  /**
+   * Facts of every transport of the run, by name, from the transport registry (absent in
+   * files written before they were recorded: harness/results/transports.ts derives them).
+   */
+  transports?: Record<string, TransportRecord>;
+  labs: LabRecord[];
+  cells: CellResult[];
+  warnings: Warning[];
+}

@@ -1,0 +1,283 @@
+// The run engine: for each link point, lab up -> calibrate -> cells -> lab down. It never
+// prints; it emits events a progress view subscribes to (STYLE: autocannon). The result file
+// is rewritten atomically after every cell, so nothing measured is lost to a later failure.
+// An interruption is a value: run() returns the result with status `interrupted`.
+import { EventEmitter } from 'node:events';
+import { startAgent, type Agent } from '../agent/controller.js';
+import type { Credentials } from '../core/certs.js';
+import type { BackendName, LinkPoint, Warning } from '../core/types.js';
+import type { UndoStack } from '../core/undo.js';
+import { gitSha, TOOL_VERSION } from '../core/version.js';
+import { cpuBoundVerdict, cpuMark, cpuSince, sumCpu } from '../results/cpu.js';
+import { cellKey, cellMetrics } from '../results/metrics.js';
+import { writeResultFileAtomic } from '../results/result-file.js';
+import { FORMAT_VERSION, type CellResult, type ResultFile } from '../results/types.js';
+import { scenarioSha256 } from '../scenario/load.js';
+import type { ResolvedScenario } from '../scenario/types.js';
+import { factsOf, startSubject, type TransportSpec } from '../subjects/index.js';
+import type { Outcome, Subject } from '../subjects/types.js';
+import { defOf, type Workload } from '../workloads/index.js';
+import { calibrate } from '../../netem/calibrate.js';
+import { labUp, type Lab } from '../../netem/lab.js';
+import { CellCounters } from './counters.js';
+
+export interface RunOptions {
+  runId: string;
+  backend: BackendName;
+  resultPath: string;
+  label: string;
+  owner: { uid: number; gid: number } | null;
+  creds: Credentials;
+  calibrationProbes?: number;
+  host: ResultFile['host'];
+  scenarioSource: string;
+}
+
+export interface RunEvents {
+  point: [point: LinkPoint, lab: Lab | null];
+  cellStart: [info: { point: number; transport: string; workload: string; repetition: number; done: number; total: number }];
+  cell: [cell: CellResult, progress: { done: number; total: number }];
+  warning: [w: Warning];
+}
+
+/** A cell's id: its measurement's key plus the repetition. */
+const cellId = (point: number, transport: string, workload: string, rep: number): string => `${cellKey({ point, transport, workload })}/${rep}`;
+
+/** bench's servers close connections idle this long, or longer when a workload asks (ms). */
+const MIN_SERVER_IDLE_MS = 30_000;
+
+interface PointEnv {
+  lab: Lab;
+  server: Agent;
+  client: Agent;
+}
+
+export class RunEngine extends EventEmitter<RunEvents> {
+  readonly result: ResultFile;
+  private writes: Promise<void> = Promise.resolve();
+  /** Set on SIGINT/SIGTERM before cleanup starts: no new cell, and a cell cut short by the
+   * teardown is discarded rather than recorded as a failure it isn't. */
+  private aborted = false;
+
+  constructor(
+    readonly scenario: ResolvedScenario,
+    readonly opts: RunOptions,
+  ) {
+    super();
+    this.result = {
+      formatVersion: FORMAT_VERSION,
+      tool: { name: 'bench', version: TOOL_VERSION, gitSha: gitSha() },
+      label: opts.label,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      host: opts.host,
+      scenario,
+      scenarioSha256: scenarioSha256(scenario),
+      scenarioSource: opts.scenarioSource,
+      backend: opts.backend,
+      transports: {},
+      labs: [],
+      cells: [],
+      warnings: [],
+    };
+  }
+
+  /** Stop starting cells (a signal arrived); run() then returns the result as `interrupted`. */
+  abort(): void {
+    this.aborted = true;
+  }
+
+  /** Total recorded cells: transports x workloads x repetitions x points. */
+  get total(): number {
+    const s = this.scenario;
+    return s.points.length * s.transports.length * s.workloads.length * s.repetitions;
+  }
+
+  /**
+   * Serialised atomic rewrite of the result as it is when the write starts (one
+   * serialisation, no copy); callers may await it, and it rejects when this write failed.
+   * One failed write does not poison the ones after it.
+   */
+  save(): Promise<void> {
+    const write = this.writes.then(() => writeResultFileAtomic(this.opts.resultPath, this.result, { owner: this.opts.owner }));
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Run every point; the result's status says how it ended (complete or interrupted). */
+  async run(undo: UndoStack): Promise<ResultFile> {
+    await this.save();
+    for (const point of this.scenario.points) {
+      if (this.aborted) break;
+      const pointUndo = undo.child(`lab point ${point.index}`);
+      try {
+        await this.runPoint(point, pointUndo);
+      } catch (err) {
+        if (!this.aborted) this.failRemaining(point, `lab for point "${point.label}" failed: ${(err as Error).message}`);
+      } finally {
+        const problems = await pointUndo.run();
+        for (const p of problems) this.warn({ code: 'cleanup', message: p, remedy: 'run `sudo bench cleanup` to remove leftovers', point: point.index });
+      }
+      await this.save();
+    }
+    return this.finish(this.aborted ? 'interrupted' : 'complete');
+  }
+
+  /** Record how the run ended and write it; a failed final write is the caller's error. */
+  async finish(status: ResultFile['status']): Promise<ResultFile> {
+    this.result.status = status;
+    this.result.finishedAt = new Date().toISOString();
+    await this.save();
+    return this.result;
+  }
+
+  private warn(w: Warning): void {
+    this.result.warnings.push(w);
+    this.emit('warning', w);
+  }
+
+  private done(): number {
+    return this.result.cells.length;
+  }
+
+  private failRemaining(point: LinkPoint, reason: string): void {
+    for (let rep = 0; rep < this.scenario.repetitions; rep++) {
+      for (const w of this.scenario.workloads) {
+        for (const t of this.scenario.transports) {
+          const id = cellId(point.index, t.name, w.id, rep);
+          if (this.result.cells.some((c) => c.id === id)) continue;
+          void this.pushCell(this.emptyCell(point.index, t, w, rep, 'failed', reason, 'n/a'));
+        }
+      }
+    }
+  }
+
+  private emptyCell(point: number, t: TransportSpec, w: Workload, rep: number, status: CellResult['status'], reason: string | null, implementation: string): CellResult {
+    return {
+      id: cellId(point, t.name, w.id, rep),
+      point,
+      transport: t.name,
+      implementation,
+      workload: w.id,
+      kind: w.kind,
+      repetition: rep,
+      status,
+      reason,
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      samples: {},
+      metrics: {},
+      cpu: null,
+      tcp: null,
+      quic: null,
+      warnings: [],
+    };
+  }
+
+  /** Records a cell and rewrites the result file; resolves once written, so no write overlaps the next cell's measurement. */
+  private async pushCell(c: CellResult): Promise<void> {
+    this.result.cells.push(c);
+    this.emit('cell', c, { done: this.done(), total: this.total });
+    // A failed write is reported, never fatal here: the next save carries this cell too.
+    await this.save().catch((err: Error) =>
+      this.emit('warning', { code: 'result-write', message: `could not write ${this.opts.resultPath}: ${err.message}`, remedy: 'check the output directory (space, permissions); the next cell tries again', cellId: c.id }),
+    );
+  }
+
+  /** The transport's facts as this run found them, recorded once (the reports read them). */
+  private recordTransport(t: TransportSpec, subject: Subject): void {
+    if (this.result.transports![t.name] && subject.implementation === 'n/a') return;
+    const { family, carries, encrypted, reference } = factsOf(t);
+    this.result.transports![t.name] = { family, carries, encrypted, reference, implementation: subject.implementation };
+  }
+
+  private async runPoint(point: LinkPoint, undo: UndoStack): Promise<void> {
+    const s = this.scenario;
+    const lab = await labUp({ runId: this.opts.runId, point, backend: this.opts.backend, congestionControl: s.congestionControl, seed: s.seed, undo });
+    this.result.labs.push(lab.record);
+    this.emit('point', point, lab);
+    await calibrate(lab, { probes: this.opts.calibrationProbes });
+    for (const w of lab.record.warnings) this.emit('warning', w);
+    await this.save();
+
+    const [server, client] = await Promise.all([startAgent('server', lab.serverNs, undo), startAgent('client', lab.clientNs, undo)]);
+    const env: PointEnv = { lab, server, client };
+    const idleTimeoutMs = Math.max(MIN_SERVER_IDLE_MS, ...s.workloads.map((w) => ('idleTimeoutMs' in w ? w.idleTimeoutMs : 0)));
+    const subjects = new Map<string, Subject>();
+    for (const t of s.transports) {
+      const subject = await startSubject(t, { lab, server, client, creds: this.opts.creds, undo, idleTimeoutMs });
+      subjects.set(t.name, subject);
+      this.recordTransport(t, subject);
+    }
+
+    const order = [...s.transports];
+    const total = s.warmup + s.repetitions;
+    for (let r = 0; r < total; r++) {
+      const rep = r - s.warmup; // negative = warm-up, not recorded
+      for (const w of s.workloads) {
+        // Rotate the transport order each repetition so machine drift spreads evenly.
+        const rotated = order.map((_, i) => order[(i + r) % order.length]);
+        for (const t of rotated) {
+          if (this.aborted) return;
+          const subject = subjects.get(t.name)!;
+          if (rep >= 0) this.emit('cellStart', { point: point.index, transport: t.name, workload: w.id, repetition: rep, done: this.done(), total: this.total });
+          const cell = await this.runCell(point, t, w, rep, subject, env);
+          if (this.aborted) return;
+          if (rep >= 0) await this.pushCell(cell);
+        }
+      }
+    }
+    lab.record.emulatorCounters = (await lab.emulatorCounters()) ?? undefined;
+    for (const sub of subjects.values()) await sub.stop?.();
+  }
+
+  private async runCell(point: LinkPoint, t: TransportSpec, w: Workload, rep: number, subject: Subject, env: PointEnv): Promise<CellResult> {
+    const unsupported = subject.unsupported(w);
+    if (unsupported) return this.emptyCell(point.index, t, w, rep, 'unsupported', unsupported, subject.implementation);
+    const cell = this.emptyCell(point.index, t, w, rep, 'ok', null, subject.implementation);
+    const def = defOf(w);
+    // Counters are read before the CPU marks and the clock start, so those round trips are in neither.
+    const counters = await CellCounters.before(subject, { server: env.server, client: env.client, separateNamespaces: env.lab.clientNs !== null });
+    const t0 = performance.now();
+    const marks = { client: subject.clientPids().map(cpuMark), server: subject.serverPids().map(cpuMark) };
+    let out: Outcome | null = null;
+    try {
+      out = await subject.run(w, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
+    } catch (err) {
+      cell.status = 'failed';
+      cell.reason = (err as Error).message;
+    }
+    // The cell's clock and CPU window end here, before any bookkeeping round trip.
+    cell.durationMs = performance.now() - t0;
+    const client = sumCpu(marks.client.map(cpuSince));
+    const server = sumCpu(marks.server.map(cpuSince));
+    if (out) out = await counters.after(out);
+    // The cell's connections close now, outside its window (a QUIC close drains for up to 3 PTO).
+    await env.client.request({ op: 'close' }).catch(() => undefined);
+    if (out && subject.check) out = await subject.check(out);
+    if (out) {
+      cell.status = out.status;
+      cell.reason = out.reason;
+      cell.samples = out.samples;
+      cell.tcp = out.tcp ?? null;
+      cell.quic = out.quic ?? null;
+      if (out.logs) cell.logs = out.logs;
+    }
+    cell.metrics = cellMetrics(w.kind, cell.samples);
+    const tp = def.throughput;
+    const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: tp.linkRateBitsPerSec(point.link, w) } : null;
+    const verdict = cpuBoundVerdict(client, server, subject.implementation, throughput);
+    cell.cpu = { client, server, cpuBound: verdict !== null };
+    if (verdict) {
+      cell.warnings.push({
+        code: 'cpu-bound',
+        message: verdict.message,
+        remedy: 'compare on a slower link, or against a native implementation of the same protocol (e.g. the quic-go subject)',
+        cellId: cell.id,
+      });
+    }
+    if (cell.status === 'ok') for (const n of def.notes(cell.samples)) cell.warnings.push({ ...n, cellId: cell.id });
+    return cell;
+  }
+}

@@ -1,0 +1,25 @@
+// A scenario after parsing: immutable, units resolved, sweep expanded. It is recorded whole
+// in every result file (harness/results/types.ts), so a report can always be re-rendered.
+import type { LinkPoint, SweepAxis } from '../core/types.js';
+import type { TransportSpec } from '../subjects/index.js';
+import type { Workload } from '../workloads/index.js';
+
+export interface ResolvedScenario {
+  name: string;
+  description: string;
+  sourceFile: string;
+  profile: string | null;
+  sweep: SweepAxis[];
+  points: LinkPoint[];
+  transports: TransportSpec[];
+  workloads: Workload[];
+  repetitions: number;
+  /** Unrecorded warm-up repetitions of each transport x workload at every point. @default 0 */
+  warmup: number;
+  /** Per-cell timeout, ms. @default 60000 */
+  timeoutMs: number;
+  /** TCP congestion control set in the lab namespaces. @default "cubic" */
+  congestionControl: string;
+  /** Seed for loss patterns and payloads. @default 1 */
+  seed: number;
+}

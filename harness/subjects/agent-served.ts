@@ -1,0 +1,32 @@
+// The subject of a stack the agents run themselves (transports/index.ts: tcp, tls, quic,
+// udp): the server agent listens, the client agent connects. No other process takes part.
+import { implementationOf } from '../transports/index.js';
+import type { AgentTransport } from '../transports/types.js';
+import { defOf } from '../workloads/index.js';
+import { runOnClient, type TransportEntry } from './types.js';
+
+export function agentServed(name: string, t: AgentTransport): TransportEntry {
+  const { family, carries, encrypted, defaultRank, reference } = t;
+  return {
+    family,
+    carries,
+    encrypted,
+    defaultRank,
+    reference,
+    async start(env) {
+      const { ports } = await env.server.request({ op: 'serve', host: env.lab.serverAddr, transports: [name], creds: env.creds, idleTimeoutMs: env.idleTimeoutMs });
+      return {
+        implementation: implementationOf(t),
+        carries,
+        unsupported: (w) => {
+          const d = defOf(w).datagram;
+          return family === 'datagram' && 'unsupported' in d ? `${name}: ${d.unsupported}` : null;
+        },
+        clientPids: () => [env.client.pid ?? 0].filter(Boolean),
+        serverPids: () => [env.server.pid ?? 0].filter(Boolean),
+        run: (w, o) =>
+          runOnClient(env.client, { transport: name, workload: w, host: env.lab.serverAddr, port: ports[name], creds: env.creds, seed: o.seed, timeoutMs: o.timeoutMs }),
+      };
+    },
+  };
+}

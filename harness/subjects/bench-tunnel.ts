@@ -1,0 +1,25 @@
+// bench's own TCP-over-QUIC tunnel (harness/tunnel), run exactly as a user would run it:
+// `bench tunnel server` and `bench tunnel client` as a command subject carrying QUIC.
+import { agentTransports, implementationOf } from '../transports/index.js';
+import { CommandSubject } from './command.js';
+import type { TransportEntry } from './types.js';
+
+export const benchTunnel: TransportEntry = {
+  family: 'tunnel',
+  carries: 'quic',
+  encrypted: true,
+  defaultRank: 4,
+  reference: null,
+  start: (env) =>
+    CommandSubject.start(
+      {
+        name: 'tunnel',
+        implementation: `bench tunnel over ${implementationOf(agentTransports.quic)}`,
+        server: '{bench} tunnel server --listen {serverAddr}:{serverPort} --cert {certFile} --key {keyFile} --allow {token}={targetAddr}:{targetPort}',
+        client: '{bench} tunnel client --listen {clientAddr}:{clientPort} --server {serverAddr}:{serverPort} --fingerprint {fingerprint} --token {token}',
+        readyTimeoutMs: 15_000,
+      },
+      env,
+      { carries: 'quic' },
+    ),
+};

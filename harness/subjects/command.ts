@@ -1,0 +1,152 @@
+// Subjects made of two processes started in the lab, a server endpoint in the server
+// namespace and a client endpoint in the client namespace: transports a scenario defines by
+// external commands (a user's tunnel release, the real quic-tun, socat...), and bench's own
+// TCP-over-QUIC tunnel and the quic-go tunnel, which are the same thing with built-in
+// commands. bench's TCP workloads run through the client endpoint to bench's own TCP server.
+import { join } from 'node:path';
+import { spawn } from '../core/exec.js';
+import { settleWithin } from '../core/settle.js';
+import { PROJECT_ROOT } from '../core/version.js';
+import type { LinkProtocol } from '../transports/types.js';
+import type { Workload } from '../workloads/index.js';
+import { credentialFiles, pickPort, SubjectProcess, TAIL_LINES } from './process.js';
+import { runOnClient, type Outcome, type Subject, type SubjectEnv } from './types.js';
+
+/**
+ * A transport defined by external commands (a tunnel or relay under test). Placeholders
+ * such as {serverAddr} {serverPort} {clientPort} {targetPort} are filled in by the run.
+ */
+export interface CommandTransport {
+  name: string;
+  /** Command started in the server namespace. */
+  server: string;
+  /** Command started in the client namespace; bench's TCP workloads connect to its {clientPort}. */
+  client: string;
+  /** Implementation name shown in reports, e.g. "quic-go 0.29". */
+  implementation: string;
+  /** How long to wait for the client endpoint to accept, ms. @default 10000 */
+  readyTimeoutMs: number;
+}
+
+/** Placeholders a command-defined transport may use; anything else in braces is an error. */
+export const PLACEHOLDERS = ['serverAddr', 'serverPort', 'clientAddr', 'clientPort', 'targetAddr', 'targetPort', 'certFile', 'keyFile', 'fingerprint', 'token', 'bench', 'benchDir'] as const;
+
+function fillPlaceholders(cmd: string, values: Record<string, string>): string {
+  return cmd.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => values[k] ?? m);
+}
+
+export interface CommandOptions {
+  /**
+   * What crosses the link. A relay carries the app's TCP (its retransmits are the link's);
+   * a QUIC tunnel carries QUIC, and its endpoints answer SIGUSR1 with their counters.
+   * @default 'tcp'
+   */
+  carries?: LinkProtocol;
+}
+
+export class CommandSubject implements Subject {
+  readonly implementation: string;
+  readonly carries: LinkProtocol;
+  /** Set when the endpoints did not come up: every cell fails with it, and its output. */
+  private startProblem: string | null = null;
+  /** Whether the current cell reached the workload (a cell refused before it has nothing to check). */
+  private ran = false;
+
+  private constructor(
+    private readonly t: CommandTransport,
+    private readonly env: SubjectEnv,
+    private readonly values: Record<(typeof PLACEHOLDERS)[number], string>,
+    private readonly srv: SubjectProcess,
+    private readonly cli: SubjectProcess,
+    carries: LinkProtocol,
+  ) {
+    this.implementation = t.implementation;
+    this.carries = carries;
+  }
+
+  /** Start both endpoints and wait until the client endpoint accepts connections. */
+  static async start(t: CommandTransport, env: SubjectEnv, opts: CommandOptions = {}): Promise<CommandSubject> {
+    const { lab, server, client, creds, undo } = env;
+    // The backend the subject carries traffic to: bench's own TCP server, in the server namespace.
+    const { ports } = await server.request({ op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60_000 });
+    const files = await credentialFiles(creds, undo);
+    const values = {
+      serverAddr: lab.serverAddr,
+      serverPort: String(pickPort()),
+      clientAddr: '127.0.0.1',
+      clientPort: String(pickPort()),
+      targetAddr: lab.serverAddr,
+      targetPort: String(ports.tcp),
+      certFile: files.cert,
+      keyFile: files.key,
+      fingerprint: creds.fingerprintSha256,
+      token: 'bench',
+      bench: `${process.execPath} ${join(PROJECT_ROOT, 'dist', 'harness', 'cli.js')}`,
+      benchDir: PROJECT_ROOT,
+    };
+    const startOne = (role: string, netns: string | null, cmd: string): SubjectProcess => {
+      // `exec` so the command replaces the shell: its pid is the one we measure and signal.
+      const p = new SubjectProcess(role, spawn('sh', ['-c', `exec ${fillPlaceholders(cmd, values)}`], { netns, stdinPipe: true }));
+      undo.push(`${t.name} ${role} process`, () => p.stop());
+      return p;
+    };
+    const srv = startOne('server', lab.serverNs, t.server);
+    const cli = startOne('client', lab.clientNs, t.client);
+    const subject = new CommandSubject(t, env, values, srv, cli, opts.carries ?? 'tcp');
+    try {
+      await client.request({ op: 'probe', host: values.clientAddr, port: Number(values.clientPort), timeoutMs: t.readyTimeoutMs });
+    } catch (err) {
+      subject.startProblem = subject.dead() ?? `${t.name}: ${(err as Error).message}`;
+    }
+    return subject;
+  }
+
+  /** The first endpoint found dead, described with its last output; null while both run. */
+  private dead(): string | null {
+    for (const p of [this.srv, this.cli]) if (p.exit) return p.describeExit(this.t.name);
+    return null;
+  }
+
+  private logs(): Record<string, string> {
+    return { server: this.srv.tailText(TAIL_LINES), client: this.cli.tailText(TAIL_LINES) };
+  }
+
+  // A subject that failed to start yields `failed` cells (with its output), not `unsupported`.
+  unsupported(_w: Workload): string | null {
+    return null;
+  }
+
+  clientPids(): number[] {
+    return [this.env.client.pid, this.cli.pid].filter((p): p is number => !!p);
+  }
+
+  serverPids(): number[] {
+    return [this.env.server.pid, this.srv.pid].filter((p): p is number => !!p);
+  }
+
+  async quicCounters(): Promise<Record<string, number> | null> {
+    return this.carries === 'quic' && !this.dead() && !this.startProblem ? this.cli.counters() : null;
+  }
+
+  async run(w: Workload, o: { seed: number; timeoutMs: number }): Promise<Outcome> {
+    const before = this.dead() ?? this.startProblem;
+    this.ran = !before;
+    if (before) return { status: 'failed', reason: before, samples: {}, logs: this.logs() };
+    return runOnClient(this.env.client, { transport: 'tcp', workload: w, host: this.values.clientAddr, port: Number(this.values.clientPort), creds: this.env.creds, seed: o.seed, timeoutMs: o.timeoutMs });
+  }
+
+  async check(out: Outcome): Promise<Outcome> {
+    if (!this.ran) return out;
+    // A cell that went wrong may be the first sign of a dying subject: give it up to 1 s
+    // to be reaped, so the cell names the real cause.
+    if (out.status !== 'ok') await settleWithin(Promise.race([this.srv.ended, this.cli.ended]), 1000);
+    const after = this.dead();
+    if (after && out.status === 'ok') return { ...out, status: 'failed', reason: after, logs: this.logs() };
+    if (after) return { ...out, reason: `${out.reason ?? out.status}; ${after}`, logs: this.logs() };
+    return { ...out, logs: this.logs() };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.cli.stop(), this.srv.stop()]);
+  }
+}

@@ -1,0 +1,82 @@
+// Interoperability: bench's @matrixai/quic client (the agent's quic transport) against the
+// quic-go echo server. The echo header is echo-safe, so echo and handshake run unchanged; a
+// pure echo server has no sink or source, so bulk is unsupported here.
+import { spawn } from '../core/exec.js';
+import { QUICGO_BIN } from '../core/native.js';
+import { BENCH_QUIC_ALPN } from '../transports/quic.js';
+import { defOf, type Workload } from '../workloads/index.js';
+import { credentialFiles, pickPort, SubjectProcess, TAIL_LINES } from './process.js';
+import { QUICGO_MISSING, quicGoVersion } from './quicgo.js';
+import { runOnClient, unavailable, type Outcome, type Subject, type SubjectEnv, type TransportEntry } from './types.js';
+
+/** How long the quic-go echo server may take to say it listens. */
+const READY_TIMEOUT_MS = 10_000;
+
+class QuicGoEchoSubject implements Subject {
+  readonly carries = 'quic';
+  readonly implementation: string;
+  private problem: string | null = null;
+
+  private constructor(
+    version: string,
+    private readonly env: SubjectEnv,
+    private readonly srv: SubjectProcess,
+    private readonly port: number,
+  ) {
+    this.implementation = `@matrixai/quic client -> ${version} echo server`;
+  }
+
+  static async start(version: string, env: SubjectEnv): Promise<QuicGoEchoSubject> {
+    const { lab, creds, undo } = env;
+    const files = await credentialFiles(creds, undo);
+    const port = pickPort();
+    const args = ['echo-server', '--exit-on-stdin-eof', '--listen', `${lab.serverAddr}:${port}`, '--cert', files.cert, '--key', files.key, '--alpn', BENCH_QUIC_ALPN];
+    const srv = new SubjectProcess('server', spawn(QUICGO_BIN, args, { netns: lab.serverNs, stdinPipe: true }));
+    undo.push('quic-go echo server', () => srv.stop());
+    const subject = new QuicGoEchoSubject(version, env, srv, port);
+    // It prints "ready udp ADDR" once listening; UDP can't be probed with a connect.
+    const ready = (): boolean => srv.tail.some((l) => l.startsWith('ready udp'));
+    const t0 = Date.now();
+    while (!ready() && !srv.exit && Date.now() - t0 < READY_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 50));
+    if (srv.exit) subject.problem = `quic-go echo server ${srv.exit}: ${srv.tailText(5)}`;
+    else if (!ready()) subject.problem = `quic-go echo server did not report ready within ${READY_TIMEOUT_MS / 1000} s`;
+    return subject;
+  }
+
+  unsupported(w: Workload): string | null {
+    return defOf(w).echoSafe ? null : `the quic-go echo server only echoes: ${w.kind} needs bench's sink/source server`;
+  }
+
+  clientPids(): number[] {
+    return [this.env.client.pid].filter((p): p is number => !!p);
+  }
+
+  serverPids(): number[] {
+    return [this.srv.pid].filter((p): p is number => !!p);
+  }
+
+  async run(w: Workload, o: { seed: number; timeoutMs: number }): Promise<Outcome> {
+    const logs = (): Record<string, string> => ({ server: this.srv.tailText(TAIL_LINES) });
+    const dead = this.problem ?? (this.srv.exit ? `quic-go echo server ${this.srv.exit}` : null);
+    if (dead) return { status: 'failed', reason: dead, samples: {}, logs: logs() };
+    const { lab, client, creds } = this.env;
+    const out = await runOnClient(client, { transport: 'quic', workload: w, host: lab.serverAddr, port: this.port, creds, seed: o.seed, timeoutMs: o.timeoutMs });
+    return { ...out, logs: logs() };
+  }
+
+  stop(): Promise<void> {
+    return this.srv.stop();
+  }
+}
+
+export const quicQuicGo: TransportEntry = {
+  family: 'stream',
+  carries: 'quic',
+  encrypted: true,
+  defaultRank: null,
+  reference: null,
+  async start(env) {
+    const version = quicGoVersion();
+    return version ? QuicGoEchoSubject.start(version, env) : unavailable(QUICGO_MISSING, 'quic');
+  },
+};

@@ -1,0 +1,65 @@
+// A "subject" is one transport made ready inside one lab: servers listening, tunnel or
+// external endpoints started, and a way to run a workload through it. Agent-served stacks,
+// bench's own tunnel, the quic-go subjects and command-defined transports all look the same
+// to the run engine.
+import type { Agent } from '../agent/controller.js';
+import type { Credentials } from '../core/certs.js';
+import type { UndoStack } from '../core/undo.js';
+import type { Lab } from '../../netem/lab.js';
+import type { LinkProtocol, TransportFacts } from '../transports/types.js';
+import type { CellSamples, Workload } from '../workloads/index.js';
+import type { CellOutcome } from '../workloads/types.js';
+
+export interface SubjectEnv {
+  lab: Lab;
+  server: Agent;
+  client: Agent;
+  creds: Credentials;
+  undo: UndoStack;
+  /** Idle timeout for bench's servers in this lab, ms (the longest any workload asks for). */
+  idleTimeoutMs: number;
+}
+
+export type Outcome = CellOutcome<CellSamples>;
+
+export interface Subject {
+  implementation: string;
+  /** What crosses the link: its counters are the cell's link counters (harness/run/counters.ts). */
+  carries: LinkProtocol;
+  /** A reason when this subject cannot run the workload, else null. */
+  unsupported(w: Workload): string | null;
+  clientPids(): number[];
+  serverPids(): number[];
+  run(w: Workload, o: { seed: number; timeoutMs: number }): Promise<Outcome>;
+  /** QUIC counters of the client-side endpoint (a tunnel process), read outside the cell's window. */
+  quicCounters?(): Promise<Record<string, number> | null>;
+  /** After run(), outside the window: a dying process named as the cell's cause, output tails. */
+  check?(out: Outcome): Promise<Outcome>;
+  stop?(): Promise<void>;
+}
+
+/** One entry of the transport registry (harness/subjects/index.ts). */
+export interface TransportEntry extends TransportFacts {
+  /** Make the transport ready in a lab; a transport this build lacks yields an `unavailable` subject. */
+  start(env: SubjectEnv): Promise<Subject>;
+}
+
+/** A subject that cannot run here: every cell is `unsupported` with the reason. */
+export function unavailable(reason: string, carries: LinkProtocol): Subject {
+  return {
+    implementation: 'n/a',
+    carries,
+    unsupported: () => reason,
+    clientPids: () => [],
+    serverPids: () => [],
+    run: () => Promise.reject(new Error(reason)),
+  };
+}
+
+/** The guard on a workload request: the agent's own timeout plus this much, then the cell is the agent's fault. */
+const AGENT_GRACE_MS = 15_000;
+
+/** Run a workload on the client agent, with a deadline in case the agent hangs. */
+export function runOnClient(client: Agent, req: { transport: string; workload: Workload; host: string; port: number; creds: Credentials; seed: number; timeoutMs: number }): Promise<Outcome> {
+  return client.request({ op: 'run', ...req }, { deadlineMs: req.timeoutMs + AGENT_GRACE_MS });
+}

@@ -1,0 +1,190 @@
+// Bulk: one-way transfer (download or upload), bytes or duration, one or more parallel
+// streams. Every byte is verified at the receiver; goodput is timed from the first request
+// byte, after connection setup (as iperf3 does), with a 100 ms goodput series.
+import type { Duplex } from 'node:stream';
+import { fmtBytes, fmtMs } from '../core/format.js';
+import { countOrDuration, durationField, sizeField } from '../core/problems.js';
+import { formatBytes } from '../core/units.js';
+import type { CellOutcome, RunContext, WorkloadDef } from './types.js';
+import { slice, Verifier } from './wire/data.js';
+import { encodeHeader, Series, SERIES_INTERVAL_MS, type SinkVerdict } from './wire/protocol.js';
+import { StreamReader } from './wire/reader.js';
+import { guard, timeoutOutcome } from './wire/sessions.js';
+
+export interface BulkWorkload {
+  kind: 'bulk';
+  id: string;
+  direction: 'upload' | 'download';
+  /** Exactly one of bytes / durationMs is set. */
+  bytes: number | null;
+  durationMs: number | null;
+  /** Parallel streams (connections for tcp/tls). @default 1 */
+  streams: number;
+}
+
+export interface BulkSamples {
+  /** Bytes delivered and verified. */
+  bytes?: number;
+  /**
+   * Transfer time, ms, ending at the last byte verified. Download: from the client's
+   * request (so it includes one RTT); upload: from the request's arrival at the receiving
+   * sink (one-way delay earlier, so it excludes it). Both after connection setup.
+   */
+  elapsedMs?: number;
+  /** Goodput time series: verified bytes per interval. */
+  series?: { intervalMs: number; bytes: number[] };
+}
+
+async function runBulk(ctx: RunContext, w: BulkWorkload): Promise<CellOutcome<BulkSamples>> {
+  const { sessions } = ctx;
+  const streams: Duplex[] = [];
+  const series = new Series();
+  let bytes = 0;
+  // Goodput is timed from the first request byte, after connection setup (as iperf3 does);
+  // setup cost is what the handshake workload measures.
+  let t0 = 0;
+  let tEnd = 0;
+  let uploadElapsedMs = 0;
+  const samples = (): BulkSamples => ({
+    bytes,
+    elapsedMs: w.direction === 'upload' ? uploadElapsedMs : Math.max(0, tEnd - t0),
+    series: { intervalMs: SERIES_INTERVAL_MS, bytes: series.bytes },
+  });
+  const perStream = w.bytes === null ? 0 : Math.floor(w.bytes / w.streams);
+  const deadline = w.durationMs === null ? null : new AbortController();
+  let timer: NodeJS.Timeout | null = null;
+  try {
+    const shared = ctx.transport.multiStream ? await guard(sessions.open(ctx, false), ctx.signal, streams) : null;
+    const one = async (i: number): Promise<void> => {
+      const session = shared ?? (await sessions.open(ctx, false));
+      const s = await session.openStream();
+      streams.push(s);
+      if (t0 === 0) {
+        t0 = performance.now();
+        series.restart(t0);
+        if (deadline) timer = setTimeout(() => deadline.abort(), w.durationMs!);
+      }
+      const seed = (ctx.seed + 1000 + i) >>> 0;
+      const len = w.bytes === null ? 0 : i === w.streams - 1 ? w.bytes - perStream * (w.streams - 1) : perStream;
+      if (w.direction === 'download') await download(s, seed, len, deadline?.signal ?? null, (n) => {
+        bytes += n;
+        tEnd = performance.now();
+        series.add(n, tEnd);
+      });
+      else await upload(s, seed, len, deadline?.signal ?? null, (v) => {
+        // The receiver times an upload: the sink's clock from header to last byte.
+        bytes += v.bytes;
+        uploadElapsedMs = Math.max(uploadElapsedMs, v.elapsedMs);
+        v.series.forEach((b, k) => series.add(b, t0 + k * SERIES_INTERVAL_MS + 1));
+      });
+    };
+    await guard(Promise.all(Array.from({ length: w.streams }, (_, i) => one(i))), ctx.signal, streams);
+    return { status: 'ok', reason: null, samples: samples(), stats: sessions.stats() };
+  } catch (err) {
+    if (ctx.signal.aborted) return { ...timeoutOutcome(samples(), 'transferring'), stats: sessions.stats() };
+    return { status: 'failed', reason: (err as Error).message, samples: samples(), stats: sessions.stats() };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/** Read and verify `len` bytes (0 = until `stop` fires, then stop counting and hang up). */
+function download(s: Duplex, seed: number, len: number, stop: AbortSignal | null, onBytes: (n: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const v = new Verifier(seed);
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      stop?.removeEventListener('abort', onStop);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onStop = (): void => {
+      finish();
+      s.destroy();
+    };
+    stop?.addEventListener('abort', onStop, { once: true });
+    s.on('data', (c: Buffer) => {
+      if (done) return;
+      if (!v.push(c)) {
+        finish(new Error(`download: byte at offset ${v.badOffset} differs from what the server sent`));
+        s.destroy();
+        return;
+      }
+      onBytes(c.length);
+    });
+    s.on('end', () => {
+      if (len > 0 && v.offset !== len) finish(new Error(`download: stream ended after ${v.offset} of ${len} bytes`));
+      else if (len === 0 && !stop?.aborted) finish(new Error(`download: server ended the stream early after ${v.offset} bytes`));
+      else finish();
+    });
+    s.on('error', (e) => finish(new Error(`download: ${e.message} after ${v.offset} bytes`)));
+    s.on('close', () => finish(new Error(`download: stream closed after ${v.offset} bytes`)));
+    s.write(encodeHeader({ mode: 'source', seed, length: len }));
+  });
+}
+
+/** Send `len` bytes (0 = until `stop`), end, and wait for the server's verdict. */
+async function upload(s: Duplex, seed: number, len: number, stop: AbortSignal | null, onVerdict: (v: SinkVerdict) => void): Promise<void> {
+  const reader = new StreamReader(s);
+  s.write(encodeHeader({ mode: 'sink', seed, length: len }));
+  const CHUNK = 64 * 1024;
+  let off = 0;
+  while (!(stop?.aborted ?? false) && (len === 0 || off < len)) {
+    const n = len === 0 ? CHUNK : Math.min(CHUNK, len - off);
+    const ok = s.write(slice(seed, off, n));
+    off += n;
+    if (!ok) await new Promise<void>((r, j) => {
+      const onClose = (): void => j(new Error(`upload: stream closed after ${off} bytes sent`));
+      s.once('drain', () => { s.off('close', onClose); r(); });
+      s.once('close', onClose);
+    });
+  }
+  s.end();
+  const line = (await reader.readToEnd()).toString('utf8').trim();
+  let v: SinkVerdict;
+  try {
+    v = JSON.parse(line) as SinkVerdict;
+  } catch {
+    throw new Error(`upload: no verdict from the server (got ${JSON.stringify(line.slice(0, 80))})`);
+  }
+  if (!v.ok) throw new Error(`upload: byte at offset ${v.badOffset} differs at the server`);
+  if (v.bytes !== off) throw new Error(`upload: server verified ${v.bytes} of ${off} bytes sent`);
+  onVerdict(v);
+}
+
+export const bulk: WorkloadDef<BulkWorkload, BulkSamples> = {
+  title: 'Bulk goodput',
+  schema: {
+    direction: { enum: ['upload', 'download'] },
+    bytes: { type: ['string', 'number'] },
+    duration: { type: ['string', 'number'] },
+    streams: { type: 'integer', minimum: 1, maximum: 64 },
+  },
+  byDefault: { direction: 'download', duration: '5s' },
+  resolve(o, path, probs) {
+    const direction = (o.direction as 'upload' | 'download' | undefined) ?? 'download';
+    const has = countOrDuration(o, 'bytes', path, probs);
+    const bytes = has === 'count' ? sizeField(o, 'bytes', path, probs, null) : null;
+    const durationMs = has === 'count' ? null : durationField(o.duration, [...path, 'duration'], probs, 5000);
+    const streams = (o.streams as number | undefined) ?? 1;
+    const amount = bytes !== null ? formatBytes(bytes) : `${durationMs}ms`;
+    return { kind: 'bulk', id: `bulk-${direction}-${amount}-s${streams}`, direction, bytes, durationMs, streams };
+  },
+  describe: (w) => `${w.direction}, ${w.bytes !== null ? fmtBytes(w.bytes) : fmtMs(w.durationMs ?? 0)}, ${w.streams} stream${w.streams === 1 ? '' : 's'}`,
+  metrics: {
+    goodputBitsPerSec: { label: 'bulk goodput', short: 'goodput', unit: 'bit/s', better: 'higher' },
+  },
+  headline: ['goodputBitsPerSec'],
+  metricsOf(s) {
+    const m: Record<string, number> = {};
+    if (s.bytes !== undefined && s.elapsedMs !== undefined && s.elapsedMs > 0) m.goodputBitsPerSec = (s.bytes * 8) / (s.elapsedMs / 1000);
+    return m;
+  },
+  run: runBulk,
+  echoSafe: false,
+  datagram: { unsupported: 'a datagram transport has no reliable byte stream to verify (bulk)' },
+  throughput: { metric: 'goodputBitsPerSec', linkRateBitsPerSec: (link, w) => (w.direction === 'download' ? link.downlink : link.uplink).rateBitsPerSec },
+  notes: () => [],
+};

@@ -1,0 +1,98 @@
+// The seam every workload plugs into (STYLE rule 1): one file per workload kind exports a
+// WorkloadDef, and harness/workloads/index.ts lists it. The scenario check, the agent, the
+// run engine, the metrics and the reports all ask the registry; no other file tests a
+// workload's kind.
+import type { Credentials } from '../core/certs.js';
+import type { FieldPath, ProblemSink } from '../core/problems.js';
+import type { CellStatus, QuicCounters, ResolvedLink, TcpCounters, Warning } from '../core/types.js';
+import type { ClientTransport, DatagramTransport, Endpoint } from '../transports/types.js';
+import type { Sessions } from './wire/sessions.js';
+
+/** Every resolved workload has these; `id` matches cells across runs, e.g. "echo-64B-c1-n200". */
+export interface WorkloadBase {
+  kind: string;
+  id: string;
+}
+
+export interface MetricDef {
+  label: string;
+  /** Column title in compact tables (summary.md), e.g. "echo p50"; default: the label. */
+  short?: string;
+  unit: 'us' | 'bit/s' | 'pct';
+  better: 'lower' | 'higher';
+}
+
+/**
+ * What one cell produced: the one outcome type from the workload on the agent, through the
+ * agent protocol and the subject, to the run engine. Raw numbers only.
+ */
+export interface CellOutcome<S extends object = object> {
+  status: Exclude<CellStatus, 'unsupported'>;
+  reason: string | null;
+  samples: S;
+  /** Counters of the cell's own QUIC connections (agent-run QUIC), summed over sessions. */
+  stats?: Record<string, number>;
+  /** TCP counters of the namespaces the cell's TCP crossed the link from. */
+  tcp?: TcpCounters;
+  quic?: QuicCounters;
+  /** Output tail of external processes (command-defined transports). */
+  logs?: Record<string, string>;
+}
+
+/** A stream workload's run on the client agent. */
+export interface RunContext {
+  transport: ClientTransport;
+  to: Endpoint;
+  creds: Credentials;
+  seed: number;
+  /** Aborted by the agent when the cell's timeout expires. */
+  signal: AbortSignal;
+  /**
+   * Where the cell's connections are kept. The workload never closes them: the agent does,
+   * on the controller's `close` after the cell's clock and CPU window (a QUIC close drains
+   * for up to 3 PTO, which no TCP cell pays).
+   */
+  sessions: Sessions;
+}
+
+/** A datagram workload's run on the client agent. */
+export interface DatagramContext {
+  transport: DatagramTransport;
+  to: Endpoint;
+  seed: number;
+  signal: AbortSignal;
+}
+
+export type CellNote = Pick<Warning, 'code' | 'message' | 'remedy'>;
+
+export interface WorkloadDef<W extends WorkloadBase, S extends object> {
+  /** Section title in reports, e.g. "Echo latency". */
+  title: string;
+  /** Fields of its YAML mapping as JSON Schema properties, checked before `resolve`. */
+  schema: Record<string, object>;
+  /** The mapping used when a scenario lists no workloads; null: not among the defaults. */
+  byDefault: Record<string, unknown> | null;
+  /** YAML mapping (shape already checked) -> resolved workload; problems go to `probs`. */
+  resolve(o: Record<string, unknown>, path: FieldPath, probs: ProblemSink): W;
+  /** One line for reports, e.g. "64 B payload, 200 exchanges, concurrency 1". */
+  describe(w: W): string;
+  /** The metrics its cells carry, by name; names are unique across workloads. */
+  metrics: Record<string, MetricDef>;
+  /** The metrics verdicts, summaries and sweeps speak about, in order. */
+  headline: string[];
+  /** One cell's metrics from its raw samples. */
+  metricsOf(s: S): Record<string, number>;
+  /** Run on the client agent over a stream transport (or a tunnel's TCP). */
+  run(ctx: RunContext, w: W): Promise<CellOutcome<S>>;
+  /** Whether it runs against a plain echo server (bench's stream preamble is echo-safe), needing no sink or source. */
+  echoSafe: boolean;
+  /** Over a datagram transport: how it runs, or why it cannot. */
+  datagram: { run(ctx: DatagramContext, w: W): Promise<CellOutcome<S>> } | { unsupported: string };
+  /**
+   * For a throughput workload: its throughput metric and the link rate that bounds it, so
+   * the CPU-bound rule can ask whether a core could have carried the link (harness/results/cpu.ts).
+   */
+  throughput: { metric: string; linkRateBitsPerSec(link: ResolvedLink, w: W): number | null } | null;
+  /** Warnings about a finished ok cell's samples. */
+  notes(samples: S): CellNote[];
+}
