@@ -5,6 +5,7 @@ import { access, constants, readFile } from 'node:fs/promises';
 import { EMULATOR_BIN } from '../harness/core/native.js';
 import { EnvironmentError, InputError } from '../harness/core/errors.js';
 import { run } from '../harness/core/exec.js';
+import { stalledOrGone } from '../harness/core/proc.js';
 import type { BackendName, LabRecord, LinkPoint } from '../harness/core/types.js';
 import type { UndoStack } from '../harness/core/undo.js';
 import { netemCommands, parseTcStats, probeNetem, VETH_DEV } from './backend-netem.js';
@@ -36,6 +37,8 @@ export interface Lab {
   /** Why this backend (auto's choice, or "requested"). */
   backendReason: string;
   emulatorCounters(): Promise<Record<string, number> | null>;
+  /** Why the link cannot carry traffic now (its emulator died or is stopped), or null. */
+  health(): string | null;
   down(): Promise<void>;
 }
 
@@ -143,6 +146,7 @@ async function loopbackLab(opts: LabOptions, reason: string): Promise<Lab> {
     serverAddr: LOOPBACK_ADDR,
     record,
     emulatorCounters: async () => null,
+    health: () => null,
     down: async () => undefined,
   };
 }
@@ -225,6 +229,10 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
     serverAddr: SERVER_ADDR,
     record,
     emulatorCounters: () => (emulator ? emulator.counters() : netemCounters(ns.client, ns.server)),
+    health: () => {
+      const why = emulator ? stalledOrGone(emulator.pid) : null;
+      return why ? `the link emulator (linkemu, pid ${emulator!.pid}) ${why}: the link carries nothing` : null;
+    },
     down,
   };
 }

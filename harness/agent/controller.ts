@@ -5,6 +5,7 @@
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { spawn, type Child } from '../core/exec.js';
+import { stalledOrGone } from '../core/proc.js';
 import type { AgentRequest, AgentResults } from './protocol.js';
 import type { UndoStack } from '../core/undo.js';
 import { PROJECT_ROOT } from '../core/version.js';
@@ -57,6 +58,13 @@ export class Agent {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Why this agent cannot do its work now ("server agent exited with SIGKILL", "... is stopped"), or null. */
+  health(): string | null {
+    if (this.exited) return `${this.role} agent ${this.exited}`;
+    const why = stalledOrGone(this.child.pid);
+    return why ? `${this.role} agent (pid ${this.child.pid}) ${why}` : null;
   }
 
   /** Send a request; with `deadlineMs`, reject when no answer came within it. */

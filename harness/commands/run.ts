@@ -1,10 +1,9 @@
 // `bench run <scenario>`: validate, preflight, run, write result.json + report.html +
 // summary.md. Progress goes to stderr (a live line on a TTY, one plain line per cell
 // otherwise); stdout only gets the result path.
-import { mkdir, chown } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { generateCredentials } from '../core/certs.js';
 import { BenchError, EnvironmentError, EXIT, InputError, InterruptedError } from '../core/errors.js';
@@ -13,6 +12,7 @@ import { loadScenario } from '../scenario/load.js';
 import { isImpaired } from '../core/link.js';
 import { RunEngine } from '../run/engine.js';
 import { withUndo, type UndoOutcome } from '../core/undo.js';
+import { prepareOutDir } from '../results/out-dir.js';
 import type { ResultFile } from '../results/types.js';
 import { gitDescribe, TOOL_VERSION } from '../core/version.js';
 import { isRoot, resolveBackend } from '../../netem/lab.js';
@@ -25,6 +25,7 @@ interface RunFlags {
   out?: string;
   label?: string;
   calibrationProbes: string;
+  force?: boolean;
 }
 
 function sudoOwner(): { uid: number; gid: number } | null {
@@ -33,17 +34,14 @@ function sudoOwner(): { uid: number; gid: number } | null {
   return Number.isInteger(uid) && Number.isInteger(gid) && uid > 0 && process.getuid?.() === 0 ? { uid, gid } : null;
 }
 
-function utcStamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
 export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run a scenario: build the lab, calibrate it, run every cell, write result.json, report.html and summary.md')
     .argument('<scenario>', 'scenario YAML file')
     .addOption(new Option('--backend <name>', 'link emulation backend').choices(['auto', 'netem', 'userspace', 'loopback']).default('auto'))
-    .option('--out <dir>', 'output directory (default: results/<scenario>-<utc>/)')
+    .option('--out <dir>', 'output directory (default: results/<scenario>-<utc>/, made unique)')
+    .option('--force', 'write into an --out directory that already holds a result.json')
     .option('--label <text>', 'label stored in the result, e.g. the release under test (default: git describe of the current directory, else the bench version)')
     .option('--calibration-probes <n>', 'UDP echo probes per lab point before any workload', '500')
     .addHelpText('after', `
@@ -62,17 +60,12 @@ Example: sudo bench run scenarios/loss-5pct.yaml`)
       if (backend !== 'loopback' && !isRoot()) {
         throw new EnvironmentError(`the ${backend} backend needs root to create network namespaces`, `run it with sudo (see README: "sudo bench run ..."), or use --backend loopback for an unimpaired scenario`);
       }
-      const stamp = utcStamp();
-      const outDir = resolve(flags.out ?? join('results', `${scenario.name}-${stamp}`));
       const owner = sudoOwner();
-      await mkdir(outDir, { recursive: true });
-      if (owner) {
-        await chown(outDir, owner.uid, owner.gid);
-        if (!flags.out) await chown(resolve('results'), owner.uid, owner.gid).catch(() => undefined);
-      }
+      const runId = randomBytes(3).toString('hex');
+      const outDir = await prepareOutDir({ out: flags.out, scenario: scenario.name, runId, owner, force: flags.force === true });
       const label = flags.label ?? gitDescribe(process.cwd()) ?? `bench ${TOOL_VERSION}`;
       const engine = new RunEngine(scenario, {
-        runId: randomBytes(3).toString('hex'),
+        runId,
         backend,
         resultPath: join(outDir, 'result.json'),
         label,

@@ -40,10 +40,16 @@ export function registerTunnel(program: Command): void {
       .requiredOption('--cert <file>', 'certificate (PEM) presented to clients')
       .requiredOption('--key <file>', 'private key (PEM) of --cert')
       .requiredOption('--allow <token=host:port>', 'backend a token may reach (repeatable); nothing else is ever connected to', collect, [])
-      .option('--client-fingerprint <hex>', 'require a client certificate with this SHA-256 fingerprint'),
+      .option('--client-fingerprint <hex>', 'require a client certificate with this SHA-256 fingerprint')
+      .option('--max-connections <n>', 'QUIC connections at once; more are closed as busy (default 256)')
+      .option('--max-streams <n>', 'streams set up or relayed at once; more are answered ERR busy (default 1024)'),
   )
-    .addHelpText('after', '\nPrints "listening udp HOST:PORT" when ready.\nExample: bench tunnel server --listen 0.0.0.0:4433 --cert cert.pem --key key.pem --allow web=127.0.0.1:8080')
-    .action(async (o: Common & { listen: string; cert: string; key: string; allow: string[]; clientFingerprint?: string }) => {
+    .addHelpText('after', `
+Prints "listening udp HOST:PORT" when ready. Every refusal a client can provoke (unknown
+or malformed token) is answered "ERR refused"; an address that had 10 tokens refused gets
+one more try per second, and a connection is closed after 3 refused tokens.
+Example: bench tunnel server --listen 0.0.0.0:4433 --cert cert.pem --key key.pem --allow web=127.0.0.1:8080`)
+    .action(async (o: Common & { listen: string; cert: string; key: string; allow: string[]; clientFingerprint?: string; maxConnections?: string; maxStreams?: string }) => {
       const at = input(() => parseHostPort(o.listen));
       const allow = input(() => parseAllowlist(o.allow));
       const [certPem, keyPem] = await Promise.all([readPem(o.cert, '--cert'), readPem(o.key, '--key')]);
@@ -51,6 +57,8 @@ export function registerTunnel(program: Command): void {
       const { TunnelServer } = await import('../tunnel/server.js');
       const srv = await TunnelServer.start({
         host: at.host, port: at.port, certPem, keyPem, allow, quic: tuning(o),
+        maxConnections: o.maxConnections === undefined ? undefined : positive(o.maxConnections, '--max-connections'),
+        limits: o.maxStreams === undefined ? undefined : { maxStreams: positive(o.maxStreams, '--max-streams') },
         clientFingerprint: o.clientFingerprint && input(() => normalizeFingerprint(o.clientFingerprint!), '--client-fingerprint'),
       });
       await serveUntilStopped('server', `listening udp ${fmt(srv.host, srv.port)}`, srv, o.exitOnStdinEof);
@@ -162,6 +170,12 @@ function collect(v: string, acc: string[]): string[] {
 function num(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InputError(`${flag} wants a non-negative integer, got "${v}"`);
+  return n;
+}
+
+function positive(v: string, flag: string): number {
+  const n = num(v, flag);
+  if (n < 1) throw new InputError(`${flag} wants a positive integer, got "${v}"`);
   return n;
 }
 

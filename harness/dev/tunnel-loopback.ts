@@ -7,7 +7,7 @@ import type { Credentials } from '../core/certs.js';
 import type { QuicTuning } from '../transports/quic-lib.js';
 import { TunnelClient, type TunnelClientOptions, type TunnelMode } from '../tunnel/client.js';
 import { resetBehindEof } from '../tunnel/relay.js';
-import { TunnelServer } from '../tunnel/server.js';
+import { TunnelServer, type TunnelServerOptions } from '../tunnel/server.js';
 
 export interface Backend {
   port: number;
@@ -127,7 +127,7 @@ export interface LoopbackTunnel {
 /** A tunnel server and client on 127.0.0.1 with fresh credentials, token "bench" -> `backendPort`. */
 export async function startLoopbackTunnel(
   backendPort: number,
-  o: { mode?: TunnelMode; quic?: QuicTuning; creds?: Credentials; token?: string; client?: Partial<TunnelClientOptions> } = {},
+  o: { mode?: TunnelMode; quic?: QuicTuning; creds?: Credentials; token?: string; client?: Partial<TunnelClientOptions>; server?: Partial<TunnelServerOptions> } = {},
 ): Promise<LoopbackTunnel> {
   const creds = o.creds ?? (await generateCredentials());
   const logs: string[] = [];
@@ -135,6 +135,7 @@ export async function startLoopbackTunnel(
   const server = await TunnelServer.start({
     host: '127.0.0.1', port: 0, certPem: creds.certPem, keyPem: creds.keyPem, quic: o.quic, log,
     allow: new Map([['bench', { host: '127.0.0.1', port: backendPort }]]),
+    ...o.server,
   });
   let client: TunnelClient;
   try {

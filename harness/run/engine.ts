@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { startAgent, type Agent } from '../agent/controller.js';
 import type { Credentials } from '../core/certs.js';
 import type { BackendName, LinkPoint, Warning } from '../core/types.js';
+import { EnvironmentError } from '../core/errors.js';
 import type { UndoStack } from '../core/undo.js';
 import { gitSha, TOOL_VERSION } from '../core/version.js';
 import { cpuBoundVerdict, cpuMark, cpuSince, sumCpu } from '../results/cpu.js';
@@ -43,6 +44,17 @@ export interface RunEvents {
 /** A cell's id: its measurement's key plus the repetition. */
 const cellId = (point: number, transport: string, workload: string, rep: number): string => `${cellKey({ point, transport, workload })}/${rep}`;
 
+/** Deadline of a bookkeeping request to an agent (close, counters), ms: a stalled agent must not stall the run. */
+const AGENT_BOOKKEEPING_MS = 5000;
+
+/** A point's link or agents broke between cells: its remaining cells fail with this reason. */
+class PointBroken extends Error {}
+
+/** Why the point's link or agents cannot carry another cell, or null. */
+function pointBroken(env: PointEnv): string | null {
+  return env.lab.health() ?? env.server.health() ?? env.client.health();
+}
+
 /** bench's servers close connections idle this long, or longer when a workload asks (ms). */
 const MIN_SERVER_IDLE_MS = 30_000;
 
@@ -58,6 +70,8 @@ export class RunEngine extends EventEmitter<RunEvents> {
   /** Set on SIGINT/SIGTERM before cleanup starts: no new cell, and a cell cut short by the
    * teardown is discarded rather than recorded as a failure it isn't. */
   private aborted = false;
+  /** The last failed save's message while saves keep failing. */
+  private writeProblem: string | null = null;
 
   constructor(
     readonly scenario: ResolvedScenario,
@@ -114,12 +128,13 @@ export class RunEngine extends EventEmitter<RunEvents> {
       try {
         await this.runPoint(point, pointUndo);
       } catch (err) {
-        if (!this.aborted) this.failRemaining(point, `lab for point "${point.label}" failed: ${(err as Error).message}`);
+        const why = err instanceof PointBroken ? `point "${point.label}" could not go on: ${err.message}` : `lab for point "${point.label}" failed: ${(err as Error).message}`;
+        if (!this.aborted) this.failRemaining(point, why);
       } finally {
         const problems = await pointUndo.run();
         for (const p of problems) this.warn({ code: 'cleanup', message: p, remedy: 'run `sudo bench cleanup` to remove leftovers', point: point.index });
       }
-      await this.save();
+      await this.saveOrWarn();
     }
     return this.finish(this.aborted ? 'interrupted' : 'complete');
   }
@@ -128,7 +143,14 @@ export class RunEngine extends EventEmitter<RunEvents> {
   async finish(status: ResultFile['status']): Promise<ResultFile> {
     this.result.status = status;
     this.result.finishedAt = new Date().toISOString();
-    await this.save();
+    try {
+      await this.save();
+    } catch (err) {
+      throw new EnvironmentError(
+        `could not write the final result ${this.opts.resultPath}: ${(err as Error).message}`,
+        'free space in the output directory and run again; the file on disk holds what its last successful write held',
+      );
+    }
     return this.result;
   }
 
@@ -179,10 +201,24 @@ export class RunEngine extends EventEmitter<RunEvents> {
   private async pushCell(c: CellResult): Promise<void> {
     this.result.cells.push(c);
     this.emit('cell', c, { done: this.done(), total: this.total });
-    // A failed write is reported, never fatal here: the next save carries this cell too.
-    await this.save().catch((err: Error) =>
-      this.emit('warning', { code: 'result-write', message: `could not write ${this.opts.resultPath}: ${err.message}`, remedy: 'check the output directory (space, permissions); the next cell tries again', cellId: c.id }),
-    );
+    await this.saveOrWarn(c.id);
+  }
+
+  /**
+   * A save during the run: a failed write (a full disk) is reported, never taken for a
+   * failure of the lab or the cell; the next save carries everything again, and the final
+   * one (finish) is the caller's error.
+   */
+  private async saveOrWarn(cellId?: string): Promise<void> {
+    try {
+      await this.save();
+      this.writeProblem = null;
+    } catch (err) {
+      const message = `could not write ${this.opts.resultPath}: ${(err as Error).message}`;
+      // Said once per kind of failure, not after every cell of a full disk.
+      if (message !== this.writeProblem) this.warn({ code: 'result-write', message, remedy: 'free space or fix permissions in the output directory; every later save tries again, and nothing measured is lost from memory', cellId });
+      this.writeProblem = message;
+    }
   }
 
   /** The transport's facts as this run found them, recorded once (the reports read them). */
@@ -192,6 +228,30 @@ export class RunEngine extends EventEmitter<RunEvents> {
     this.result.transports![t.name] = { family, carries, encrypted, reference, implementation: subject.implementation };
   }
 
+  /**
+   * A cell is `ok` only when it measured what its workload claims, within its timeout; a
+   * cell that went wrong names the process that spoiled it when one is dead or stopped.
+   */
+  private judge(cell: CellResult, def: ReturnType<typeof defOf>, w: Workload, subject: Subject, env: PointEnv): void {
+    if (cell.status === 'ok') {
+      const why = def.unmeasured(w, cell.samples);
+      if (why) {
+        cell.status = 'failed';
+        cell.reason = `the workload ended without an error, but ${why}`;
+      }
+    }
+    const timeoutMs = this.scenario.timeoutMs;
+    if (cell.status === 'ok' && cell.durationMs > timeoutMs) {
+      // The agent's own timer could not fire: its process (or a peer) was stalled.
+      cell.status = 'timeout';
+      cell.reason = `ran ${(cell.durationMs / 1000).toFixed(1)} s, beyond its ${(timeoutMs / 1000).toFixed(1)} s timeout; samples kept`;
+    }
+    if (cell.status !== 'ok') {
+      const culprit = pointBroken(env) ?? subject.health?.() ?? null;
+      if (culprit && !cell.reason?.includes(culprit)) cell.reason = `${cell.reason ?? cell.status}; ${culprit}`;
+    }
+  }
+
   private async runPoint(point: LinkPoint, undo: UndoStack): Promise<void> {
     const s = this.scenario;
     const lab = await labUp({ runId: this.opts.runId, point, backend: this.opts.backend, congestionControl: s.congestionControl, seed: s.seed, undo });
@@ -199,7 +259,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     this.emit('point', point, lab);
     await calibrate(lab, { probes: this.opts.calibrationProbes });
     for (const w of lab.record.warnings) this.emit('warning', w);
-    await this.save();
+    await this.saveOrWarn();
 
     const [server, client] = await Promise.all([startAgent('server', lab.serverNs, undo), startAgent('client', lab.clientNs, undo)]);
     const env: PointEnv = { lab, server, client };
@@ -225,6 +285,10 @@ export class RunEngine extends EventEmitter<RunEvents> {
           const cell = await this.runCell(point, t, w, rep, subject, env);
           if (this.aborted) return;
           if (rep >= 0) await this.pushCell(cell);
+          // A dead or stopped agent or emulator spoils every cell after it: say so at once
+          // instead of running each into its timeout.
+          const broken = pointBroken(env);
+          if (broken) throw new PointBroken(broken);
         }
       }
     }
@@ -254,7 +318,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const server = sumCpu(marks.server.map(cpuSince));
     if (out) out = await counters.after(out);
     // The cell's connections close now, outside its window (a QUIC close drains for up to 3 PTO).
-    await env.client.request({ op: 'close' }).catch(() => undefined);
+    await env.client.request({ op: 'close' }, { deadlineMs: AGENT_BOOKKEEPING_MS }).catch(() => undefined);
     if (out && subject.check) out = await subject.check(out);
     if (out) {
       cell.status = out.status;
@@ -264,6 +328,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       cell.quic = out.quic ?? null;
       if (out.logs) cell.logs = out.logs;
     }
+    this.judge(cell, def, w, subject, env);
     cell.metrics = cellMetrics(w.kind, cell.samples);
     const tp = def.throughput;
     const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: tp.linkRateBitsPerSec(point.link, w) } : null;

@@ -3,7 +3,7 @@
 import { implementationOf } from '../transports/index.js';
 import type { AgentTransport } from '../transports/types.js';
 import { defOf } from '../workloads/index.js';
-import { runOnClient, type TransportEntry } from './types.js';
+import { runOnClient, SERVE_DEADLINE_MS, type TransportEntry } from './types.js';
 
 export function agentServed(name: string, t: AgentTransport): TransportEntry {
   const { family, carries, encrypted, defaultRank, reference } = t;
@@ -14,7 +14,7 @@ export function agentServed(name: string, t: AgentTransport): TransportEntry {
     defaultRank,
     reference,
     async start(env) {
-      const { ports } = await env.server.request({ op: 'serve', host: env.lab.serverAddr, transports: [name], creds: env.creds, idleTimeoutMs: env.idleTimeoutMs });
+      const { ports } = await env.server.request({ op: 'serve', host: env.lab.serverAddr, transports: [name], creds: env.creds, idleTimeoutMs: env.idleTimeoutMs }, { deadlineMs: SERVE_DEADLINE_MS });
       return {
         implementation: implementationOf(t),
         carries,

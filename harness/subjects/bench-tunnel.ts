@@ -1,5 +1,6 @@
 // bench's own TCP-over-QUIC tunnel (harness/tunnel), run exactly as a user would run it:
-// `bench tunnel server` and `bench tunnel client` as a command subject carrying QUIC.
+// `bench tunnel server` and `bench tunnel client` as a command subject carrying QUIC. Both
+// leave when their stdin closes, so a killed bench leaves no endpoint behind.
 import { agentTransports, implementationOf } from '../transports/index.js';
 import { CommandSubject } from './command.js';
 import type { TransportEntry } from './types.js';
@@ -15,8 +16,8 @@ export const benchTunnel: TransportEntry = {
       {
         name: 'tunnel',
         implementation: `bench tunnel over ${implementationOf(agentTransports.quic)}`,
-        server: '{bench} tunnel server --listen {serverAddr}:{serverPort} --cert {certFile} --key {keyFile} --allow {token}={targetAddr}:{targetPort}',
-        client: '{bench} tunnel client --listen {clientAddr}:{clientPort} --server {serverAddr}:{serverPort} --fingerprint {fingerprint} --token {token}',
+        server: '{bench} tunnel server --exit-on-stdin-eof --listen {serverAddr}:{serverPort} --cert {certFile} --key {keyFile} --allow {token}={targetAddr}:{targetPort}',
+        client: '{bench} tunnel client --exit-on-stdin-eof --listen {clientAddr}:{clientPort} --server {serverAddr}:{serverPort} --fingerprint {fingerprint} --token {token}',
         readyTimeoutMs: 15_000,
       },
       env,

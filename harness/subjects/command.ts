@@ -5,12 +5,13 @@
 // commands. bench's TCP workloads run through the client endpoint to bench's own TCP server.
 import { join } from 'node:path';
 import { spawn } from '../core/exec.js';
+import { stalledOrGone } from '../core/proc.js';
 import { settleWithin } from '../core/settle.js';
 import { PROJECT_ROOT } from '../core/version.js';
 import type { LinkProtocol } from '../transports/types.js';
 import type { Workload } from '../workloads/index.js';
 import { credentialFiles, pickPort, SubjectProcess, TAIL_LINES } from './process.js';
-import { runOnClient, type Outcome, type Subject, type SubjectEnv } from './types.js';
+import { runOnClient, SERVE_DEADLINE_MS, type Outcome, type Subject, type SubjectEnv } from './types.js';
 
 /**
  * A transport defined by external commands (a tunnel or relay under test). Placeholders
@@ -68,7 +69,7 @@ export class CommandSubject implements Subject {
   static async start(t: CommandTransport, env: SubjectEnv, opts: CommandOptions = {}): Promise<CommandSubject> {
     const { lab, server, client, creds, undo } = env;
     // The backend the subject carries traffic to: bench's own TCP server, in the server namespace.
-    const { ports } = await server.request({ op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60_000 });
+    const { ports } = await server.request({ op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60_000 }, { deadlineMs: SERVE_DEADLINE_MS });
     const files = await credentialFiles(creds, undo);
     const values = {
       serverAddr: lab.serverAddr,
@@ -94,7 +95,7 @@ export class CommandSubject implements Subject {
     const cli = startOne('client', lab.clientNs, t.client);
     const subject = new CommandSubject(t, env, values, srv, cli, opts.carries ?? 'tcp');
     try {
-      await client.request({ op: 'probe', host: values.clientAddr, port: Number(values.clientPort), timeoutMs: t.readyTimeoutMs });
+      await client.request({ op: 'probe', host: values.clientAddr, port: Number(values.clientPort), timeoutMs: t.readyTimeoutMs }, { deadlineMs: t.readyTimeoutMs + SERVE_DEADLINE_MS });
     } catch (err) {
       subject.startProblem = subject.dead() ?? `${t.name}: ${(err as Error).message}`;
     }
@@ -104,6 +105,17 @@ export class CommandSubject implements Subject {
   /** The first endpoint found dead, described with its last output; null while both run. */
   private dead(): string | null {
     for (const p of [this.srv, this.cli]) if (p.exit) return p.describeExit(this.t.name);
+    return null;
+  }
+
+  /** An endpoint that is dead or stopped, named; null while both run. */
+  health(): string | null {
+    const dead = this.dead();
+    if (dead) return dead;
+    for (const p of [this.srv, this.cli]) {
+      const why = stalledOrGone(p.pid);
+      if (why) return `${this.t.name} ${p.role} command (pid ${p.pid}) ${why}`;
+    }
     return null;
   }
 
@@ -140,7 +152,7 @@ export class CommandSubject implements Subject {
     // A cell that went wrong may be the first sign of a dying subject: give it up to 1 s
     // to be reaped, so the cell names the real cause.
     if (out.status !== 'ok') await settleWithin(Promise.race([this.srv.ended, this.cli.ended]), 1000);
-    const after = this.dead();
+    const after = this.health();
     if (after && out.status === 'ok') return { ...out, status: 'failed', reason: after, logs: this.logs() };
     if (after) return { ...out, reason: `${out.reason ?? out.status}; ${after}`, logs: this.logs() };
     return { ...out, logs: this.logs() };

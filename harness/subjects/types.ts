@@ -33,6 +33,8 @@ export interface Subject {
   run(w: Workload, o: { seed: number; timeoutMs: number }): Promise<Outcome>;
   /** QUIC counters of the client-side endpoint (a tunnel process), read outside the cell's window. */
   quicCounters?(): Promise<Record<string, number> | null>;
+  /** A process of this subject that is dead or stopped, named; null while all run. */
+  health?(): string | null;
   /** After run(), outside the window: a dying process named as the cell's cause, output tails. */
   check?(out: Outcome): Promise<Outcome>;
   stop?(): Promise<void>;
@@ -55,6 +57,9 @@ export function unavailable(reason: string, carries: LinkProtocol): Subject {
     run: () => Promise.reject(new Error(reason)),
   };
 }
+
+/** Deadline of a setup request to an agent (listen, wait for an endpoint), beyond its own wait, ms. */
+export const SERVE_DEADLINE_MS = 10_000;
 
 /** The guard on a workload request: the agent's own timeout plus this much, then the cell is the agent's fault. */
 const AGENT_GRACE_MS = 15_000;

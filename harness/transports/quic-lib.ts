@@ -207,11 +207,27 @@ export interface QuicServerOptions extends QuicTuning {
   alpn: string;
   /** Require a client certificate with this SHA-256 fingerprint. */
   clientFingerprint?: string;
-  /** Each peer-opened bidirectional stream, as a Duplex. */
-  onStream?: (s: QuicStreamDuplex) => void;
+  /** Each peer-opened bidirectional stream, as a Duplex, with the peer it came from. */
+  onStream?: (s: QuicStreamDuplex, peer: QuicPeer) => void;
+  /**
+   * Connections open at once; one more is closed as soon as it is accepted (a QUIC server
+   * keeps state per connection, so an unbounded number is a memory exhaustion). @default unbounded
+   */
+  maxConnections?: number;
   /** Each peer-opened stream as the library's web streams (baseline measurement only). */
   onRawStream?: (s: RawStream) => void;
 }
+
+/** The peer of a server-side stream: its address (validated by the handshake) and a way to drop its connection. */
+export interface QuicPeer {
+  host: string;
+  port: number;
+  /** Close the stream's whole connection (application error), e.g. after repeated refusals. */
+  closeConnection(reason: string): void;
+}
+
+/** Application error code a server closes a connection with when it refuses it (busy, abusive). */
+export const REFUSED_CODE = 0x62;
 
 export interface QuicServerHandle {
   host: string;
@@ -256,14 +272,22 @@ export async function quicListen(o: QuicServerOptions): Promise<QuicServerHandle
   const live = new Set<QUICConnection>();
   const open = new Set<QuicStreamDuplex>();
   let opened = 0;
+  let refused = 0;
+  const refuse = (conn: QUICConnection, reason: string): void =>
+    void conn.stop({ isApp: true, errorCode: REFUSED_CODE, reason: new TextEncoder().encode(reason) }).catch(() => undefined);
   server.addEventListener(events.EventQUICServerConnection.name, (evt) => {
     const conn = (evt as events.EventQUICServerConnection).detail;
+    if (o.maxConnections !== undefined && live.size >= o.maxConnections) {
+      refused++;
+      return refuse(conn, 'busy');
+    }
     opened++;
     live.add(conn);
+    const peer: QuicPeer = { host: conn.remoteHost, port: conn.remotePort, closeConnection: (reason) => refuse(conn, reason) };
     conn.addEventListener(events.EventQUICConnectionStream.name, (e) => {
       const s = (e as events.EventQUICConnectionStream).detail;
       if (o.onRawStream) o.onRawStream(toRaw(s));
-      else if (o.onStream) o.onStream(toDuplex(s, open));
+      else if (o.onStream) o.onStream(toDuplex(s, open), peer);
       else s.cancel(new StreamResetError('no stream handler', 'ECONNRESET', RESET_CODE));
     });
     conn.addEventListener(events.EventQUICConnectionStopped.name, () => {
@@ -281,7 +305,7 @@ export async function quicListen(o: QuicServerOptions): Promise<QuicServerHandle
       await server.stop({ force: true });
       await sock.stop({ force: true });
     })()),
-    stats: () => ({ ...sumQuicCounters(done, [...live].map(counters)), connectionsOpened: opened, connectionsOpen: live.size }),
+    stats: () => ({ ...sumQuicCounters(done, [...live].map(counters)), connectionsOpened: opened, connectionsOpen: live.size, connectionsRefused: refused }),
     settings: () => ({ ...quicSettings(o), socketBufferBytes: bufferBytes }),
   };
 }

@@ -123,6 +123,10 @@ export interface TunnelCounters {
   streamsClosed: number;
   /** Answered (server) or received (client) with ERR, or never got a stream. */
   streamsRefused: number;
+  /** Of those, refused for the server's stream limit (server). */
+  streamsBusy: number;
+  /** Of those, refused for their token: malformed, unknown, or from an address out of budget (server). */
+  streamsTokenRefused: number;
   /** Relays that ended in a reset on either side instead of two FINs. */
   streamsReset: number;
   /** QUIC connections made (client) or accepted (server). */
@@ -130,5 +134,5 @@ export interface TunnelCounters {
 }
 
 export function newCounters(): TunnelCounters {
-  return { bytesUp: 0, bytesDown: 0, streamsOpened: 0, streamsClosed: 0, streamsRefused: 0, streamsReset: 0, connectionsOpened: 0 };
+  return { bytesUp: 0, bytesDown: 0, streamsOpened: 0, streamsClosed: 0, streamsRefused: 0, streamsBusy: 0, streamsTokenRefused: 0, streamsReset: 0, connectionsOpened: 0 };
 }

@@ -1,8 +1,11 @@
 // Tunnel server endpoint: accepts QUIC streams, reads the `BTUN1 <token>` header and
 // connects only to the backend its allowlist names for that token. It is never an open
 // proxy: an unknown or malformed token is answered with ERR and no connection is attempted.
+// Every refusal a client can provoke reads the same (`ERR refused`), so answers tell a
+// guesser nothing; the log says why. Limits: ./guard.ts.
 import net from 'node:net';
-import { quicListen, type QuicServerHandle, type QuicTuning } from '../transports/quic-lib.js';
+import { quicListen, type QuicPeer, type QuicServerHandle, type QuicTuning } from '../transports/quic-lib.js';
+import { DEFAULT_GUARD, TunnelGuard, type GuardLimits } from './guard.js';
 import type { QuicStreamDuplex } from '../transports/quic-duplex.js';
 import { newCounters, parseHeader, readLine, TUNNEL_ALPN, type HostPort, type TunnelCounters } from './protocol.js';
 import { Relay, resetSocket } from './relay.js';
@@ -22,9 +25,16 @@ export interface TunnelServerOptions {
   /** Time a backend connect may take, milliseconds. @default 10000 */
   backendTimeoutMs?: number;
   quic?: QuicTuning;
+  /** QUIC connections at once; more are closed at once ("busy"). @default 256 */
+  maxConnections?: number;
+  /** Stream and token limits. @default DEFAULT_GUARD */
+  limits?: Partial<GuardLimits>;
   /** Where human-readable events go. @default stderr */
   log?: (line: string) => void;
 }
+
+/** QUIC connections a tunnel server keeps at once unless told otherwise. */
+const DEFAULT_MAX_CONNECTIONS = 256;
 
 export class TunnelServer {
   private readonly c: TunnelCounters = newCounters();
@@ -32,9 +42,13 @@ export class TunnelServer {
   private readonly live = new Set<Relay>();
   private closing = false;
   private q!: QuicServerHandle;
+  private readonly guard: TunnelGuard;
+  /** Refused tokens per connection (by peer address and port). */
+  private readonly refusals = new Map<string, number>();
 
   private constructor(private readonly o: TunnelServerOptions) {
     this.log = o.log ?? ((l: string) => process.stderr.write(`bench tunnel server: ${l}\n`));
+    this.guard = new TunnelGuard({ ...DEFAULT_GUARD, ...o.limits });
   }
 
   static async start(o: TunnelServerOptions): Promise<TunnelServer> {
@@ -47,7 +61,8 @@ export class TunnelServer {
       keyPem: o.keyPem,
       alpn: TUNNEL_ALPN,
       clientFingerprint: o.clientFingerprint,
-      onStream: (s) => t.onStream(s),
+      maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      onStream: (s, peer) => t.onStream(s, peer),
     });
     return t;
   }
@@ -61,26 +76,34 @@ export class TunnelServer {
     return this.q.port;
   }
 
-  private refuse(s: QuicStreamDuplex, reason: string): void {
+  /** Answer `ERR <answer>`; `detail` (why) goes to the log only. */
+  private refuse(s: QuicStreamDuplex, answer: string, detail = answer): void {
     this.c.streamsRefused++;
     this.c.streamsClosed++;
-    this.log(`refused stream ${s.streamId}: ${reason}`);
+    this.log(`refused stream ${s.streamId}: ${detail}`);
     // FIN after the status line, then stop the client's pipelined bytes (STOP_SENDING).
     s.on('error', () => {});
-    s.end(`ERR ${reason}\n`, () => s.destroy());
+    s.end(`ERR ${answer}\n`, () => s.destroy());
     setTimeout(() => s.destroy(), 5000).unref();
   }
 
-  private onStream(s: QuicStreamDuplex): void {
+  private onStream(s: QuicStreamDuplex, peer: QuicPeer): void {
     const c = this.c;
     c.streamsOpened++;
     if (this.closing) return this.refuse(s, 'server shutting down');
+    if (!this.guard.acquire()) {
+      c.streamsBusy++;
+      return this.refuse(s, 'busy', `${this.guard.limits.maxStreams} streams open`);
+    }
+    s.once('close', () => this.guard.release());
     readLine(s, this.o.headerTimeoutMs ?? 10_000).then(
       ({ line, rest }) => {
+        // A peer that spent its refusal budget is refused unread: its guesses learn nothing.
+        if (!this.guard.mayTry(peer.host)) return this.refuseToken(s, peer, 'refusal budget of this address spent');
         const token = parseHeader(line);
-        if (token === null) return this.refuse(s, 'malformed header');
+        if (token === null) return this.refuseToken(s, peer, 'malformed header');
         const backend = this.o.allow.get(token);
-        if (!backend) return this.refuse(s, 'token not allowed');
+        if (!backend) return this.refuseToken(s, peer, 'token not allowed');
         this.connectBackend(s, backend, rest);
       },
       (err: Error) => {
@@ -90,6 +113,21 @@ export class TunnelServer {
         this.log(`stream ${s.streamId} gave no header: ${err.message}`);
       },
     );
+  }
+
+  /** A refused token: the same answer for every cause, a budget spent, and a connection that keeps guessing closed. */
+  private refuseToken(s: QuicStreamDuplex, peer: QuicPeer, why: string): void {
+    this.c.streamsTokenRefused++;
+    this.guard.refused(peer.host);
+    this.refuse(s, 'refused', `${why} (from ${peer.host}:${peer.port})`);
+    const key = `${peer.host}:${peer.port}`;
+    const n = (this.refusals.get(key) ?? 0) + 1;
+    this.refusals.set(key, n);
+    if (n >= this.guard.limits.refusalsPerConnection) {
+      this.refusals.delete(key);
+      this.log(`closing the connection of ${key} after ${n} refused tokens`);
+      peer.closeConnection('refused');
+    }
   }
 
   // The stream died while its backend was being connected: a peer reset, or close()

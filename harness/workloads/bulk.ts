@@ -186,5 +186,12 @@ export const bulk: WorkloadDef<BulkWorkload, BulkSamples> = {
   echoSafe: false,
   datagram: { unsupported: 'a datagram transport has no reliable byte stream to verify (bulk)' },
   throughput: { metric: 'goodputBitsPerSec', linkRateBitsPerSec: (link, w) => (w.direction === 'download' ? link.downlink : link.uplink).rateBitsPerSec },
+  unmeasured(w, s) {
+    const bytes = s.bytes ?? 0;
+    if (w.bytes !== null && bytes !== w.bytes) return `${bytes} of ${w.bytes} bytes were delivered and verified`;
+    if (bytes === 0) return `no byte was delivered in ${w.durationMs} ms`;
+    if (!s.elapsedMs) return 'the transfer has no duration';
+    return null;
+  },
   notes: () => [],
 };

@@ -214,6 +214,18 @@ export const echo: WorkloadDef<EchoWorkload, EchoSamples> = {
   echoSafe: true,
   datagram: { run: runOverDatagrams },
   throughput: null,
+  unmeasured(w, s) {
+    const n = s.rttUs?.length ?? 0;
+    if (s.sent !== undefined) {
+      // Datagrams: answered requests are the measurement; a lost one is counted, not timed.
+      if (s.sent === 0) return 'no request was sent';
+      return n === 0 ? `none of the ${s.sent} requests was answered: the server, or the link, carried nothing back` : null;
+    }
+    if (s.firstExchangeUs === undefined) return 'the first exchange never completed';
+    const want = w.count === null ? 1 : w.count * w.concurrency;
+    if (n < want) return w.count === null ? 'no exchange completed after the first' : `${n} of ${want} exchanges completed`;
+    return null;
+  },
   notes(s) {
     const n = s.rttUs?.length ?? 0;
     return n < 10 ? [{ code: 'few-samples', message: `only ${n} echo samples`, remedy: 'raise the echo count or duration' }] : [];

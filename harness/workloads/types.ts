@@ -93,6 +93,11 @@ export interface WorkloadDef<W extends WorkloadBase, S extends object> {
    * the CPU-bound rule can ask whether a core could have carried the link (harness/results/cpu.ts).
    */
   throughput: { metric: string; linkRateBitsPerSec(link: ResolvedLink, w: W): number | null } | null;
+  /**
+   * Why an outcome reported `ok` did not measure what the workload claims (too few exchanges,
+   * no byte moved, no answer at all), or null when it did. A cell is `ok` only when this is null.
+   */
+  unmeasured(w: W, samples: S): string | null;
   /** Warnings about a finished ok cell's samples. */
   notes(samples: S): CellNote[];
 }
