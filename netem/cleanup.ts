@@ -1,6 +1,8 @@
 // Finds and removes what labs leave behind when their process is killed: `bench-*`
 // namespaces (and every process inside them), linkemu processes tagged `bench-<runid>`,
-// and state files. Nothing that is not named like a lab is touched. Labs create nothing
+// and state files. Nothing that is not named like a lab is touched, and a namespace named
+// like one is removed only when bench's records show it made it (a state file, or its
+// emulator), or when its run id is named. Labs create nothing
 // in the host namespace (the veth pair and the TUN devices are created inside the lab
 // namespaces), so host interfaces are never looked at, whatever their names.
 import { emulatorProcesses, killAndWait } from './backend-userspace.js';
@@ -76,8 +78,15 @@ export interface CleanupOptions {
   dryRun?: boolean;
 }
 
-export async function cleanup(opts: CleanupOptions = {}): Promise<{ removed: LabRemains[]; skipped: LabRemains[]; problems: string[] }> {
+export async function cleanup(opts: CleanupOptions = {}): Promise<{ removed: LabRemains[]; skipped: LabRemains[]; problems: string[]; foreign: string[] }> {
   let labs = await findLabs();
+  // A namespace merely named like a lab, with no state file and no emulator of ours, may be
+  // someone else's: only a cleanup that names its run id removes it.
+  const foreign: string[] = [];
+  if (opts.runId === undefined) {
+    for (const l of labs.filter((x) => x.state === null && x.emulatorPids.length === 0)) foreign.push(...l.namespaces);
+    labs = labs.filter((x) => x.state !== null || x.emulatorPids.length > 0);
+  }
   if (opts.runId !== undefined) {
     labs = labs.filter((l) => l.runId === opts.runId);
     if (labs.length === 0) {
@@ -96,5 +105,5 @@ export async function cleanup(opts: CleanupOptions = {}): Promise<{ removed: Lab
     removed.push(l);
     if (!opts.dryRun) problems.push(...(await removeLab(l)));
   }
-  return { removed, skipped, problems };
+  return { removed, skipped, problems, foreign };
 }

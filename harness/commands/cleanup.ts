@@ -1,11 +1,13 @@
-// `bench cleanup`: remove what killed runs left behind (bench-* namespaces and everything
-// in them, tagged linkemu processes, state files). Labs whose owner is alive,
-// or that `bench lab up` left running on purpose, are kept unless named or --all.
+// `bench cleanup`: remove what killed runs left behind (bench-* namespaces bench created and
+// everything in them, tagged linkemu processes, state files, the run's temp directory) and
+// mark their results interrupted. Labs whose owner is alive, or that `bench lab up` left
+// running on purpose, are kept unless named or --all.
 import type { Command } from 'commander';
 import { cleanup } from '../../netem/cleanup.js';
 import { validRunId } from '../../netem/state.js';
 import { isRoot } from '../../netem/lab.js';
 import { EnvironmentError, InputError } from '../core/errors.js';
+import { cleanupDeadRuns } from '../run/run-state.js';
 
 export function registerCleanup(program: Command): void {
   program
@@ -18,8 +20,12 @@ export function registerCleanup(program: Command): void {
       if (o.run !== undefined && !validRunId(o.run)) throw new InputError(`bad run id "${o.run}"`);
       if (!isRoot()) throw new EnvironmentError('bench cleanup needs root (it deletes namespaces)', 'run it with sudo');
       const r = await cleanup({ runId: o.run, all: o.all, dryRun: o.dryRun });
+      const runs = await cleanupDeadRuns({ runId: o.run, dryRun: o.dryRun });
+      r.problems.push(...runs.problems);
       const verb = o.dryRun ? 'would remove' : 'removed';
       const lines: string[] = [];
+      for (const d of runs.runs) lines.push(`${o.dryRun ? 'would clean up after' : 'cleaned up after'} killed run ${d.runId}${d.done.length ? `: ${d.done.join(', ')}` : ''}`);
+      for (const ns of r.foreign) lines.push(`left namespace ${ns}: named like a lab but bench has no record of creating it (if it is a leftover of bench, remove it with: bench cleanup --run ${ns.replace(/^bench-/, '').replace(/-[cs]$/, '')})`);
       for (const l of r.removed) {
         const what = [...l.namespaces.map((n) => `namespace ${n}`), ...l.emulatorPids.map((p) => `linkemu pid ${p}`)];
         lines.push(`${verb} run ${l.runId}: ${what.length ? what.join(', ') : 'state file only'}`);

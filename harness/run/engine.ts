@@ -3,6 +3,7 @@
 // is rewritten atomically after every cell, so nothing measured is lost to a later failure.
 // An interruption is a value: run() returns the result with status `interrupted`.
 import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { startAgent, type Agent } from '../agent/controller.js';
 import type { Credentials } from '../core/certs.js';
 import type { BackendName, LinkPoint, Warning } from '../core/types.js';
@@ -21,6 +22,7 @@ import { defOf, type Workload } from '../workloads/index.js';
 import { calibrate } from '../../netem/calibrate.js';
 import { labUp, type Lab } from '../../netem/lab.js';
 import { CellCounters } from './counters.js';
+import { makeRunTmpDir, removeRunState, writeRunState } from './run-state.js';
 
 export interface RunOptions {
   runId: string;
@@ -70,6 +72,8 @@ export class RunEngine extends EventEmitter<RunEvents> {
   /** Set on SIGINT/SIGTERM before cleanup starts: no new cell, and a cell cut short by the
    * teardown is discarded rather than recorded as a failure it isn't. */
   private aborted = false;
+  /** The run's private temp directory (credential files of command subjects). */
+  private tmpDir = '';
   /** The last failed save's message while saves keep failing. */
   private writeProblem: string | null = null;
 
@@ -121,6 +125,13 @@ export class RunEngine extends EventEmitter<RunEvents> {
 
   /** Run every point; the result's status says how it ended (complete or interrupted). */
   async run(undo: UndoStack): Promise<ResultFile> {
+    // A trail for `bench cleanup` should this process be killed: its temp dir and result.
+    this.tmpDir = await makeRunTmpDir(this.opts.runId);
+    const tmpDir = this.tmpDir;
+    undo.push(`temp dir ${tmpDir}`, () => rm(tmpDir, { recursive: true, force: true }));
+    if (await writeRunState({ runId: this.opts.runId, resultPath: this.opts.resultPath, tmpDir, owner: this.opts.owner })) {
+      undo.push('run state', () => removeRunState(this.opts.runId));
+    }
     await this.save();
     for (const point of this.scenario.points) {
       if (this.aborted) break;
@@ -266,7 +277,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const idleTimeoutMs = Math.max(MIN_SERVER_IDLE_MS, ...s.workloads.map((w) => ('idleTimeoutMs' in w ? w.idleTimeoutMs : 0)));
     const subjects = new Map<string, Subject>();
     for (const t of s.transports) {
-      const subject = await startSubject(t, { lab, server, client, creds: this.opts.creds, undo, idleTimeoutMs });
+      const subject = await startSubject(t, { lab, server, client, creds: this.opts.creds, undo, idleTimeoutMs, tmpDir: this.tmpDir });
       subjects.set(t.name, subject);
       this.recordTransport(t, subject);
     }

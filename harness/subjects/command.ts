@@ -70,7 +70,7 @@ export class CommandSubject implements Subject {
     const { lab, server, client, creds, undo } = env;
     // The backend the subject carries traffic to: bench's own TCP server, in the server namespace.
     const { ports } = await server.request({ op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60_000 }, { deadlineMs: SERVE_DEADLINE_MS });
-    const files = await credentialFiles(creds, undo);
+    const files = await credentialFiles(creds, env.tmpDir, undo);
     const values = {
       serverAddr: lab.serverAddr,
       serverPort: String(pickPort()),

@@ -2,7 +2,6 @@
 // echo server): its output tail for error messages, how it ended, counters on request, and
 // a stop that never waits for ever. Also what such processes need: ports and credentials.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Credentials } from '../core/certs.js';
@@ -102,9 +101,12 @@ export function pickPort(): number {
   return p;
 }
 
-/** The run's certificate and key as files (private temp dir, removed on undo) for external programs. */
-export async function credentialFiles(creds: Credentials, undo: UndoStack): Promise<{ cert: string; key: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-subject-'));
+/**
+ * The run's certificate and key as files for external programs, in a directory of its own
+ * inside the run's private temp dir (removed on undo, or by `bench cleanup` after a kill).
+ */
+export async function credentialFiles(creds: Credentials, runTmpDir: string, undo: UndoStack): Promise<{ cert: string; key: string }> {
+  const dir = await mkdtemp(join(runTmpDir, 'subject-'));
   undo.push(`temp dir ${dir}`, () => rm(dir, { recursive: true, force: true }));
   const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
   await writeFile(files.cert, creds.certPem, { mode: 0o600 });

@@ -28,7 +28,7 @@ class QuicGoEchoSubject implements Subject {
 
   static async start(version: string, env: SubjectEnv): Promise<QuicGoEchoSubject> {
     const { lab, creds, undo } = env;
-    const files = await credentialFiles(creds, undo);
+    const files = await credentialFiles(creds, env.tmpDir, undo);
     const port = pickPort();
     const args = ['echo-server', '--exit-on-stdin-eof', '--listen', `${lab.serverAddr}:${port}`, '--cert', files.cert, '--key', files.key, '--alpn', BENCH_QUIC_ALPN];
     const srv = new SubjectProcess('server', spawn(QUICGO_BIN, args, { netns: lab.serverNs, stdinPipe: true }));

@@ -18,6 +18,8 @@ export interface SubjectEnv {
   undo: UndoStack;
   /** Idle timeout for bench's servers in this lab, ms (the longest any workload asks for). */
   idleTimeoutMs: number;
+  /** The run's private temp directory (mode 0700), removed with the run or by `bench cleanup`. */
+  tmpDir: string;
 }
 
 export type Outcome = CellOutcome<CellSamples>;
