@@ -73,6 +73,8 @@ test('constant but different sides: exact permutation test, which 3 vs 3 cannot 
   close(three.p, 0.1);
   close(three.deltaPct, 20);
   assert.equal(three.moreRepsNeeded, 1);
+  // 0.1 + 0.1 + 0.1 is not 0.3: the check compares values, not a computed variance.
+  assert.equal(decide([0.1, 0.1, 0.1], [0.2, 0.2, 0.2], OPTS).method, 'permutation');
   const four = decide([5, 5, 5, 5], [6, 6, 6, 6], OPTS);
   assert.equal(four.verdict, 'faster');
   close(four.p, 2 / 70);
