@@ -1,0 +1,253 @@
+// The verdict model (harness/results/decide.ts) over thousands of synthetic comparisons
+// drawn from the shapes bench measures: its false-verdict rate and its power, printed and
+// asserted (issue 13; the team's rule "any stopping rule or test you add is checked by a
+// simulation test that prints its false-verdict rate and power"). Seeded, so it is
+// deterministic; every rate is asserted through its 99 % Clopper-Pearson interval, so the
+// Monte Carlo error counts against the method, not for it.
+//
+// Comparisons run as bench would run them: fixed `repetitions: 3` is one look at 3 vs 3;
+// adaptive is a plan of looks at 3..10 repetitions a side, one interleaved round (one
+// repetition per side) between looks, stopping at the first decided look.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decide, type DecisionVerdict } from '../harness/results/decide.js';
+import { fixedPlan, sequentialPlan, type SequentialPlan } from '../harness/results/sequential-plan.js';
+import { betaIncReg } from '../harness/results/student-t.js';
+import { rng } from '../harness/core/stats.js';
+import { REAL_CELLS } from './fixtures/real-repetitions.js';
+
+const ALPHA = 0.05;
+const MARGIN_PCT = 5;
+const TRIALS = 2000;
+const LEVEL = 0.99;
+const FIXED3 = fixedPlan(3, ALPHA);
+const ADAPTIVE = sequentialPlan({ minReps: 3, maxReps: 10, alpha: ALPHA });
+
+// ------------------------------------------------------------------ populations
+
+type Draw = () => number;
+/** One comparison's two populations; B is A's shape times `ratio`. `trial` picks a real cell. */
+type Population = (r: () => number, ratio: number, trial: number) => { a: Draw; b: Draw };
+
+function normal(r: () => number): number {
+  let u = 0;
+  while (u === 0) u = r();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+}
+
+const scaled = (draw: Draw, ratio: number): { a: Draw; b: Draw } => ({ a: draw, b: () => ratio * draw() });
+
+/** Lognormal with coefficient of variation `cv`: run-to-run noise of a steady cell. */
+const lognormal = (cv: number): Population => (r, ratio) => {
+  const s = Math.sqrt(Math.log(1 + cv * cv));
+  return scaled(() => Math.exp(s * normal(r)), ratio);
+};
+
+/** exp(scale x t with 3 df): heavy tails on both sides (a rare repetition 3-5x off). */
+const heavyTails = (scale: number): Population => (r, ratio) =>
+  scaled(() => Math.exp((scale * normal(r)) / Math.sqrt((normal(r) ** 2 + normal(r) ** 2 + normal(r) ** 2) / 3)), ratio);
+
+/** Lognormal CV 3 %, but a share `p` of repetitions hits an RTO stall and is 2-4x slower. */
+const rtoStalls = (p: number): Population => (r, ratio) => {
+  const base = lognormal(0.03)(r, 1, 0).a;
+  return scaled(() => base() * (r() < p ? 2 + 2 * r() : 1), ratio);
+};
+
+/** Loss %: 0 in 40 % of repetitions, else lognormal around 0.5 % with CV 50 % (the zeros path). */
+const lossPct: Population = (r, ratio) => {
+  const base = lognormal(0.5)(r, 1, 0).a;
+  return scaled(() => (r() < 0.4 ? 0 : 0.5 * base()), ratio);
+};
+
+/** Resampled repetitions of a real cell (test/fixtures/real-repetitions.ts), cycling through the cells. */
+const realCells: Population = (r, ratio, trial) => {
+  const v = REAL_CELLS[trial % REAL_CELLS.length].values;
+  return scaled(() => v[Math.floor(r() * v.length)], ratio);
+};
+
+// ------------------------------------------------------------------ the simulation
+
+interface Outcome {
+  trials: number;
+  counts: Record<DecisionVerdict, number>;
+  /** Mean repetitions per side when the comparison stopped. */
+  meanReps: number;
+  /** "~N more" at the first undecided look, where N fit in the plan: how often the comparison was decided by then. */
+  estimates: { made: number; kept: number };
+  /** Decided worse (slower) by more than the margin: what bench compare would call a REGRESSION at threshold = margin. */
+  regressions: number;
+}
+
+/** `TRIALS` comparisons of A against B = ratio x A, B better when higher (goodput-like). */
+function simulate(seed: number, population: Population, ratio: number, plan: SequentialPlan, trials = TRIALS): Outcome {
+  const r = rng(seed);
+  const counts: Record<DecisionVerdict, number> = { faster: 0, slower: 0, same: 0, undecided: 0 };
+  const estimates = { made: 0, kept: 0 };
+  let reps = 0;
+  let regressions = 0;
+  for (let t = 0; t < trials; t++) {
+    const { a: drawA, b: drawB } = population(r, ratio, t);
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 1; i < plan.minReps; i++) a.push(drawA()), b.push(drawB());
+    let verdict: DecisionVerdict = 'undecided';
+    let deltaPct: number | null = null;
+    let promisedBy: number | null = null;
+    for (let look = 0; look < plan.looks.length && verdict === 'undecided'; look++) {
+      a.push(drawA());
+      b.push(drawB());
+      const d = decide(a, b, { better: 'higher', alpha: ALPHA, marginPct: MARGIN_PCT, plan, look });
+      verdict = d.verdict;
+      deltaPct = d.deltaPct;
+      if (verdict === 'undecided' && promisedBy === null && d.moreRepsNeeded !== null) {
+        promisedBy = a.length + d.moreRepsNeeded;
+        if (promisedBy <= plan.maxReps) estimates.made++;
+      }
+    }
+    if (promisedBy !== null && promisedBy <= plan.maxReps && verdict !== 'undecided' && a.length <= promisedBy) estimates.kept++;
+    counts[verdict]++;
+    if (verdict === 'slower' && deltaPct !== null && Math.abs(deltaPct) > MARGIN_PCT) regressions++;
+    reps += a.length;
+  }
+  return { trials, counts, meanReps: reps / trials, estimates, regressions };
+}
+
+interface Rate {
+  k: number;
+  n: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Clopper-Pearson interval of k successes in n, from the beta quantiles it is defined by
+ * (stats.binomialInterval sums the binomial terms, O(k^2) per step: too slow at n = 2000).
+ */
+function clopperPearson(k: number, n: number, level: number): { lo: number; hi: number } {
+  const tail = (1 - level) / 2;
+  // The p at which I_p(a, b) = target, by bisection (I is increasing in p).
+  const betaQuantile = (target: number, a: number, b: number): number => {
+    let lo = 0;
+    let hi = 1;
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      if (betaIncReg(mid, a, b) < target) lo = mid;
+      else hi = mid;
+    }
+    return (lo + hi) / 2;
+  };
+  return { lo: k === 0 ? 0 : betaQuantile(tail, k, n - k + 1), hi: k === n ? 1 : betaQuantile(1 - tail, k + 1, n - k) };
+}
+
+const rate = (k: number, n: number): Rate => ({ k, n, ...clopperPearson(k, n, LEVEL) });
+const fmt = (x: Rate): string => `${((100 * x.k) / x.n).toFixed(2).padStart(6)} % [${(100 * x.lo).toFixed(2)}, ${(100 * x.hi).toFixed(2)}]`;
+
+/** Verdicts that are wrong for this true ratio: a direction on A/A; 'same' or the wrong direction beyond the margin. */
+function falseVerdicts(o: Outcome, ratio: number): Rate {
+  const c = o.counts;
+  if (ratio === 1) return rate(c.faster + c.slower, o.trials);
+  const beyond = Math.abs(ratio - 1) * 100 >= MARGIN_PCT - 1e-9;
+  return rate((ratio > 1 ? c.slower : c.faster) + (beyond ? c.same : 0), o.trials);
+}
+
+/** Comparisons decided in the true direction (power). */
+const correct = (o: Outcome, ratio: number): Rate => rate(ratio > 1 ? o.counts.faster : o.counts.slower, o.trials);
+
+function report(name: string, o: Outcome, ratio: number): void {
+  const c = o.counts;
+  const share = (k: number): string => `${((100 * k) / o.trials).toFixed(2)} %`;
+  const est = o.estimates.made ? `; "~N more" kept ${o.estimates.kept}/${o.estimates.made}` : '';
+  console.log(
+    `${name.padEnd(46)} n=${o.trials} faster ${share(c.faster)}, slower ${share(c.slower)}, same ${share(c.same)}, ` +
+      `undecided ${share(c.undecided)}; false ${fmt(falseVerdicts(o, ratio))}` +
+      (ratio === 1 ? `; false regression ${share(o.regressions)}` : `; power ${fmt(correct(o, ratio))}`) +
+      `; mean reps ${o.meanReps.toFixed(2)}${est}`,
+  );
+}
+
+const pocock = ADAPTIVE.looks.map((l) => l.alpha.toFixed(4)).join(' ');
+console.log(`verdict simulation: alpha ${ALPHA}, margin ±${MARGIN_PCT} %, ${TRIALS} comparisons per row, intervals ${LEVEL * 100} % Clopper-Pearson`);
+console.log(`adaptive plan 3..10 reps, Pocock-like spending, look alphas: ${pocock}`);
+
+// ------------------------------------------------------------------ the assertions
+
+// Fixed 3 vs 3 rows run 10,000 comparisons (one look each, cheap): Welch's size there is
+// ~3.5 % (100,000 lognormal draws at CV 30 %; ~3.1 % at CV 3 %, where 'same' takes the
+// intervals that exclude 0 but lie within the margin), so the upper end of an interval
+// from 2000 comparisons could reach 5 % by chance alone.
+const AA: [string, Population, SequentialPlan, number?][] = [
+  ['A/A lognormal CV 3 %, fixed 3', lognormal(0.03), FIXED3, 10_000],
+  ['A/A lognormal CV 10 %, fixed 3', lognormal(0.1), FIXED3, 10_000],
+  ['A/A RTO stalls 15 % x2-4, fixed 3', rtoStalls(0.15), FIXED3, 10_000],
+  ['A/A real cells, fixed 3', realCells, FIXED3, 10_000],
+  ['A/A lognormal CV 3 %, adaptive 3..10', lognormal(0.03), ADAPTIVE],
+  ['A/A lognormal CV 10 %, adaptive 3..10', lognormal(0.1), ADAPTIVE],
+  ['A/A heavy tails (log-t3 x 0.05), adaptive', heavyTails(0.05), ADAPTIVE],
+  ['A/A RTO stalls 10 % x2-4, adaptive', rtoStalls(0.1), ADAPTIVE],
+  ['A/A RTO stalls 20 % x2-4, adaptive', rtoStalls(0.2), ADAPTIVE],
+  ['A/A loss % with 40 % zeros, adaptive', lossPct, ADAPTIVE],
+  ['A/A real cells, adaptive 3..10', realCells, ADAPTIVE],
+];
+
+test('A/A (no true difference): false faster/slower verdicts <= alpha on every shape, fixed and adaptive', () => {
+  AA.forEach(([name, population, plan, trials], i) => {
+    const o = simulate(1000 + i, population, 1, plan, trials);
+    report(name, o, 1);
+    const f = falseVerdicts(o, 1);
+    assert.ok(f.hi <= ALPHA, `${name}: false-verdict rate ${fmt(f)} may exceed alpha ${ALPHA}`);
+  });
+});
+
+test('a 2x change at 3 repetitions a side with CV 10 %: decided (right way) >= 99 %, both directions', () => {
+  for (const [ratio, seed] of [[2, 2001], [0.5, 2002]] as const) {
+    const o = simulate(seed, lognormal(0.1), ratio, FIXED3);
+    report(`${ratio}x lognormal CV 10 %, fixed 3`, o, ratio);
+    const p = correct(o, ratio);
+    assert.ok(p.lo >= 0.99, `${ratio}x: power ${fmt(p)} below 99 %`);
+    assert.equal(falseVerdicts(o, ratio).k, 0);
+  }
+});
+
+test('a 10 % change with CV 3 %: decided (right way) >= 90 % within 10 repetitions, adaptive', () => {
+  for (const [ratio, seed] of [[1.1, 3001], [1 / 1.1, 3002]] as const) {
+    const o = simulate(seed, lognormal(0.03), ratio, ADAPTIVE);
+    report(`${ratio.toFixed(3)}x lognormal CV 3 %, adaptive 3..10`, o, ratio);
+    const p = correct(o, ratio);
+    assert.ok(p.lo >= 0.9, `${ratio}: power ${fmt(p)} below 90 %`);
+  }
+});
+
+test('a true difference at or beyond the margin: false "same" (and wrong direction) <= alpha, fixed and adaptive', () => {
+  const cases: [string, Population, number, SequentialPlan][] = [
+    ['+5 % (at the margin) CV 3 %, adaptive', lognormal(0.03), 1.05, ADAPTIVE],
+    ['-5 % (at the margin) CV 3 %, adaptive', lognormal(0.03), 0.95, ADAPTIVE],
+    ['+5 % (at the margin) CV 1 %, adaptive', lognormal(0.01), 1.05, ADAPTIVE],
+    ['+5 % (at the margin) CV 3 %, fixed 3', lognormal(0.03), 1.05, FIXED3],
+    ['+8 % RTO stalls 15 %, adaptive', rtoStalls(0.15), 1.08, ADAPTIVE],
+    ['-10 % real cells, adaptive', realCells, 0.9, ADAPTIVE],
+  ];
+  cases.forEach(([name, population, ratio, plan], i) => {
+    const o = simulate(4000 + i, population, ratio, plan);
+    report(name, o, ratio);
+    const f = falseVerdicts(o, ratio);
+    assert.ok(f.hi <= ALPHA, `${name}: false verdicts ${fmt(f)} may exceed alpha ${ALPHA}`);
+  });
+});
+
+test('power on the other shapes, printed (no requirement): real cells, stalls, heavy tails, equivalence', () => {
+  const cases: [string, Population, number, SequentialPlan][] = [
+    ['0.5x real cells, fixed 3', realCells, 0.5, FIXED3],
+    ['0.5x real cells, adaptive 3..10', realCells, 0.5, ADAPTIVE],
+    ['0.9x real cells, adaptive 3..10', realCells, 0.9, ADAPTIVE],
+    ['2x RTO stalls 15 %, adaptive 3..10', rtoStalls(0.15), 2, ADAPTIVE],
+    ['1.2x heavy tails, adaptive 3..10', heavyTails(0.05), 1.2, ADAPTIVE],
+    ['1.1x lognormal CV 10 %, adaptive 3..10', lognormal(0.1), 1.1, ADAPTIVE],
+  ];
+  cases.forEach(([name, population, ratio, plan], i) => {
+    const o = simulate(5000 + i, population, ratio, plan);
+    report(name, o, ratio);
+    // Even where power is low, what is decided is decided the right way.
+    const f = falseVerdicts(o, ratio);
+    assert.ok(f.hi <= ALPHA, `${name}: false verdicts ${fmt(f)}`);
+  });
+});
