@@ -96,7 +96,7 @@ function simulate(seed: number, population: Population, ratio: number, plan: Seq
     for (let look = 0; look < plan.looks.length && verdict === 'undecided'; look++) {
       a.push(drawA());
       b.push(drawB());
-      const d = decide(a, b, { better: 'higher', alpha: ALPHA, marginPct: MARGIN_PCT, plan, look });
+      const d = decide(a, b, { better: 'higher', alpha: plan.alpha, marginPct: MARGIN_PCT, plan, look });
       verdict = d.verdict;
       deltaPct = d.deltaPct;
       if (verdict === 'undecided' && promisedBy === null && d.moreRepsNeeded !== null) {
@@ -250,4 +250,22 @@ test('power on the other shapes, printed (no requirement): real cells, stalls, h
     const f = falseVerdicts(o, ratio);
     assert.ok(f.hi <= ALPHA, `${name}: false verdicts ${fmt(f)}`);
   });
+});
+
+test('a gate over 10 rows at alpha/10 each (the union bound over rows as over looks): per-row false rate <= alpha/10, and what it costs in power', () => {
+  const rows = 10;
+  const perRow = ALPHA / rows;
+  const fixed = (n: number): SequentialPlan => fixedPlan(n, perRow);
+  const adaptive = sequentialPlan({ minReps: 3, maxReps: 10, alpha: perRow });
+  const aa = simulate(7000, lognormal(0.1), 1, fixed(3), 20_000);
+  report(`A/A CV 10 %, fixed 3, alpha ${perRow}`, aa, 1);
+  const f = falseVerdicts(aa, 1);
+  assert.ok(f.hi <= perRow, `false-verdict rate ${fmt(f)} may exceed ${perRow}`);
+  const cases: [string, number, SequentialPlan][] = [
+    ['0.5x CV 10 %, fixed 3', 0.1, fixed(3)],
+    ['0.5x CV 10 %, fixed 5', 0.1, fixed(5)],
+    ['0.5x CV 10 %, adaptive 3..10', 0.1, adaptive],
+  ];
+  cases.forEach(([name, cv, plan], i) => report(`${name}, alpha ${perRow}`, simulate(7001 + i, lognormal(cv), 0.5, plan), 0.5));
+  report(`0.9x CV 3 %, adaptive 3..10, alpha ${perRow}`, simulate(7010, lognormal(0.03), 0.9, adaptive), 0.9);
 });
