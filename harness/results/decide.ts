@@ -261,20 +261,23 @@ export function decide(a: readonly number[], b: readonly number[], opts: DecideO
   }
   const allPositive = a.every((v) => v > 0) && b.every((v) => v > 0);
   const e = allPositive ? welchLog(a, b, lookAlpha, opts.marginPct) : welchFieller(a, b, lookAlpha, opts.marginPct);
-  const level = `${+(100 * (1 - lookAlpha)).toPrecision(4)} %`;
-  const ci = e.ciPct ? `[${fmtPct(e.ciPct[0])}, ${fmtPct(e.ciPct[1])}]` : 'unbounded';
   const m = opts.marginPct;
+  const test = `p = ${e.p?.toPrecision(3)} ${e.p !== null && e.p <= lookAlpha ? '<=' : '>'} look alpha ${lookAlpha.toPrecision(3)}`;
+  const interval = e.ciPct
+    ? `the ${+(100 * (1 - lookAlpha)).toPrecision(4)} % interval of B/A - 1, [${fmtPct(e.ciPct[0])}, ${fmtPct(e.ciPct[1])}],`
+    : null;
+  const noRatio = `B/A - 1 has no bounded interval (A's mean is not distinguishable from 0)`;
   let verdict: DecisionVerdict;
   let reason: string;
   if (e.ciPct && e.ciPct[0] >= -m && e.ciPct[1] <= m) {
     verdict = 'same';
-    reason = `the ${level} interval of B/A - 1, ${ci}, lies within ±${m} %`;
+    reason = `${interval} lies within ±${m} %`;
   } else if (e.p !== null && e.p <= lookAlpha) {
     verdict = better(e.sign) ? 'faster' : 'slower';
-    reason = `the ${level} interval of B/A - 1, ${ci}, excludes 0 (p = ${e.p.toPrecision(3)} <= look alpha ${lookAlpha.toPrecision(3)})`;
+    reason = interval ? `${interval} excludes 0 (${test})` : `${noRatio}; B - A differs from 0 (${test})`;
   } else {
     verdict = 'undecided';
-    reason = `the ${level} interval of B/A - 1, ${ci}, contains 0 and reaches beyond ±${m} %`;
+    reason = interval ? `${interval} contains 0 (${test}) and reaches beyond ±${m} %` : `${noRatio}; B - A is not shown to differ from 0 (${test})`;
   }
   const moreRepsNeeded = verdict === 'undecided' ? repsToSettle(e, nMin, plan) : 0;
   return { ...base, verdict, deltaPct: e.deltaPct, ciPct: e.ciPct, p: e.p, moreRepsNeeded, method: e.method, reason };
