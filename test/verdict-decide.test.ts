@@ -99,6 +99,25 @@ test('same within the margin: a tight interval inside ±5 %; undecided keeps its
   assert.match(open.reason, /contains 0/);
 });
 
+test('without a plan any number of repetitions is one look at alpha (a plan stops at 1000)', () => {
+  const a = Array.from({ length: 1500 }, (_, i) => 100 + (i % 7));
+  const d = decide(a, a.map((v) => v * 1.2), OPTS);
+  assert.deepEqual([d.verdict, d.lookAlpha, d.n], ['faster', 0.05, [1500, 1500]]);
+});
+
+test('a fixed baseline (bench run --baseline): the estimate grows B alone, and says null when A is too noisy for any B', () => {
+  const tightA = [100, 101, 99];
+  const both = decide(tightA, [104, 98, 110], OPTS);
+  const bOnly = decide(tightA, [104, 98, 110], { ...OPTS, baselineFixed: true });
+  assert.equal(both.verdict, 'undecided');
+  assert.ok(both.moreRepsNeeded !== null && bOnly.moreRepsNeeded !== null && bOnly.moreRepsNeeded >= both.moreRepsNeeded);
+  // A's own spread keeps the interval at least t x sd(A) / sqrt(3) wide: no B can settle it.
+  const noisyA = decide([100, 160, 70], [101, 99, 100], { ...OPTS, baselineFixed: true });
+  assert.deepEqual([noisyA.verdict, noisyA.moreRepsNeeded], ['undecided', null]);
+  // Constant sides: 3 vs 5 is the first count whose complete separation reaches 0.05 (2/56).
+  assert.equal(decide([5, 5, 5], [6, 6, 6], { ...OPTS, baselineFixed: true }).moreRepsNeeded, 2);
+});
+
 test('bad input is refused with what and where, allowed values named', () => {
   assert.throws(() => decide([1, -2], [1, 2], OPTS), /a\[1\] is -2 \(allowed: finite values >= 0/);
   assert.throws(() => decide([1, 2], [1, NaN], OPTS), /b\[1\] is NaN/);

@@ -10,10 +10,12 @@
 // SequentialPlan, so adaptive repetitions keep the overall false-verdict rate <= alpha.
 // Pure: no I/O.
 import { minAchievableP } from '../core/stats.js';
+import type { MetricDef } from '../workloads/types.js';
 import { alphaAtReps, fixedPlan, type SequentialPlan } from './sequential-plan.js';
 import { tQuantileEstimate, tQuantileTwoSided, tTwoSidedP } from './student-t.js';
 
-export type Better = 'lower' | 'higher';
+/** Which way is good, as the metric registry says it. */
+export type Better = MetricDef['better'];
 /** 'faster' = B is better than A in the metric's better direction (higher goodput, lower RTT). */
 export type DecisionVerdict = 'faster' | 'slower' | 'same' | 'undecided';
 /**
@@ -37,6 +39,11 @@ export interface DecideOptions {
   plan?: SequentialPlan;
   /** 0-based index into plan.looks; required with `plan`. Call decide at most once per look. */
   look?: number;
+  /**
+   * A's repetitions are final (a baseline result file, `bench run --baseline`): the
+   * estimate of repetitions still needed grows B alone. @default false (both sides grow)
+   */
+  baselineFixed?: boolean;
 }
 
 export interface Decision {
@@ -55,7 +62,10 @@ export interface Decision {
   lookAlpha: number;
   /** Alpha spent by this look and all earlier ones: the bound on the false-verdict rate so far. */
   alphaSpent: number;
-  /** Undecided: about how many more repetitions per side would settle it (80 % likely); null when no estimate exists or it exceeds 10000. 0 when decided. */
+  /**
+   * Undecided: about how many more repetitions per side (of B alone with baselineFixed) would
+   * settle it (80 % likely); null when no estimate exists or it exceeds 10000. 0 when decided.
+   */
   moreRepsNeeded: number | null;
   method: DecisionMethod;
   /** One sentence: why this verdict. */
@@ -185,10 +195,11 @@ function checkInput(a: readonly number[], b: readonly number[], opts: DecideOpti
   if (!(opts.alpha > 0 && opts.alpha < 1)) throw new RangeError(`decide: alpha is ${opts.alpha} (allowed: 0 < alpha < 1)`);
 }
 
-function resolveLook(opts: DecideOptions, nMin: number): { plan: SequentialPlan; lookAlpha: number; spent: number } {
+function resolveLook(opts: DecideOptions): { plan: SequentialPlan; lookAlpha: number; spent: number } {
   if (!opts.plan) {
     if (opts.look !== undefined && opts.look !== 0) throw new RangeError(`decide: look is ${opts.look} without a plan (allowed: 0 or absent)`);
-    return { plan: fixedPlan(Math.max(2, nMin), opts.alpha), lookAlpha: opts.alpha, spent: opts.alpha };
+    // One look: its share is alpha at any repetition count, which is what the estimate asks.
+    return { plan: fixedPlan(2, opts.alpha), lookAlpha: opts.alpha, spent: opts.alpha };
   }
   const { plan, look } = opts;
   if (plan.alpha !== opts.alpha) throw new RangeError(`decide: alpha ${opts.alpha} differs from the plan's alpha ${plan.alpha} (allowed: the same value)`);
@@ -199,21 +210,28 @@ function resolveLook(opts: DecideOptions, nMin: number): { plan: SequentialPlan;
 }
 
 /**
- * Repetitions per side (beyond the current `n`) at which a look would, with PLANNING_POWER,
- * settle a comparison whose spread and delta stay as observed: its interval half-width
- * (t_lookAlpha + t_power) x sqrt((varA + varB) / N) falls below the larger of |delta| (it
- * would exclude 0) and the room to the nearer margin bound (it would fit inside).
+ * Repetitions (beyond the current ones) at which a look would, with PLANNING_POWER, settle
+ * a comparison whose spread and delta stay as observed: its interval half-width
+ * (t_lookAlpha + t_power) x sqrt(varA / NA + varB / NB) falls below the larger of |delta|
+ * (it would exclude 0) and the room to the nearer margin bound (it would fit inside).
+ * Both sides grow to N, or, with `baselineFixed`, B alone (NA stays nA): then a spread of
+ * A too large for any NB gives null.
  */
-function repsToSettle(e: Estimate, n: number, plan: SequentialPlan): number | null {
-  const sumVar = e.varA + e.varB;
+function repsToSettle(e: Estimate, nA: number, nB: number, plan: SequentialPlan, baselineFixed: boolean): number | null {
   const target = Math.max(e.diff, e.room);
-  if (!(target > 0) || !(sumVar > 0)) return null;
+  if (!(target > 0) || !(e.varA + e.varB > 0)) return null;
+  const n = baselineFixed ? nB : Math.min(nA, nB);
   let N = n + 1;
   // N depends on the t quantiles at N's own df and look alpha: a few fixed-point steps.
   for (let i = 0; i < 3; i++) {
-    const df = welchDf(e.varA, e.varB, N, N);
+    const NA = baselineFixed ? nA : N;
+    const df = welchDf(e.varA, e.varB, NA, N);
     const k = tQuantileEstimate(alphaAtReps(plan, N), df) + tQuantileEstimate(2 * (1 - PLANNING_POWER), df);
-    const next = Math.max(n + 1, Math.ceil((k * k * sumVar) / (target * target)));
+    // Solve k^2 (varA / NA + varB / N) = target^2 for N.
+    const left = (target * target) / (k * k) - (baselineFixed ? e.varA / nA : 0);
+    const perN = baselineFixed ? e.varB : e.varA + e.varB;
+    if (!(left > 0)) return null;
+    const next = Math.max(n + 1, Math.ceil(perN / left));
     if (next > MAX_ESTIMATE) return null;
     if (next === N) break;
     N = next;
@@ -221,9 +239,10 @@ function repsToSettle(e: Estimate, n: number, plan: SequentialPlan): number | nu
   return N - n;
 }
 
-/** Repetitions per side beyond `n` at which a complete separation would reach the look's alpha. */
-function repsForPermutation(n: number, plan: SequentialPlan): number | null {
-  for (let N = n + 1; N <= 60; N++) if (minAchievableP(N, N) <= alphaAtReps(plan, N)) return N - n;
+/** Repetitions (per side, or of B alone) at which a complete separation would reach the look's alpha. */
+function repsForPermutation(nA: number, nB: number, plan: SequentialPlan, baselineFixed: boolean): number | null {
+  const n = baselineFixed ? nB : Math.min(nA, nB);
+  for (let N = n + 1; N <= 60; N++) if (minAchievableP(baselineFixed ? nA : N, N) <= alphaAtReps(plan, N)) return N - n;
   return null;
 }
 
@@ -234,7 +253,7 @@ export function decide(a: readonly number[], b: readonly number[], opts: DecideO
   checkInput(a, b, opts);
   const n: [number, number] = [a.length, b.length];
   const nMin = Math.min(a.length, b.length);
-  const { plan, lookAlpha, spent } = resolveLook(opts, nMin);
+  const { plan, lookAlpha, spent } = resolveLook(opts);
   // One object shape for every outcome, in Decision's field order (a spread of a shared
   // base was the simulation's hottest line).
   const result = (
@@ -266,7 +285,7 @@ export function decide(a: readonly number[], b: readonly number[], opts: DecideO
     const decided = p <= lookAlpha;
     const verdict: DecisionVerdict = decided ? (better(sign) ? 'faster' : 'slower') : 'undecided';
     const reason = `neither side varies (A ${a[0]}, B ${b[0]}); exact permutation p = ${p.toPrecision(3)} ${decided ? '<=' : '>'} look alpha ${lookAlpha.toPrecision(3)}`;
-    const more = decided ? 0 : repsForPermutation(nMin, plan);
+    const more = decided ? 0 : repsForPermutation(n[0], n[1], plan, opts.baselineFixed ?? false);
     return result(verdict, ratioPct(a, b), null, p, more, 'permutation', reason);
   }
   const allPositive = a.every((v) => v > 0) && b.every((v) => v > 0);
@@ -289,7 +308,7 @@ export function decide(a: readonly number[], b: readonly number[], opts: DecideO
     verdict = 'undecided';
     reason = interval ? `${interval} contains 0 (${test}) and reaches beyond ±${m} %` : `${noRatio}; B - A is not shown to differ from 0 (${test})`;
   }
-  const moreRepsNeeded = verdict === 'undecided' ? repsToSettle(e, nMin, plan) : 0;
+  const moreRepsNeeded = verdict === 'undecided' ? repsToSettle(e, n[0], n[1], plan, opts.baselineFixed ?? false) : 0;
   return result(verdict, e.deltaPct, e.ciPct, e.p, moreRepsNeeded, e.method, reason);
 }
 
