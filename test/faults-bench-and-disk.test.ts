@@ -23,31 +23,45 @@ async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string>
 test('bench killed with SIGKILL mid-run: endpoints die with it, `bench cleanup` removes the rest and marks the result interrupted', { skip, timeout: 180_000 }, async (t) => {
   const dir = await tmp(t);
   let tmpDirs: string[] = [];
+  let relayUid = '';
   const r = await faultRun(
     dir,
     `name: faults-kill
 description: bench itself is killed
 link: { delay: 1ms }
-transports: [tcp, tunnel]
+transports:
+  - tcp
+  - tunnel
+  - name: socat-relay
+    implementation: socat run as nobody
+    user: nobody
+    server: "socat TCP-LISTEN:{serverPort},bind={serverAddr},fork,reuseaddr TCP:{targetAddr}:{targetPort}"
+    client: "socat TCP-LISTEN:{clientPort},bind={clientAddr},fork,reuseaddr TCP:{serverAddr}:{serverPort}"
 workloads:
   - echo: { payload: 64B, duration: 1s }
 repetitions: 5
 `,
     async (ctx) => {
-      await ctx.cells(2);
+      await ctx.cells(3);
       tmpDirs = readdirSync(tmpdir()).filter((n) => n.startsWith(`bench-run-${ctx.runId}-`));
       assert.equal(tmpDirs.length, 1, 'the run keeps its credential files in one private temp dir');
+      const [socat] = await ctx.pidsIn('client', /^socat /);
+      relayUid = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${socat}/status`, 'utf8'))?.[1] ?? '';
       process.kill(ctx.benchPid, 'SIGKILL');
     },
   );
+  assert.equal(relayUid, '65534', 'a command transport with user: nobody runs as nobody');
   assert.equal(r.signal, 'SIGKILL');
   assert.equal(r.result.status, 'running', 'nobody finished the file');
-  // Agents (stdin EOF), the emulator (parent-death signal) and the tunnel endpoints
-  // (--exit-on-stdin-eof) leave by themselves; the namespaces and state wait for cleanup.
-  const procs = async (): Promise<string> => (await run('pgrep', ['-af', `bench-${r.runId}|bench-run-${r.runId}`], { reject: false })).stdout;
+  // Agents (stdin EOF), the emulator and the command transports (parent-death signals) and
+  // the tunnel endpoints (--exit-on-stdin-eof) leave by themselves; namespaces and state wait.
+  const procs = async (): Promise<string> => {
+    const inNs = await Promise.all(['c', 's'].map((s) => run('ip', ['netns', 'pids', `bench-${r.runId}-${s}`], { reject: false }).then((x) => x.stdout.trim())));
+    return [...inNs, (await run('pgrep', ['-af', `bench-${r.runId}|bench-run-${r.runId}`], { reject: false })).stdout.trim()].filter(Boolean).join(' ');
+  };
   const deadline = Date.now() + 10_000;
-  while ((await procs()).trim() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
-  assert.equal((await procs()).trim(), '', 'no process of the run survives it');
+  while ((await procs()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+  assert.equal(await procs(), '', 'no process of the run survives it');
   const c = spawnSync(process.execPath, [CLI, 'cleanup'], { encoding: 'utf8' });
   assert.equal(c.status, 0, c.stderr);
   assert.match(c.stdout, new RegExp(`cleaned up after killed run ${r.runId}: temp dir .* removed, result .* marked interrupted`));

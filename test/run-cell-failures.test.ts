@@ -48,6 +48,9 @@ timeout: 4s
   assert.equal(code, 4, `exit code 4 when cells fail; stderr: ${stderr.slice(-500)}`);
   assert.equal(result.status, 'complete');
   assert.equal(result.cells.length, 12);
+  // Scenario commands are code run as root here: the run says so, per transport.
+  const asRoot = result.warnings.filter((w) => w.code === 'command-as-root').map((w) => w.message);
+  assert.ok(asRoot.some((m) => m.includes('transport socat-relay runs its server and client commands as root')), asRoot.join(' | '));
 
   // Command-defined subjects that work: a plain socat relay and bench's own tunnel, every
   // byte verified, both processes' CPU recorded.

@@ -16,7 +16,9 @@ import { prepareOutDir } from '../results/out-dir.js';
 import type { ResultFile } from '../results/types.js';
 import { gitDescribe, TOOL_VERSION } from '../core/version.js';
 import { isRoot, resolveBackend } from '../../netem/lab.js';
-import type { BackendName } from '../core/types.js';
+import type { BackendName, Warning } from '../core/types.js';
+import { run } from '../core/exec.js';
+import type { TransportSpec } from '../subjects/index.js';
 import { attachProgress, printSummary } from './run-progress.js';
 import { writeReports } from './run-reports.js';
 
@@ -32,6 +34,28 @@ function sudoOwner(): { uid: number; gid: number } | null {
   const uid = Number(process.env.SUDO_UID);
   const gid = Number(process.env.SUDO_GID);
   return Number.isInteger(uid) && Number.isInteger(gid) && uid > 0 && process.getuid?.() === 0 ? { uid, gid } : null;
+}
+
+/**
+ * Command transports run a scenario's commands: refuse a `user:` this machine lacks before
+ * anything is set up, and warn when they would run as root.
+ */
+async function commandTransportChecks(transports: readonly TransportSpec[]): Promise<Warning[]> {
+  const warnings: Warning[] = [];
+  for (const t of transports) {
+    if (t.kind !== 'command') continue;
+    if (t.user) {
+      const id = await run('id', ['-u', t.user], { reject: false });
+      if (id.exitCode !== 0) throw new EnvironmentError(`transport ${t.name}: user "${t.user}" does not exist on this machine`, 'create the user, or change `user:` in the scenario');
+    } else if (isRoot()) {
+      warnings.push({
+        code: 'command-as-root',
+        message: `transport ${t.name} runs its server and client commands as root`,
+        remedy: `add \`user: <name>\` to the transport (e.g. user: nobody) to run them unprivileged`,
+      });
+    }
+  }
+  return warnings;
 }
 
 export function registerRun(program: Command): void {
@@ -77,6 +101,7 @@ Example: sudo bench run scenarios/loss-5pct.yaml`)
       });
       process.stderr.write(`bench: ${scenario.name}: backend ${backend} (${reason}); ${engine.total} cells over ${scenario.points.length} link point(s); writing ${outDir}\n`);
       const detach = attachProgress(engine, process.stderr);
+      for (const w of await commandTransportChecks(scenario.transports)) engine.warn(w);
       let outcome: UndoOutcome<ResultFile>;
       try {
         // On a signal the engine stops starting cells before cleanup tears the lab down under it.

@@ -165,7 +165,8 @@ export class RunEngine extends EventEmitter<RunEvents> {
     return this.result;
   }
 
-  private warn(w: Warning): void {
+  /** A warning about the whole run: recorded in the result and told to the progress view. */
+  warn(w: Warning): void {
     this.result.warnings.push(w);
     this.emit('warning', w);
   }

@@ -75,6 +75,7 @@ const commandTransportSchema = {
     server: { type: 'string', minLength: 1 },
     client: { type: 'string', minLength: 1 },
     readyTimeout: unitValue,
+    user: { type: 'string', pattern: '^[a-z_][a-z0-9_-]*[$]?$', 'x-allowed': 'a user name of this machine, e.g. nobody' },
   },
 };
 

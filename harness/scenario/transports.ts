@@ -31,7 +31,7 @@ export function resolveTransports(v: unknown, probs: Problems, validateCommand: 
       probs.addShape(shapeProblems(validateCommand.errors, [...path]));
       return;
     }
-    const c = item as { name: string; server: string; client: string; implementation?: string; readyTimeout?: string };
+    const c = item as { name: string; server: string; client: string; implementation?: string; readyTimeout?: string; user?: string };
     if (isBuiltinTransport(c.name) || seen.has(c.name)) {
       probs.add([...path, 'name'], `transport name "${c.name}" is already taken (built-ins: ${BUILTIN_LIST})`);
     }
@@ -51,6 +51,7 @@ export function resolveTransports(v: unknown, probs: Problems, validateCommand: 
       client: c.client,
       implementation: c.implementation ?? c.name,
       readyTimeoutMs: durationField(c.readyTimeout, [...path, 'readyTimeout'], probs, 10_000),
+      user: c.user ?? null,
     });
   });
   return out;

@@ -4,7 +4,8 @@
 // TCP-over-QUIC tunnel and the quic-go tunnel, which are the same thing with built-in
 // commands. bench's TCP workloads run through the client endpoint to bench's own TCP server.
 import { join } from 'node:path';
-import { spawn } from '../core/exec.js';
+import { EnvironmentError } from '../core/errors.js';
+import { run, spawn } from '../core/exec.js';
 import { stalledOrGone } from '../core/proc.js';
 import { settleWithin } from '../core/settle.js';
 import { PROJECT_ROOT } from '../core/version.js';
@@ -27,10 +28,23 @@ export interface CommandTransport {
   implementation: string;
   /** How long to wait for the client endpoint to accept, ms. @default 10000 */
   readyTimeoutMs: number;
+  /**
+   * Run both commands as this user instead of bench's own (root for a lab run): a scenario's
+   * commands are code, and root is more than a relay or tunnel needs. Absent or null: bench's
+   * own user (result files written before this field have none).
+   */
+  user?: string | null;
 }
 
 /** Placeholders a command-defined transport may use; anything else in braces is an error. */
 export const PLACEHOLDERS = ['serverAddr', 'serverPort', 'clientAddr', 'clientPort', 'targetAddr', 'targetPort', 'certFile', 'keyFile', 'fingerprint', 'token', 'bench', 'benchDir'] as const;
+
+/** uid and primary gid of a user of this machine (an environment problem when there is none). */
+async function userIds(user: string): Promise<{ uid: number; gid: number }> {
+  const [u, g] = await Promise.all([run('id', ['-u', user], { reject: false }), run('id', ['-g', user], { reject: false })]);
+  if (u.exitCode !== 0 || g.exitCode !== 0) throw new EnvironmentError(`command transport user "${user}" does not exist on this machine`, 'create the user, or change `user:` in the scenario');
+  return { uid: Number(u.stdout), gid: Number(g.stdout) };
+}
 
 function fillPlaceholders(cmd: string, values: Record<string, string>): string {
   return cmd.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => values[k] ?? m);
@@ -70,7 +84,8 @@ export class CommandSubject implements Subject {
     const { lab, server, client, creds, undo } = env;
     // The backend the subject carries traffic to: bench's own TCP server, in the server namespace.
     const { ports } = await server.request({ op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60_000 }, { deadlineMs: SERVE_DEADLINE_MS });
-    const files = await credentialFiles(creds, env.tmpDir, undo);
+    const as = t.user ? await userIds(t.user) : null;
+    const files = await credentialFiles(creds, env.tmpDir, undo, as);
     const values = {
       serverAddr: lab.serverAddr,
       serverPort: String(pickPort()),
@@ -86,8 +101,11 @@ export class CommandSubject implements Subject {
       benchDir: PROJECT_ROOT,
     };
     const startOne = (role: string, netns: string | null, cmd: string): SubjectProcess => {
-      // `exec` so the command replaces the shell: its pid is the one we measure and signal.
-      const p = new SubjectProcess(role, spawn('sh', ['-c', `exec ${fillPlaceholders(cmd, values)}`], { netns, stdinPipe: true }));
+      // setpriv: the command gets SIGTERM when bench dies (even by SIGKILL), and runs as
+      // `user` when one is given. `exec` all the way, so the pid we measure and signal is the
+      // command's own.
+      const priv = ['--pdeathsig', 'TERM', ...(as ? ['--reuid', String(as.uid), '--regid', String(as.gid), '--init-groups'] : [])];
+      const p = new SubjectProcess(role, spawn('setpriv', [...priv, '--', 'sh', '-c', `exec ${fillPlaceholders(cmd, values)}`], { netns, stdinPipe: true }));
       undo.push(`${t.name} ${role} process`, () => p.stop());
       return p;
     };

@@ -1,7 +1,7 @@
 // A process a subject starts in a lab namespace (a tunnel endpoint, a relay, the quic-go
 // echo server): its output tail for error messages, how it ended, counters on request, and
 // a stop that never waits for ever. Also what such processes need: ports and credentials.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Credentials } from '../core/certs.js';
@@ -105,11 +105,17 @@ export function pickPort(): number {
  * The run's certificate and key as files for external programs, in a directory of its own
  * inside the run's private temp dir (removed on undo, or by `bench cleanup` after a kill).
  */
-export async function credentialFiles(creds: Credentials, runTmpDir: string, undo: UndoStack): Promise<{ cert: string; key: string }> {
+export async function credentialFiles(creds: Credentials, runTmpDir: string, undo: UndoStack, owner: { uid: number; gid: number } | null = null): Promise<{ cert: string; key: string }> {
   const dir = await mkdtemp(join(runTmpDir, 'subject-'));
   undo.push(`temp dir ${dir}`, () => rm(dir, { recursive: true, force: true }));
   const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
   await writeFile(files.cert, creds.certPem, { mode: 0o600 });
   await writeFile(files.key, creds.keyPem, { mode: 0o600 });
+  if (owner) {
+    // A subject run as another user reads its files there: the run's dir lets it pass
+    // (no listing), this one is its own.
+    await chmod(runTmpDir, 0o711);
+    for (const p of [dir, files.cert, files.key]) await chown(p, owner.uid, owner.gid);
+  }
   return files;
 }
