@@ -1,6 +1,6 @@
 // What `bench doctor` checks: can this machine build a lab, with which backend, and what is
 // missing (each with its fix). Returns data; harness/commands/doctor.ts prints it.
-import { EMULATOR_BIN } from '../harness/core/native.js';
+import { EMULATOR_BIN, NATIVE_BUILD_HINT } from '../harness/core/native.js';
 import { hasCommand } from '../harness/core/exec.js';
 import type { BackendName } from '../harness/core/types.js';
 import { probeNetem } from './backend-netem.js';
@@ -29,7 +29,7 @@ const TOOLS: { cmd: string[]; what: string; fix: string }[] = [
   { cmd: ['sockperf'], what: 'reference latency tool', fix: 'apt-get install sockperf' },
   { cmd: ['socat'], what: 'plain relay for command-defined transports', fix: 'apt-get install socat' },
   { cmd: ['chromium', 'chromium-browser', 'google-chrome'], what: 'headless browser for report tests', fix: 'apt-get install chromium' },
-  { cmd: ['go'], what: 'builds the quic-go reference subject', fix: 'apt-get install golang-go golang-github-lucas-clemente-quic-go-dev' },
+  { cmd: ['go'], what: 'builds the quic-go reference subject', fix: `apt-get install golang-go golang-github-lucas-clemente-quic-go-dev, then ${NATIVE_BUILD_HINT}` },
 ];
 
 async function firstCommand(cmds: string[]): Promise<string | null> {
@@ -61,7 +61,7 @@ export async function doctor(): Promise<DoctorReport> {
   const tun = (await tunUsable()) === null;
   add('tun', tun, tun ? '/dev/net/tun is usable' : '/dev/net/tun is missing or not accessible', 'load the tun module (modprobe tun), or give the container --device /dev/net/tun --cap-add NET_ADMIN');
   const built = (await emulatorBuilt()) === null;
-  add('emulator', built, built ? `link emulator built (${EMULATOR_BIN})` : `link emulator not built (${EMULATOR_BIN})`, 'npm run build (needs a C compiler: apt-get install gcc)');
+  add('emulator', built, built ? `link emulator built (${EMULATOR_BIN})` : `link emulator not built (${EMULATOR_BIN})`, `${NATIVE_BUILD_HINT} (needs a C compiler: apt-get install gcc libc6-dev)`);
   const cc = await hasCommand(process.env.CC ?? 'cc');
   add('cc', cc || built, cc ? 'C compiler found' : 'no C compiler', 'apt-get install gcc', built);
 

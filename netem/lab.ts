@@ -2,7 +2,7 @@
 // engine calls labUp() per point and calibrate() before any workload; `bench lab up` uses
 // the same code with a detached emulator.
 import { access, constants, readFile } from 'node:fs/promises';
-import { EMULATOR_BIN } from '../harness/core/native.js';
+import { EMULATOR_BIN, NATIVE_BUILD_HINT } from '../harness/core/native.js';
 import { EnvironmentError, InputError } from '../harness/core/errors.js';
 import { run } from '../harness/core/exec.js';
 import { stalledOrGone } from '../harness/core/proc.js';
@@ -62,7 +62,7 @@ export async function emulatorBuilt(): Promise<string | null> {
     await access(EMULATOR_BIN, constants.X_OK);
     return null;
   } catch {
-    return `the link emulator is not built (${EMULATOR_BIN}); run: npm run build`;
+    return `the link emulator is not built (${EMULATOR_BIN}); run: ${NATIVE_BUILD_HINT}`;
   }
 }
 

@@ -1,14 +1,18 @@
-// Builds the native parts at `npm ci` / `npm run build` time (the `prepare` script):
+// Builds the native parts at `npm ci` / `npm run build` time in a checkout (the `prepare`
+// script) and at install time of the published package (`postinstall`, with --postinstall):
 //  - the userspace link emulator (C, system compiler) -> netem/build/linkemu   [required]
 //  - the quic-go reference subject (Go, Debian's golang + quic-go packages, GOPATH mode)
 //    -> harness/subjects/quic-go/build/quicgo-subject                        [optional]
-// A missing optional toolchain is reported, not fatal: cells that need it become
-// `unsupported` with the reason `bench doctor` prints.
+// Both land inside the package directory (for `sudo npm i -g`, root-owned under npm's global
+// node_modules). A missing optional toolchain is reported, not fatal: cells that need it
+// become `unsupported` with the reason `bench doctor` prints. At install time nothing is
+// fatal: a package that installs can still run --backend loopback, compare, report and
+// export, and `bench doctor` names what is missing (issue 19).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEBIAN_GOPATH, EMULATOR_BIN, EMULATOR_SRC, QUICGO_BIN, QUICGO_SRC_DIR } from '../core/native.js';
-import { PROJECT_ROOT } from '../core/version.js';
+import { DEBIAN_GOPATH, EMULATOR_BIN, EMULATOR_SRC, IS_CHECKOUT, NATIVE_BUILD_HINT, QUICGO_BIN, QUICGO_SRC_DIR } from '../core/native.js';
+import { PACKAGE_NAME, PROJECT_ROOT } from '../core/version.js';
 
 
 function have(cmd: string): boolean {
@@ -60,11 +64,33 @@ function buildQuicGo(): void {
   process.stderr.write(`bench build: quic-go subject -> ${QUICGO_BIN}\n`);
 }
 
+function postinstall(): void {
+  // In a checkout `prepare` builds everything after dependencies are installed.
+  if (IS_CHECKOUT) return;
+  const say = (m: string): boolean => process.stderr.write(`${PACKAGE_NAME}: ${m}\n`);
+  try {
+    buildEmulator();
+  } catch (err) {
+    say(`the link emulator was not built: ${(err as Error).message}`);
+    say('  it is needed by the userspace backend (kernels without sch_netem); loopback, compare, report and export work without it');
+    say(`  install gcc and libc6-dev (apt-get install gcc libc6-dev), then run: ${NATIVE_BUILD_HINT}`);
+  }
+  try {
+    buildQuicGo();
+  } catch (err) {
+    say(`the quic-go reference subject was not built: ${(err as Error).message}`);
+    say(`  its cells will be \`unsupported\`; to retry: ${NATIVE_BUILD_HINT}`);
+  }
+}
+
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  // tsc writes the CLI without the executable bit when dist/ was removed; the `bench` link
-  // (npm link / a global install) needs it.
-  chmodSync(join(PROJECT_ROOT, 'dist', 'harness', 'cli.js'), 0o755);
-  if (existsSync(EMULATOR_SRC)) buildEmulator();
-  else process.stderr.write(`bench build: ${EMULATOR_SRC} not found\n`);
-  buildQuicGo();
+  if (process.argv.includes('--postinstall')) postinstall();
+  else {
+    // tsc writes the CLI without the executable bit when dist/ was removed; the `bench` link
+    // (npm link / a global install) needs it.
+    chmodSync(join(PROJECT_ROOT, 'dist', 'harness', 'cli.js'), 0o755);
+    if (existsSync(EMULATOR_SRC)) buildEmulator();
+    else process.stderr.write(`bench build: ${EMULATOR_SRC} not found\n`);
+    buildQuicGo();
+  }
 }
