@@ -54,6 +54,7 @@ test('npm pack: dist, the emulator and quic-go sources, profiles and scenarios; 
     'dist/harness/dev/build-native.js',
     'dist/netem/probe-agent.js',
     'dist/reports/html.js',
+    'reports/browser/client.js',
     'netem/emulator/linkemu.c',
     'netem/profiles/lte.yaml',
     'harness/subjects/quic-go/main.go',
@@ -105,6 +106,15 @@ test('npm install -g into an empty prefix builds the natives at postinstall', { 
     assert.equal(v.code, 0, v.stderr);
     assert.equal(v.stdout.trim(), version);
   }
+});
+
+test('postinstall without a C compiler or Go: the install still succeeds and says what is missing', () => {
+  const env = { ...cleanEnv(), CC: 'no-such-cc', PATH: '/nonexistent' };
+  const r = spawnSync(process.execPath, [join(installed, 'dist', 'harness', 'dev', 'build-native.js'), '--postinstall'], { cwd: installed, env, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /quic-bench: the link emulator was not built: no C compiler \(no-such-cc\) found/);
+  assert.match(r.stderr, /install gcc and libc6-dev .* then run: npm run build:native --prefix /);
+  assert.match(r.stderr, /skipping the quic-go subject \(needs Debian packages golang-go and golang-github-lucas-clemente-quic-go-dev\)/);
 });
 
 test('the installed bench doctor finds its own emulator', { timeout: 60_000 }, () => {
