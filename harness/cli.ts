@@ -13,6 +13,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerLab } from './commands/lab.js';
 import { registerTunnel } from './commands/tunnel.js';
+import { registerExport } from './commands/export.js';
 
 const program = new Command();
 program
@@ -31,6 +32,7 @@ registerDoctor(program);
 registerCleanup(program);
 registerLab(program);
 registerTunnel(program);
+registerExport(program);
 
 function verbose(): boolean {
   return process.argv.includes('--verbose');
