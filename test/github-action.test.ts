@@ -161,8 +161,9 @@ test('baseline = a result file of another scenario: refused (exit 2), the gate f
 });
 
 test('no baseline: the run is reported, not compared, and passes', { timeout: 120_000 }, () => {
-  const r = runIt({ scenario: 'tiny.yaml' });
+  const r = runIt({ scenario: 'tiny.yaml', 'run-args': '--label from-run-args' });
   assert.equal(r.failed, false, explain(r));
+  assert.equal((JSON.parse(readFileSync(r.outputs.result, 'utf8')) as { label: string }).label, 'from-run-args', 'run-args reach bench run, after the action\'s own');
   assert.deepEqual([r.outputs.verdict, r.outputs['exit-code'], r.outputs['compare-markdown'], r.outputs['baseline-result']], ['not-compared', '0', '', '']);
   assert.equal(step(r, 'baseline').outcome, 'skipped');
   assert.ok(r.summary.includes(readFileSync(r.outputs.summary, 'utf8')));
