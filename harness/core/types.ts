@@ -143,6 +143,12 @@ export interface CpuUsage {
    * core while neither is anywhere near its limit.
    */
   busiestFraction?: number;
+  /**
+   * Share of the cell's wall time the endpoint's threads spent waiting for a CPU (run-queue
+   * delay, from each thread's schedstat); for several processes, the most delayed one's.
+   * Absent in files from before it was measured.
+   */
+  runQueueFraction?: number;
 }
 
 /** TCP counters of a namespace over a cell (/proc/net/snmp), differenced. */

@@ -1,6 +1,10 @@
-// CPU time of any process (agents, tunnel endpoints, external subjects) read from
-// /proc/<pid>/stat, so every endpoint is measured the same way, whoever wrote it.
-import { readFileSync } from 'node:fs';
+// CPU time of any process (agents, tunnel endpoints, external subjects) read from /proc, so
+// every endpoint is measured the same way, whoever wrote it. The share of a core comes from
+// the scheduler's own accounting (/proc/<pid>/task/*/schedstat, nanoseconds, every thread),
+// not from /proc/<pid>/stat's 10 ms ticks, which made a 5 ms cell read "303 % of a core".
+// The same file says how long the process's threads waited for a CPU: the run-queue delay
+// that tells a contended host from a busy endpoint (harness/results/host-load.ts).
+import { readdirSync, readFileSync } from 'node:fs';
 import type { CpuUsage } from '../core/types.js';
 
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
@@ -9,7 +13,25 @@ export interface CpuMark {
   pid: number;
   userUs: number;
   sysUs: number;
+  /** On-CPU and run-queue time summed over the process's threads, ns (null: no schedstat). */
+  sched: { runNs: number; waitNs: number } | null;
   at: number;
+}
+
+/** schedstat of every thread: "<on-cpu ns> <waiting on a run queue ns> <timeslices>". */
+function schedTotals(pid: number): { runNs: number; waitNs: number } | null {
+  try {
+    let runNs = 0;
+    let waitNs = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+      runNs += Number(f[0]);
+      waitNs += Number(f[1]);
+    }
+    return { runNs, waitNs };
+  } catch {
+    return null;
+  }
 }
 
 export function cpuMark(pid: number | undefined): CpuMark | null {
@@ -20,7 +42,7 @@ export function cpuMark(pid: number | undefined): CpuMark | null {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ut = Number(f[11]) + Number(f[13]);
     const st = Number(f[12]) + Number(f[14]);
-    return { pid, userUs: ut * TICK_US, sysUs: st * TICK_US, at: performance.now() };
+    return { pid, userUs: ut * TICK_US, sysUs: st * TICK_US, sched: schedTotals(pid), at: performance.now() };
   } catch {
     return null;
   }
@@ -33,7 +55,13 @@ export function cpuSince(m: CpuMark | null): CpuUsage | null {
   const wallMs = now.at - m.at;
   const userUs = now.userUs - m.userUs;
   const sysUs = now.sysUs - m.sysUs;
-  return { userUs, sysUs, wallMs, coreFraction: wallMs > 0 ? (userUs + sysUs) / 1000 / wallMs : 0 };
+  const usage: CpuUsage = { userUs, sysUs, wallMs, coreFraction: wallMs > 0 ? (userUs + sysUs) / 1000 / wallMs : 0 };
+  if (m.sched && now.sched && wallMs > 0) {
+    // A thread that ended inside the window takes its time with it: never below zero.
+    usage.coreFraction = Math.max(0, now.sched.runNs - m.sched.runNs) / 1e6 / wallMs;
+    usage.runQueueFraction = Math.max(0, now.sched.waitNs - m.sched.waitNs) / 1e6 / wallMs;
+  }
+  return usage;
 }
 
 /** Add several processes' usage (an endpoint made of more than one process), keeping the busiest one's share. */
@@ -45,7 +73,9 @@ export function sumCpu(parts: (CpuUsage | null)[]): CpuUsage | null {
   const userUs = ps.reduce((a, p) => a + p.userUs, 0);
   const sysUs = ps.reduce((a, p) => a + p.sysUs, 0);
   const busiestFraction = Math.max(...ps.map(busiest));
-  return { userUs, sysUs, wallMs, coreFraction: wallMs > 0 ? (userUs + sysUs) / 1000 / wallMs : 0, busiestFraction };
+  const coreFraction = ps.every((p) => p.runQueueFraction !== undefined) ? ps.reduce((a, p) => a + p.coreFraction, 0) : wallMs > 0 ? (userUs + sysUs) / 1000 / wallMs : 0;
+  const waits = ps.map((p) => p.runQueueFraction).filter((x): x is number => x !== undefined);
+  return { userUs, sysUs, wallMs, coreFraction, busiestFraction, ...(waits.length ? { runQueueFraction: Math.max(...waits) } : {}) };
 }
 
 /** Share of a core of the endpoint's busiest process. */

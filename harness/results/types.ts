@@ -3,6 +3,7 @@
 import type { BackendName, CellStatus, CpuUsage, HostFacts, LabRecord, QuicCounters, TcpCounters, Warning } from '../core/types.js';
 import type { ResolvedScenario } from '../scenario/types.js';
 import type { TransportFacts } from '../transports/types.js';
+import type { HostLoad } from './host-load.js';
 import type { CellSamples, WorkloadKind } from '../workloads/index.js';
 
 export type { ResolvedScenario } from '../scenario/types.js';
@@ -33,6 +34,8 @@ export interface CellResult {
   /** Derived by the controller from samples (each workload's metricsOf). */
   metrics: Record<string, number>;
   cpu: { client: CpuUsage | null; server: CpuUsage | null; cpuBound: boolean } | null;
+  /** The whole host over the cell's window (absent in files from before it was measured). */
+  host?: HostLoad | null;
   tcp: TcpCounters | null;
   quic: QuicCounters | null;
   /** Output tail of external processes (command-defined transports). */

@@ -11,6 +11,7 @@ import { EnvironmentError } from '../core/errors.js';
 import type { UndoStack } from '../core/undo.js';
 import { gitSha, TOOL_VERSION } from '../core/version.js';
 import { cpuBoundVerdict, cpuMark, cpuSince, sumCpu } from '../results/cpu.js';
+import { hostMark, hostSince } from '../results/host-load.js';
 import { cellKey, cellMetrics } from '../results/metrics.js';
 import { writeResultFileAtomic } from '../results/result-file.js';
 import { FORMAT_VERSION, type CellResult, type ResultFile } from '../results/types.js';
@@ -317,6 +318,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const counters = await CellCounters.before(subject, { server: env.server, client: env.client, separateNamespaces: env.lab.clientNs !== null });
     const t0 = performance.now();
     const marks = { client: subject.clientPids().map(cpuMark), server: subject.serverPids().map(cpuMark) };
+    const host0 = hostMark();
     let out: Outcome | null = null;
     try {
       out = await subject.run(w, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
@@ -328,6 +330,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     cell.durationMs = performance.now() - t0;
     const client = sumCpu(marks.client.map(cpuSince));
     const server = sumCpu(marks.server.map(cpuSince));
+    const host = hostSince(host0, { client, server });
     if (out) out = await counters.after(out);
     // The cell's connections close now, outside its window (a QUIC close drains for up to 3 PTO).
     await env.client.request({ op: 'close' }, { deadlineMs: AGENT_BOOKKEEPING_MS }).catch(() => undefined);
@@ -353,6 +356,17 @@ export class RunEngine extends EventEmitter<RunEvents> {
         remedy: 'compare on a slower link, or against a native implementation of the same protocol (e.g. the quic-go subject)',
         cellId: cell.id,
       });
+    }
+    if (host) {
+      cell.host = host.load;
+      if (host.why) {
+        cell.warnings.push({
+          code: 'host-contended',
+          message: `${host.why}: this figure reflects a contended host as well as the link`,
+          remedy: 'run on an otherwise idle machine, or with fewer processes than CPUs (a lower link rate takes less of the emulator)',
+          cellId: cell.id,
+        });
+      }
     }
     if (cell.status === 'ok') for (const n of def.notes(cell.samples)) cell.warnings.push({ ...n, cellId: cell.id });
     return cell;
