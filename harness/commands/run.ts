@@ -9,6 +9,7 @@ import { generateCredentials } from '../core/certs.js';
 import { BenchError, EnvironmentError, EXIT, InputError, InterruptedError } from '../core/errors.js';
 import { hostFacts } from '../core/host.js';
 import { loadScenario } from '../scenario/load.js';
+import { parseOverrides, type Override } from '../scenario/overrides.js';
 import { isImpaired } from '../core/link.js';
 import { RunEngine } from '../run/engine.js';
 import { withUndo, type UndoOutcome } from '../core/undo.js';
@@ -28,6 +29,8 @@ interface RunFlags {
   label?: string;
   calibrationProbes: string;
   force?: boolean;
+  set: string[];
+  transports?: string;
 }
 
 function sudoOwner(): { uid: number; gid: number } | null {
@@ -66,6 +69,8 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--backend <name>', 'link emulation backend').choices(['auto', 'netem', 'userspace', 'loopback']).default('auto'))
     .option('--out <dir>', 'output directory (default: results/<scenario>-<utc>/, made unique)')
     .option('--force', 'write into an --out directory that already holds a result.json')
+    .option('--set <field=value>', 'override a scenario field, the value read as YAML (repeatable): --set repetitions=5 --set link.loss=1% --set workloads[0].echo.count=500', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--transports <list>', 'run only these transports (comma-separated), e.g. --transports tcp,quic')
     .option('--label <text>', 'label stored in the result, e.g. the release under test (default: git describe of the current directory, else the bench version)')
     .option('--calibration-probes <n>', 'UDP echo probes per lab point before any workload', '500')
     .addHelpText('after', `
@@ -74,7 +79,13 @@ usable (e.g. not root for a namespace backend), 4 some cells failed or timed out
 130 interrupted (everything set up was removed; the partial result is kept).
 Example: sudo bench run scenarios/loss-5pct.yaml`)
     .action(async (file: string, flags: RunFlags) => {
-      const scenario = await loadScenario(file);
+      let overrides: Override[];
+      try {
+        overrides = parseOverrides(flags.set, flags.transports);
+      } catch (err) {
+        throw new InputError((err as Error).message);
+      }
+      const scenario = await loadScenario(file, overrides);
       const probes = Number(flags.calibrationProbes);
       if (!Number.isInteger(probes) || probes < 10) throw new InputError(`--calibration-probes ${flags.calibrationProbes}: must be a whole number >= 10`);
       const { backend, reason } = await resolveBackend(flags.backend);

@@ -210,13 +210,16 @@ function comparability(base: ResultFile, cand: ResultFile): { reasons: string[];
   const reasons: string[] = [];
   const notes: string[] = [];
   if (base.scenarioSha256 !== cand.scenarioSha256) {
-    const { sourceFile: _a, ...sa } = base.scenario;
-    const { sourceFile: _b, ...sb } = cand.scenario;
+    const { sourceFile: _a, overrides: oa, ...sa } = base.scenario;
+    const { sourceFile: _b, overrides: ob, ...sb } = cand.scenario;
     const d = diffPaths(sa, sb);
+    // Say where a difference came from when a run overrode its scenario on the command line.
+    const set = (o: string[] | undefined): string => (o?.length ? `--set ${o.join(' --set ')}` : 'no overrides');
     reasons.push(
       `scenarioSha256 differs: baseline ${base.scenarioSha256.slice(0, 12)} (${base.scenario.name}), ` +
         `candidate ${cand.scenarioSha256.slice(0, 12)} (${cand.scenario.name})` +
-        (d.length ? `; scenario differs in ${d.join(', ')}` : ''),
+        (d.length ? `; scenario differs in ${d.join(', ')}` : '') +
+        (oa?.length || ob?.length ? `; baseline ran with ${set(oa)}, candidate with ${set(ob)}` : ''),
     );
   }
   if (base.backend !== cand.backend) notes.push(`backends differ: baseline ${base.backend}, candidate ${cand.backend}`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { expandSweep, resolveLinkFields, type RawLink } from './link.js';
 import { shapeProblems, validateCommandTransport, validateProfileShape, validateScenarioShape } from './schema.js';
+import { applyOverrides, type Override } from './overrides.js';
 import { Problems, ScenarioError, SourceFile } from './source.js';
 import { resolveTransports } from './transports.js';
 import type { ResolvedScenario } from './types.js';
@@ -47,7 +48,7 @@ export async function loadProfile(name: string, dir = PROFILES_DIR): Promise<Pro
   return { name, description: String(data.description), source: String(data.source), file, link: data.link as RawLink, src };
 }
 
-export async function loadScenario(file: string): Promise<ResolvedScenario> {
+export async function loadScenario(file: string, overrides: readonly Override[] = []): Promise<ResolvedScenario> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -55,13 +56,16 @@ export async function loadScenario(file: string): Promise<ResolvedScenario> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(`cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file (ENOENT)' : (code ?? (err as Error).message)}`);
   }
-  return parseScenario(file, text);
+  return parseScenario(file, text, PROFILES_DIR, overrides);
 }
 
-export async function parseScenario(file: string, text: string, profilesDir = PROFILES_DIR): Promise<ResolvedScenario> {
+export async function parseScenario(file: string, text: string, profilesDir = PROFILES_DIR, overrides: readonly Override[] = []): Promise<ResolvedScenario> {
   const src = new SourceFile(file, text);
-  const probs = new Problems(src);
+  const probs = new Problems(src, overrides);
   probs.list.push(...src.syntaxProblems());
+  if (probs.list.length) throw new ScenarioError(probs.sorted());
+  // Overrides edit the document, then everything below checks it as if the file said so.
+  for (const message of applyOverrides(src.doc, overrides)) probs.list.push({ file: '--set', line: 0, col: 0, path: '', message });
   if (probs.list.length) throw new ScenarioError(probs.sorted());
   const data = src.data();
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
@@ -107,12 +111,14 @@ export async function parseScenario(file: string, text: string, profilesDir = PR
     timeoutMs,
     congestionControl: (d.congestionControl as string | undefined) ?? 'cubic',
     seed: (d.seed as number | undefined) ?? 1,
+    ...(overrides.length ? { overrides: overrides.map((o) => o.text) } : {}),
   });
 }
 
 export function scenarioSha256(s: ResolvedScenario): string {
   // Hash the resolved content, not the text: comments and formatting don't change a run.
-  const { sourceFile: _f, ...content } = s;
+  // Overrides are in the content they changed; how they were spelled is not.
+  const { sourceFile: _f, overrides: _o, ...content } = s;
   return createHash('sha256').update(stableJson(content)).digest('hex');
 }
 

@@ -3,6 +3,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { InputError } from '../core/errors.js';
 import type { FieldPath, ProblemSink } from '../core/problems.js';
+import { attribute, type Override } from './overrides.js';
 import type { ShapeProblem } from './schema.js';
 
 export interface Problem {
@@ -14,7 +15,9 @@ export interface Problem {
 }
 
 export function formatProblem(p: Problem): string {
-  return `${p.file}:${p.line}:${p.col} ${p.path || '(top)'}: ${p.message}`;
+  // A problem of a command-line override has no line: its "file" is the flag.
+  const where = p.line === 0 ? `${p.file}:` : `${p.file}:${p.line}:${p.col}`;
+  return `${where} ${p.path || '(top)'}: ${p.message}`;
 }
 
 export class ScenarioError extends InputError {
@@ -76,9 +79,12 @@ function dotted(path: readonly (string | number)[]): string {
 /** Collects problems in document order. */
 export class Problems implements ProblemSink {
   readonly list: Problem[] = [];
-  constructor(readonly src: SourceFile) {}
+  constructor(
+    readonly src: SourceFile,
+    private readonly overrides: readonly Override[] = [],
+  ) {}
   add(path: FieldPath, message: string, atKey = false): void {
-    this.list.push(this.src.problem(path, message, atKey));
+    this.list.push(attribute(this.src.problem(path, message, atKey), path, this.overrides));
   }
   addShape(ps: ShapeProblem[]): void {
     for (const p of ps) this.add(p.path, p.message, p.atKey);

@@ -22,4 +22,6 @@ export interface ResolvedScenario {
   congestionControl: string;
   /** Seed for loss patterns and payloads. @default 1 */
   seed: number;
+  /** Command-line overrides applied to the file, as given ("link.loss=1%"); absent when none. */
+  overrides?: string[];
 }
