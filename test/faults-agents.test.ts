@@ -2,11 +2,8 @@
 // not hang, must not record a cell `ok` that measured nothing or overran its timeout, must
 // name the agent in the reasons, keep what was measured before, exit 4, and leave nothing.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { faultRun } from './kit/fault-run.js';
+import { faultRun, scratchDir } from './kit/fault-run.js';
 import { skipUnlessRoot } from './kit/testkit.js';
 
 const skip = skipUnlessRoot();
@@ -22,15 +19,9 @@ timeout: 4s
 `;
 const AGENT = /agent\/main\.js/;
 
-async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-faults-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 for (const side of ['client', 'server'] as const) {
   test(`${side} agent killed mid-run: exit 4, the agent named, cells before it kept, nothing left`, { skip, timeout: 180_000 }, async (t) => {
-    const dir = await tmp(t);
+    const dir = await scratchDir(t);
     const r = await faultRun(dir, SCENARIO, async (ctx) => {
       await ctx.cells(2);
       const [pid] = await ctx.pidsIn(side, AGENT);
@@ -53,7 +44,7 @@ for (const side of ['client', 'server'] as const) {
 }
 
 test('server agent stopped (SIGSTOP) mid-run: no hang, cells time out or fail naming the stopped agent, nothing left', { skip, timeout: 180_000 }, async (t) => {
-  const dir = await tmp(t);
+  const dir = await scratchDir(t);
   const r = await faultRun(dir, SCENARIO, async (ctx) => {
     await ctx.cells(2);
     const [pid] = await ctx.pidsIn('server', AGENT);
@@ -70,7 +61,7 @@ test('server agent stopped (SIGSTOP) mid-run: no hang, cells time out or fail na
 });
 
 test('client agent stopped past the cell timeout, then resumed: that cell is a timeout, never ok, and the run goes on', { skip, timeout: 180_000 }, async (t) => {
-  const dir = await tmp(t);
+  const dir = await scratchDir(t);
   let stoppedAt = 0;
   const r = await faultRun(dir, SCENARIO, async (ctx) => {
     await ctx.cells(1);

@@ -9,19 +9,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { run } from '../harness/core/exec.js';
 import type { ResultFile } from '../harness/results/types.js';
-import { faultRun } from './kit/fault-run.js';
+import { faultRun, scratchDir } from './kit/fault-run.js';
 import { CLI, remains, skipUnlessRoot } from './kit/testkit.js';
 
 const skip = skipUnlessRoot();
 
-async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-faults-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test('bench killed with SIGKILL mid-run: endpoints die with it, `bench cleanup` removes the rest and marks the result interrupted', { skip, timeout: 180_000 }, async (t) => {
-  const dir = await tmp(t);
+  const dir = await scratchDir(t);
   let tmpDirs: string[] = [];
   let relayUid = '';
   const r = await faultRun(
@@ -119,7 +113,7 @@ repetitions: 6
 });
 
 test('an output directory that holds a result is refused unless --force; default directories never collide', { skip: process.getuid?.() === 0 ? false : 'needs root to run bench' }, async (t) => {
-  const dir = await tmp(t);
+  const dir = await scratchDir(t);
   const scenario = join(dir, 's.yaml');
   await writeFile(scenario, 'name: faults-out\ndescription: output directories\ntransports: [tcp]\nworkloads:\n  - echo: { payload: 64B, count: 5 }\nrepetitions: 1\n');
   const out = join(dir, 'out');

@@ -2,23 +2,14 @@
 // forwards nothing. Cells never read `ok` without a measurement; the dead process is named;
 // a dead subject spoils only its own cells; nothing is left behind.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { faultRun } from './kit/fault-run.js';
+import { faultRun, scratchDir } from './kit/fault-run.js';
 import { skipUnlessRoot } from './kit/testkit.js';
 
 const skip = skipUnlessRoot();
 
-async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-faults-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test('link emulator killed mid-run: the emulator named, no later cell ok, nothing left', { skip, timeout: 180_000 }, async (t) => {
-  const dir = await tmp(t);
+  const dir = await scratchDir(t);
   const r = await faultRun(
     dir,
     `name: faults-link
@@ -47,7 +38,7 @@ timeout: 4s
 });
 
 test('a tunnel endpoint killed mid-run fails only its own cells, named; a relay that forwards nothing is never ok', { skip, timeout: 180_000 }, async (t) => {
-  const dir = await tmp(t);
+  const dir = await scratchDir(t);
   const r = await faultRun(
     dir,
     `name: faults-subjects

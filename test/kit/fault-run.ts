@@ -2,7 +2,8 @@
 // run's processes (agents, emulator, subject endpoints) by their namespaces and command
 // lines, hit one, and collect the exit code, stderr, the result file and what is left.
 import { spawn } from 'node:child_process';
-import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../harness/core/exec.js';
 import type { CellResult, ResultFile } from '../../harness/results/types.js';
@@ -117,4 +118,11 @@ export async function faultRun(dir: string, yaml: string, inject: (ctx: FaultCtx
     left: await remains(runId),
     cell: (transport, kind, rep = 0) => result.cells.find((c) => c.transport === transport && c.kind === kind && c.repetition === rep),
   };
+}
+
+/** A scratch directory for one test, removed when it ends. */
+export async function scratchDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-faults-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }
