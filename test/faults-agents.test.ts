@@ -3,7 +3,7 @@
 // name the agent in the reasons, keep what was measured before, exit 4, and leave nothing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { faultRun, scratchDir } from './kit/fault-run.js';
+import { faultRow, faultRun, scratchDir } from './kit/fault-run.js';
 import { skipUnlessRoot } from './kit/testkit.js';
 
 const skip = skipUnlessRoot();
@@ -39,6 +39,7 @@ for (const side of ['client', 'server'] as const) {
     const firstBad = r.result.cells.findIndex((c) => c.status !== 'ok' && c.status !== 'unsupported');
     assert.ok(r.result.cells.slice(firstBad).every((c) => c.status !== 'ok'), 'no ok cell after the agent died');
     for (const c of ok) assert.ok((c.samples.rttUs?.length ?? 0) > 0 || (c.samples.bytes ?? 0) > 0, `ok cell ${c.id} measured something`);
+    t.diagnostic(faultRow(`${side} agent SIGKILL`, r, new RegExp(`${side} agent exited`)));
     assert.deepEqual(r.left, []);
   });
 }
@@ -57,6 +58,7 @@ test('server agent stopped (SIGSTOP) mid-run: no hang, cells time out or fail na
     r.result.cells.map((c) => `${c.status}: ${c.reason}`).join(' | '),
   );
   for (const c of r.result.cells) if (c.status === 'ok') assert.ok(c.durationMs <= 4000, `ok cell ${c.id} within its timeout`);
+  t.diagnostic(faultRow('server agent SIGSTOP', r, /is stopped/));
   assert.deepEqual(r.left, []);
 });
 
@@ -80,5 +82,6 @@ test('client agent stopped past the cell timeout, then resumed: that cell is a t
   const last = r.result.cells.filter((c) => c.repetition === 2 && c.transport === 'tcp');
   assert.ok(last.some((c) => c.status === 'ok'), `cells after the stall are measured: ${last.map((c) => `${c.status} ${c.reason}`).join(' | ')}`);
   assert.equal(r.code, 4);
+  t.diagnostic(faultRow('client agent SIGSTOP 6 s, SIGCONT', r, /timeout/));
   assert.deepEqual(r.left, []);
 });

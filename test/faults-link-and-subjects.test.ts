@@ -3,7 +3,7 @@
 // a dead subject spoils only its own cells; nothing is left behind.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { faultRun, scratchDir } from './kit/fault-run.js';
+import { faultRow, faultRun, scratchDir } from './kit/fault-run.js';
 import { skipUnlessRoot } from './kit/testkit.js';
 
 const skip = skipUnlessRoot();
@@ -34,6 +34,7 @@ timeout: 4s
   );
   const firstBad = r.result.cells.findIndex((c) => c.status !== 'ok');
   assert.ok(firstBad >= 2 && r.result.cells.slice(firstBad).every((c) => c.status !== 'ok'));
+  t.diagnostic(faultRow('linkemu SIGKILL', r, /link emulator/));
   assert.deepEqual(r.left, []);
 });
 
@@ -72,5 +73,7 @@ timeout: 4s
   for (const c of r.result.cells.filter((x) => x.transport === 'tcp')) assert.equal(c.status, 'ok', `${c.id}: ${c.reason}`);
   const tunnel = r.result.cells.filter((x) => x.transport === 'tunnel');
   assert.ok(tunnel.some((c) => /tunnel client command was killed by SIGKILL/.test(c.reason ?? '')), tunnel.map((c) => `${c.status}: ${c.reason}`).join(' | '));
+  t.diagnostic(faultRow('tunnel client endpoint SIGKILL (+ zero-byte relay)', r, /tunnel client command/));
+  t.diagnostic(faultRow('zero-byte relay (same run)', r, /no byte was delivered/));
   assert.deepEqual(r.left, []);
 });

@@ -60,6 +60,14 @@ async function pidsByCmdline(cmd: RegExp): Promise<number[]> {
   return out;
 }
 
+/** One line for the fault table: exit, cell statuses, the first reason that names a culprit, leftovers. */
+export function faultRow(fault: string, r: FaultRun, culprit: RegExp): string {
+  const n: Record<string, number> = {};
+  for (const c of r.result.cells) n[c.status] = (n[c.status] ?? 0) + 1;
+  const reason = r.result.cells.find((c) => culprit.test(c.reason ?? ''))?.reason ?? '(none)';
+  return `fault table | ${fault} | exit ${r.code ?? r.signal} | ${Object.entries(n).map(([s, k]) => `${k} ${s}`).join(', ')} | ${reason.slice(0, 160)} | left: ${r.left.length ? r.left.join(', ') : 'nothing'}`;
+}
+
 export async function faultRun(dir: string, yaml: string, inject: (ctx: FaultCtx) => Promise<void>, o: { extraArgs?: string[]; timeoutMs?: number; out?: string } = {}): Promise<FaultRun> {
   const scenario = join(dir, 'scenario.yaml');
   const out = o.out ?? join(dir, 'out');
