@@ -88,7 +88,7 @@ test('unknown field in link, in a direction, in a workload and in a command tran
   ]);
   await rejects(`${HEAD}workloads:\n  - ping: {}\n`, ['4:5 workloads[0].ping: unknown field (allowed: echo, bulk, handshake)']);
   await rejects(`${HEAD}transports:\n  - name: r\n    server: a\n    client: b {clientPort}\n    port: 5\n`, [
-    '7:5 transports[0].port: unknown field (allowed: name, implementation, server, client, readyTimeout)',
+    '7:5 transports[0].port: unknown field (allowed: name, implementation, server, client, readyTimeout, user)',
   ]);
   await rejects(`${HEAD}link:\n  loss:\n    gilbert: { p: 1%, r: 20%, q: 2% }\n`, [
     '5:31 link.loss.gilbert.q: unknown field (allowed: p, r, bad, good)',

@@ -5,6 +5,15 @@ import { parseDuration, parseSize } from './units.js';
 
 export type FieldPath = readonly (string | number)[];
 
+/** One problem with user input, where it is: file:line:col (line 0: a command-line flag named in `file`). */
+export interface Problem {
+  file: string;
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+}
+
 /** Collects positioned problems; `atKey` points at the key itself (unknown fields). */
 export interface ProblemSink {
   add(path: FieldPath, message: string, atKey?: boolean): void;

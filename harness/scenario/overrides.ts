@@ -4,7 +4,7 @@
 // with an overridden field names the flag (`--set link.loss=1`) instead of a file line. The
 // resolved scenario lists its overrides; its hash covers what they changed.
 import { isMap, isSeq, parse, type Document } from 'yaml';
-import type { Problem } from './source.js';
+import type { Problem } from '../core/problems.js';
 
 export interface Override {
   /** As the user typed it: "link.loss=1%". */

@@ -2,17 +2,12 @@
 // every scenario and profile check writes to: `file:line:col field.path: problem`.
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { InputError } from '../core/errors.js';
-import type { FieldPath, ProblemSink } from '../core/problems.js';
+import type { FieldPath, Problem, ProblemSink } from '../core/problems.js';
 import { attribute, type Override } from './overrides.js';
+
+export type { Problem };
 import type { ShapeProblem } from './schema.js';
 
-export interface Problem {
-  file: string;
-  line: number;
-  col: number;
-  path: string;
-  message: string;
-}
 
 export function formatProblem(p: Problem): string {
   // A problem of a command-line override has no line: its "file" is the flag.

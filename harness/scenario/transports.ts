@@ -51,7 +51,8 @@ export function resolveTransports(v: unknown, probs: Problems, validateCommand: 
       client: c.client,
       implementation: c.implementation ?? c.name,
       readyTimeoutMs: durationField(c.readyTimeout, [...path, 'readyTimeout'], probs, 10_000),
-      user: c.user ?? null,
+      // Only when given: a scenario that does not use it keeps the hash it had before the field existed.
+      ...(c.user ? { user: c.user } : {}),
     });
   });
   return out;
