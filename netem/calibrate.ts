@@ -46,9 +46,12 @@ function has(bits: Uint8Array, seq: number): boolean {
   return (seq >> 3) < bits.length && (bits[seq >> 3] & (1 << (seq & 7))) !== 0;
 }
 
+/** Starts a probe agent (`probe-agent.js <args>`) on one side of the path: in a lab namespace, or on a remote host. */
+export type ProbeSpawner = (side: 'client' | 'server', args: string[]) => Child;
+
 /** Spawned agent with a line reader; `next` resolves with the next JSON line of `event`. */
-function agent(netns: string | null, args: string[]): { child: Child; next: (event: string, ms: number) => Promise<Record<string, unknown>> } {
-  const child = spawn(process.execPath, [AGENT, ...args], { netns });
+function agent(start: ProbeSpawner, side: 'client' | 'server', args: string[]): { child: Child; next: (event: string, ms: number) => Promise<Record<string, unknown>> } {
+  const child = start(side, args);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const queue: Record<string, unknown>[] = [];
@@ -115,14 +118,26 @@ export interface ProbeResult {
   durationMs: number;
 }
 
+export interface ProbeOptions {
+  probes: number;
+  payloadBytes: number;
+  intervalMs: number;
+  waitMs: number;
+}
+
 /** One paced UDP echo run between the lab's namespaces: raw numbers only. */
-export async function probeLink(lab: Lab, o: { probes: number; payloadBytes: number; intervalMs: number; waitMs: number }): Promise<ProbeResult> {
-  const server = agent(lab.serverNs, ['server', '--bind', lab.serverAddr]);
+export function probeLink(lab: Lab, o: ProbeOptions): Promise<ProbeResult> {
+  return probePath((side, args) => spawn(process.execPath, [AGENT, ...args], { netns: side === 'client' ? lab.clientNs : lab.serverNs }), lab.serverAddr, o);
+}
+
+/** One paced UDP echo run to `serverAddr`, the probe agents started by `start` (a lab's namespaces, or remote hosts). */
+export async function probePath(start: ProbeSpawner, serverAddr: string, o: ProbeOptions): Promise<ProbeResult> {
+  const server = agent(start, 'server', ['server', '--bind', serverAddr]);
   let client: ReturnType<typeof agent> | null = null;
   try {
     const ready = await server.next('ready', 10_000);
-    client = agent(lab.clientNs, [
-      'client', '--to', lab.serverAddr, '--port', String(ready.port), '--count', String(o.probes),
+    client = agent(start, 'client', [
+      'client', '--to', serverAddr, '--port', String(ready.port), '--count', String(o.probes),
       '--interval-ms', String(o.intervalMs), '--payload', String(o.payloadBytes), '--wait-ms', String(o.waitMs),
     ]);
     const result = await client.next('result', o.probes * o.intervalMs + o.waitMs + 15_000);
@@ -157,15 +172,10 @@ export async function probeLink(lab: Lab, o: { probes: number; payloadBytes: num
   }
 }
 
-export async function calibrate(lab: Lab, opts: CalibrateOptions = {}): Promise<Calibration> {
-  const { uplink, downlink } = lab.record.configured;
-  const probes = Math.max(1, Math.round(opts.probes ?? 500));
-  const payloadBytes = Math.max(8, Math.round(opts.payloadBytes ?? 64));
-  const intervalMs = Math.max(opts.intervalMs ?? 2, minIntervalMs(uplink, downlink, payloadBytes));
-  const expected = expectedRttMs(uplink, downlink, payloadBytes);
-  const waitMs = Math.round(Math.max(500, 4 * (expected + uplink.jitterMs + downlink.jitterMs) + 200));
-  const r = await probeLink(lab, { probes, payloadBytes, intervalMs, waitMs });
-  const cal: Calibration = {
+/** RTT percentiles and loss each way of one probe run, as the result file records them. */
+export function calibrationOf(r: ProbeResult, payloadBytes: number): Calibration {
+  const probes = r.sent;
+  return {
     probes,
     payloadBytes,
     rttMs: summarize(r.rttMs),
@@ -177,6 +187,17 @@ export async function calibrate(lab: Lab, opts: CalibrateOptions = {}): Promise<
     downlinkRateBitsPerSec: null,
     durationMs: r.durationMs,
   };
+}
+
+export async function calibrate(lab: Lab, opts: CalibrateOptions = {}): Promise<Calibration> {
+  const { uplink, downlink } = lab.record.configured;
+  const probes = Math.max(1, Math.round(opts.probes ?? 500));
+  const payloadBytes = Math.max(8, Math.round(opts.payloadBytes ?? 64));
+  const intervalMs = Math.max(opts.intervalMs ?? 2, minIntervalMs(uplink, downlink, payloadBytes));
+  const expected = expectedRttMs(uplink, downlink, payloadBytes);
+  const waitMs = Math.round(Math.max(500, 4 * (expected + uplink.jitterMs + downlink.jitterMs) + 200));
+  const r = await probeLink(lab, { probes, payloadBytes, intervalMs, waitMs });
+  const cal = calibrationOf(r, payloadBytes);
   const point = lab.record.point;
   const warnings: Warning[] = [];
   const tolerance = Math.max(0.5, 0.05 * expected);

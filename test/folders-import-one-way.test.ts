@@ -19,10 +19,11 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   subjects: ['core', 'transports', 'workloads', 'agent', 'netem'],
   scenario: ['core', 'workloads', 'subjects'],
   results: ['core', 'transports', 'workloads', 'subjects', 'scenario'],
-  run: ['core', 'transports', 'workloads', 'agent', 'netem', 'subjects', 'scenario', 'results'],
+  remote: ['core', 'agent', 'netem', 'scenario'],
+  run: ['core', 'transports', 'workloads', 'agent', 'netem', 'subjects', 'scenario', 'results', 'remote'],
   reports: ['core', 'results'],
-  commands: ['core', 'transports', 'workloads', 'tunnel', 'agent', 'netem', 'subjects', 'scenario', 'results', 'run', 'reports'],
-  dev: ['core', 'transports', 'workloads', 'tunnel', 'agent', 'netem', 'subjects', 'scenario', 'results', 'run'],
+  commands: ['core', 'transports', 'workloads', 'tunnel', 'agent', 'netem', 'subjects', 'scenario', 'results', 'remote', 'run', 'reports'],
+  dev: ['core', 'transports', 'workloads', 'tunnel', 'agent', 'netem', 'subjects', 'scenario', 'results', 'remote', 'run'],
   cli: ['core', 'commands'],
 };
 
