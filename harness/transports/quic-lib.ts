@@ -1,5 +1,6 @@
-// The only module that imports @matrixai/quic (STYLE rule 5): an upgrade touches this file.
-// Everything above it sees node Duplex streams, flat settings and flat counters.
+// With quic-guarded-socket.ts, the only module that imports @matrixai/quic (STYLE rule 5): an
+// upgrade touches these two files. Everything above them sees node Duplex streams, flat settings
+// and flat counters.
 //
 // Library facts this wrapper is built on (read from @matrixai/quic 2.0.9's dist/):
 // - Its default Logger prints every INFO record to stderr; a silent logger is passed always.
@@ -12,17 +13,20 @@
 // - The UDP socket is created inside QUICSocket with the kernel's default 208 KB buffer,
 //   which overflows on loopback (100+ "lost" packets per 2 MB); the socket is created here
 //   and its buffers raised through QUICSocket's (untyped) dgram handle.
+// - One crafted 0-RTT datagram makes its async datagram handler reject unhandled, which ends
+//   the process: every socket here is a GuardedQuicSocket (quic-guarded-socket.ts, issue 16).
 import { createRequire } from 'node:module';
 import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { ReadableStream, WritableStream } from 'node:stream/web';
-import { QUICClient, QUICServer, QUICSocket, events, native } from '@matrixai/quic';
+import { QUICClient, QUICServer, events, native } from '@matrixai/quic';
 import type { QUICConnection, QUICStream } from '@matrixai/quic';
 // Transitive dependency of @matrixai/quic, needed to silence it.
 import Logger, { LogLevel } from '@matrixai/logger';
 import { normalizeFingerprint } from '../core/certs.js';
 import { QuicStreamDuplex, StreamResetError, RESET_CODE } from './quic-duplex.js';
+import { GuardedQuicSocket } from './quic-guarded-socket.js';
 
 const pkg = createRequire(import.meta.url)('@matrixai/quic/package.json') as { version: string };
 export const QUIC_IMPLEMENTATION = `@matrixai/quic ${pkg.version} (quiche)`;
@@ -172,8 +176,8 @@ const destroyAll = (open: Set<QuicStreamDuplex>): void => {
 };
 const toRaw = (s: QUICStream): RawStream => ({ streamId: s.streamId, readable: s.readable, writable: s.writable });
 
-async function openSocket(host: string, port: number, bufferBytes: number): Promise<{ sock: QUICSocket; bufferBytes: number }> {
-  const sock = new QUICSocket({ logger: silent });
+async function openSocket(host: string, port: number, bufferBytes: number): Promise<{ sock: GuardedQuicSocket; bufferBytes: number }> {
+  const sock = new GuardedQuicSocket({ logger: silent });
   await sock.start({ host, port });
   const udp = (sock as unknown as { socket: UdpSocket }).socket;
   if (bufferBytes > 0) {
@@ -233,7 +237,7 @@ export interface QuicServerHandle {
   host: string;
   port: number;
   close(): Promise<void>;
-  /** quiche counters summed over every connection so far, plus connection counts. */
+  /** quiche counters summed over every connection so far, plus connection counts and datagramsRefused. */
   stats(): Record<string, number>;
   settings(): Record<string, string | number | boolean>;
 }
@@ -305,7 +309,7 @@ export async function quicListen(o: QuicServerOptions): Promise<QuicServerHandle
       await server.stop({ force: true });
       await sock.stop({ force: true });
     })()),
-    stats: () => ({ ...sumQuicCounters(done, [...live].map(counters)), connectionsOpened: opened, connectionsOpen: live.size, connectionsRefused: refused }),
+    stats: () => ({ ...sumQuicCounters(done, [...live].map(counters)), connectionsOpened: opened, connectionsOpen: live.size, connectionsRefused: refused, datagramsRefused: sock.datagramsRefused }),
     settings: () => ({ ...quicSettings(o), socketBufferBytes: bufferBytes }),
   };
 }
