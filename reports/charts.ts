@@ -6,7 +6,7 @@
 // displayScale, cdfPoints, chartAssets. Also: ciWhiskers, whiskerCaption.
 import { quantileSorted } from '../harness/core/stats.js';
 import { loadClientJs } from './assets.js';
-import { CPU_BOUND_MEANING, esc, scriptJson } from './style.js';
+import { CPU_BOUND_MEANING, html, Html, scriptJson, type HtmlValue } from './style.js';
 
 export interface ChartDataset {
   label: string;
@@ -63,12 +63,11 @@ export class ChartSet {
   readonly specs: ChartSpec[] = [];
   constructor(private readonly prefix = 'c') {}
 
-  /** caption and extra are HTML. */
-  figure(spec: Omit<ChartSpec, 'id'>, caption: string, extra = ''): string {
+  figure(spec: Omit<ChartSpec, 'id'>, caption: HtmlValue, extra: HtmlValue = ''): Html {
     const id = `${this.prefix}-chart-${this.specs.length}`;
     this.specs.push({ id, ...spec });
-    const cpu = spec.datasets.some((d) => d.cpuBound?.some(Boolean)) ? ' data-cpu-bound="true"' : '';
-    return `<figure class="chart"${cpu}><h4>${esc(spec.title)}</h4><div class="chart-box"><canvas id="${id}" role="img" aria-label="${esc(spec.title)}"></canvas></div><figcaption>${caption}${extra}</figcaption></figure>`;
+    const cpu = spec.datasets.some((d) => d.cpuBound?.some(Boolean)) ? html` data-cpu-bound="true"` : '';
+    return html`<figure class="chart"${cpu}><h4>${spec.title}</h4><div class="chart-box"><canvas id="${id}" role="img" aria-label="${spec.title}"></canvas></div><figcaption>${caption}${extra}</figcaption></figure>`;
   }
 }
 
@@ -76,9 +75,10 @@ export class ChartSet {
  * HTML for the end of a page: the spec data block, Chart.js itself and the runtime. Returns
  * head (data) and scripts separately to fit htmlDocument().
  */
-export function chartAssets(specs: ChartSpec[], chartJs: string): { head: string; scripts: string[] } {
+export function chartAssets(specs: ChartSpec[], chartJs: string): { head: Html; scripts: string[] } {
   return {
-    head: `<script type="application/json" id="bench-charts">${scriptJson(specs)}</script><script type="application/json" id="bench-text">${scriptJson({ cpuBound: `⚠ ${CPU_BOUND_MEANING}` })}</script>`,
+    // Data blocks, never executed (so the CSP's script hashes need not cover them).
+    head: Html.trusted(`<script type="application/json" id="bench-charts">${scriptJson(specs)}</script><script type="application/json" id="bench-text">${scriptJson({ cpuBound: `⚠ ${CPU_BOUND_MEANING}` })}</script>`),
     scripts: specs.length ? [chartJs, loadClientJs()] : [loadClientJs()],
   };
 }

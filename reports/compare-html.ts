@@ -4,7 +4,7 @@
 import { CPU_BOUND_RULE } from '../harness/results/cpu.js';
 import type { Comparison, GroupRef, MetricComparison, NotOkGroup, RunRef } from '../harness/results/compare.js';
 import { fmtDate, fmtMetric, fmtP, sig } from './format.js';
-import { badge, cpuMark, esc, htmlDocument, note, section, table, type Tone } from './style.js';
+import { badge, cpuMark, html, htmlDocument, note, section, table, type Html, type HtmlValue, type Tone } from './style.js';
 import { repetitionsNeeded } from './verdict.js';
 
 export type RowKind = 'regression' | 'improvement' | 'within' | 'same' | 'few';
@@ -149,20 +149,20 @@ export function implementationLines(c: Comparison): string[] {
 
 const VERDICT_TONE: Record<RowKind, Tone> = { regression: 'bad', improvement: 'ok', within: 'info', same: 'muted', few: 'warn' };
 
-function list(items: string[]): string {
-  return `<ul>${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
+function list(items: string[]): Html {
+  return html`<ul>${items.map((i) => html`<li>${i}</li>`)}</ul>`;
 }
 
-function metricsTable(c: Comparison): string {
+function metricsTable(c: Comparison): Html {
   const rows = rowsOf(c);
   if (rows.length === 0) return note('warn', 'No cells in common: nothing was compared.');
-  const cell = (r: Row, k: keyof Row): string => {
+  const cell = (r: Row, k: keyof Row): HtmlValue => {
     if (k === 'verdict') return badge(r.verdict, VERDICT_TONE[r.kind]);
-    if (k === 'transport') return `${esc(r.transportName)}${r.cpuSides ? ` ${cpuMark(`${r.cpuSides} run`)}` : ''}`;
-    return esc(r[k]);
+    if (k === 'transport') return html`${r.transportName}${r.cpuSides ? html` ${cpuMark(`${r.cpuSides} run`)}` : ''}`;
+    return r[k];
   };
   return table({
-    head: COLUMNS.map(([, h]) => esc(h)),
+    head: COLUMNS.map(([, h]) => h),
     rows: rows.map((r) => COLUMNS.map(([k]) => cell(r, k))),
     numeric: COLUMNS.map(([k], i) => (NUMERIC_COLUMNS.has(k) ? i : -1)).filter((i) => i >= 0),
     rowClass: rows.map((r) => (r.kind === 'regression' || r.kind === 'improvement' ? r.kind : r.cpuSides ? 'cpu-bound' : undefined)),
@@ -171,25 +171,25 @@ function metricsTable(c: Comparison): string {
 
 /** One self-contained HTML file in the run report's look (reports/style.ts), no scripts needed. */
 export function renderCompareHtml(c: Comparison, files: { baseline: string; candidate: string }): string {
-  const fact = (k: string, v: string): string => `<div><b>${esc(k)}</b>${esc(v)}</div>`;
+  const fact = (k: string, v: string): Html => html`<div><b>${k}</b>${v}</div>`;
   const tone: Tone = c.summary.regression > 0 ? 'bad' : c.summary.improvement > 0 ? 'ok' : 'info';
-  const parts = [
-    `<h1>bench compare: ${esc(c.baseline.label)} → ${esc(c.candidate.label)}</h1>`,
-    `<p class="subtitle">scenario ${esc(c.baseline.scenario)} · threshold ${c.options.thresholdPct}% · alpha ${c.options.alpha}</p>`,
-    `<div class="facts">${[
+  const parts: Html[] = [
+    html`<h1>bench compare: ${c.baseline.label} → ${c.candidate.label}</h1>`,
+    html`<p class="subtitle">scenario ${c.baseline.scenario} · threshold ${c.options.thresholdPct}% · alpha ${c.options.alpha}</p>`,
+    html`<div class="facts">${[
       fact('baseline', `${files.baseline}: ${runLine(c.baseline)}`),
       fact('candidate', `${files.candidate}: ${runLine(c.candidate)}`),
       fact('scenario sha256', `${c.baseline.scenarioSha256.slice(0, 12)}${c.candidate.scenarioSha256 !== c.baseline.scenarioSha256 ? ` vs ${c.candidate.scenarioSha256.slice(0, 12)}` : ''}`),
-    ].join('')}</div>`,
-    note(tone, `<b>${esc(summaryLine(c))}</b>`),
+    ]}</div>`,
+    note(tone, html`<b>${summaryLine(c)}</b>`),
   ];
-  if (c.overridden.length) parts.push(note('warn', `Compared despite (--force):${list(c.overridden)}`));
-  parts.push(section('metrics', 'Metrics', `${metricsTable(c)}<div class="muted">${list(legend(c))}</div>`));
+  if (c.overridden.length) parts.push(note('warn', html`Compared despite (--force):${list(c.overridden)}`));
+  parts.push(section('metrics', 'Metrics', html`${metricsTable(c)}<div class="muted">${list(legend(c))}</div>`));
   const impl = implementationLines(c);
   if (impl.length) parts.push(section('implementations', 'Implementations', list(impl)));
   if (c.onlyInBaseline.length) parts.push(section('only-baseline', 'Only in baseline', list(c.onlyInBaseline.map(groupName))));
   if (c.onlyInCandidate.length) parts.push(section('only-candidate', 'Only in candidate', list(c.onlyInCandidate.map(groupName))));
   if (c.notOk.length) parts.push(section('not-ok', 'Cells not ok', list(c.notOk.map(notOkLine))));
   if (c.notes.length) parts.push(section('notes', 'Notes', list(c.notes)));
-  return htmlDocument({ title: `bench compare: ${c.baseline.label} vs ${c.candidate.label}`, body: parts.join('\n') });
+  return htmlDocument({ title: `bench compare: ${c.baseline.label} vs ${c.candidate.label}`, body: parts.map((p) => html`${p}\n`) });
 }

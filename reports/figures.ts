@@ -7,7 +7,7 @@ import { isTcpStream } from '../harness/results/transports.js';
 import { fmtMs, fmtPct, rttMsOf } from './format.js';
 import { ChartSet, cdfPoints, ciWhiskers, displayScale, r4, wantsLog, whiskerCaption, type ChartDataset } from './charts.js';
 import { cpuDetail, labOf, medianRepetition, metricCI, pointIndexes, pointLabel, pointOf, seriesLabel, type CellGroup, type Series } from './model.js';
-import { CPU_BOUND_MEANING, esc } from './style.js';
+import { CPU_BOUND_MEANING, html, type Html } from './style.js';
 
 export interface ResultCtx {
   result: ResultFile;
@@ -56,15 +56,14 @@ function missingCaption(ctx: ResultCtx, groups: CellGroup[]): string {
   }
   if (!missing.size) return '';
   const list = [...missing.values()].map(({ g, st }) => `${seriesLabel(ctx.series, g)} (${[...st].join(', ')})`);
-  return ` Not shown, no successful repetition: ${esc(list.join('; '))}.`;
+  return ` Not shown, no successful repetition: ${list.join('; ')}.`;
 }
 
 /** The sentence under a chart naming every CPU-bound value in it. */
-function cpuCaption(ctx: ResultCtx, groups: CellGroup[]): string {
+function cpuCaption(ctx: ResultCtx, groups: CellGroup[]): Html[] {
   return groups
     .filter((g) => g.cpuBoundReps > 0)
-    .map((g) => `<span class="cpu-note">⚠ ${esc(seriesLabel(ctx.series, g))} at ${esc(pointLabel(ctx.result, g.point))} — ${esc(CPU_BOUND_MEANING)} (${esc(cpuDetail(g))}).</span>`)
-    .join('');
+    .map((g) => html`<span class="cpu-note">⚠ ${seriesLabel(ctx.series, g)} at ${pointLabel(ctx.result, g.point)} — ${CPU_BOUND_MEANING} (${cpuDetail(g)}).</span>`);
 }
 
 function statusNote(g: CellGroup): string {
@@ -90,7 +89,7 @@ function medianDatasets(ctx: ResultCtx, gs: CellGroup[], points: number[], metri
 }
 
 /** Goodput per transport and point: bars at the median, whiskers at its CI (95 % from 6 repetitions). */
-export function goodputBars(ctx: ResultCtx, workload: string): string {
+export function goodputBars(ctx: ResultCtx, workload: string): Html {
   const gs = ctx.groups.filter((g) => g.workload === workload);
   const points = pointIndexes(ctx.result).filter((p) => gs.some((g) => g.point === p));
   const all = gs.flatMap((g) => g.ok.map((c) => c.metrics.goodputBitsPerSec ?? NaN));
@@ -110,11 +109,11 @@ export function goodputBars(ctx: ResultCtx, workload: string): string {
 }
 
 /** Empirical CDF of pooled samples of every ok repetition, per transport at one point. */
-export function cdfChart(ctx: ResultCtx, point: number, workload: string, what: 'rtt' | 'handshake'): string {
+export function cdfChart(ctx: ResultCtx, point: number, workload: string, what: 'rtt' | 'handshake'): Html | null {
   const gs = ctx.groups.filter((g) => g.point === point && g.workload === workload && g.ok.length > 0);
   const pick = (g: CellGroup): number[] => g.ok.flatMap((c) => (what === 'rtt' ? c.samples.rttUs : c.samples.handshakeUs) ?? []);
   const all = gs.flatMap(pick);
-  if (!all.length) return '';
+  if (!all.length) return null;
   const sc = displayScale('us', all);
   const datasets: ChartDataset[] = gs.map((g) => {
     const s = ctx.series.get(g.seriesKey);
@@ -138,15 +137,15 @@ export function cdfChart(ctx: ResultCtx, point: number, workload: string, what: 
     y: { title: 'cumulative fraction (nines scale)', nines: true, min: 0 },
   };
   const n = gs.map((g) => `${seriesLabel(ctx.series, g)} ${pick(g).length}`).join(', ');
-  const caption = `All samples of the successful repetitions pooled (${esc(n)} samples).${missingCaption(ctx, ctx.groups.filter((g) => g.point === point && g.workload === workload))} Lines further left are faster. The vertical axis is stretched towards the tail (50%, 90%, 99%, 99.9% evenly spaced), where loss recovery shows.`;
+  const caption = `All samples of the successful repetitions pooled (${n} samples).${missingCaption(ctx, ctx.groups.filter((g) => g.point === point && g.workload === workload))} Lines further left are faster. The vertical axis is stretched towards the tail (50%, 90%, 99%, 99.9% evenly spaced), where loss recovery shows.`;
   return ctx.charts.figure(spec, caption, cpuCaption(ctx, gs));
 }
 
 /** Goodput per 100 ms interval of the median repetition of each transport at one point. */
-export function goodputSeriesChart(ctx: ResultCtx, point: number, workload: string): string {
+export function goodputSeriesChart(ctx: ResultCtx, point: number, workload: string): Html | null {
   const gs = ctx.groups.filter((g) => g.point === point && g.workload === workload);
   const reps = gs.map((g) => ({ g, c: medianRepetition(g, 'goodputBitsPerSec') })).filter((x) => x.c?.samples.series?.bytes.length);
-  if (!reps.length) return '';
+  if (!reps.length) return null;
   const rate = (b: number, ms: number): number => (b * 8) / (ms / 1000);
   const all = reps.flatMap(({ c }) => c!.samples.series!.bytes.map((b) => rate(b, c!.samples.series!.intervalMs)));
   const sc = displayScale('bit/s', all);
@@ -175,14 +174,14 @@ export function goodputSeriesChart(ctx: ResultCtx, point: number, workload: stri
 }
 
 /** Sweep: one line chart per metric, x = swept value, a line per transport. */
-export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[]): string[] {
+export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[]): Html[] {
   const r = ctx.result;
   const points = pointIndexes(r);
   const axes = r.scenario.sweep;
   const single = axes.length === 1;
   const xLabels = points.map((p) => (single ? (pointOf(r, p)?.params[axes[0].field] ?? pointLabel(r, p)) : pointLabel(r, p)));
   const gs = ctx.groups.filter((g) => g.workload === workload);
-  const out: string[] = [];
+  const out: Html[] = [];
   for (const metric of metrics) {
     const def = METRICS[metric];
     const values = gs.flatMap((g) => g.ok.map((c) => c.metrics[metric])).filter((v) => Number.isFinite(v));

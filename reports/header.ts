@@ -4,7 +4,7 @@ import type { CellStatus, LabRecord } from '../harness/core/types.js';
 import type { ResultFile } from '../harness/results/types.js';
 import { describeLink, fmtBytes, fmtDate, fmtMs, fmtPct, fmtRate, lossOf, rttMsOf } from './format.js';
 import { countStatuses, labOf, pointIndexes, pointLabel, pointOf } from './model.js';
-import { badge, details, esc, section, statusBadge, table } from './style.js';
+import { badge, details, html, joinHtml, section, statusBadge, table, type Html, type HtmlValue } from './style.js';
 
 type MeasuredFigure = 'rtt' | 'lossUp' | 'lossDown';
 
@@ -37,8 +37,8 @@ function probes(result: ResultFile): string {
   return m ? ` (${m.probes} × ${m.payloadBytes} B)` : '';
 }
 
-function linkTable(result: ResultFile): string {
-  const rows: string[][] = [];
+function linkTable(result: ResultFile): Html {
+  const rows: HtmlValue[][] = [];
   const cls: (string | undefined)[][] = [];
   for (const i of pointIndexes(result)) {
     const p = pointOf(result, i);
@@ -49,12 +49,12 @@ function linkTable(result: ResultFile): string {
     const flagged = lab ? flaggedFigures(lab) : new Set<MeasuredFigure>();
     const off = (f: MeasuredFigure): string => (flagged.has(f) ? ' ⚠' : '');
     rows.push([
-      `<b>${esc(pointLabel(result, i))}</b>`,
-      esc(fmtMs(rttMsOf(conf))) + (conf.uplink.jitterMs || conf.downlink.jitterMs ? ` <span class="muted">±${esc(fmtMs(conf.uplink.jitterMs))}/±${esc(fmtMs(conf.downlink.jitterMs))}</span>` : ''),
-      m ? `${esc(fmtMs(m.rttMs.p50))} <span class="muted">p99 ${esc(fmtMs(m.rttMs.p99))}</span>${off('rtt')}` : '<span class="muted">not calibrated</span>',
-      `${esc(lossOf(conf.uplink))} / ${esc(lossOf(conf.downlink))}`,
-      m ? `${esc(fmtPct(m.uplinkLossPct))}${off('lossUp')} / ${esc(fmtPct(m.downlinkLossPct))}${off('lossDown')}` : '–',
-      `${esc(fmtRate(conf.uplink.rateBitsPerSec))} / ${esc(fmtRate(conf.downlink.rateBitsPerSec))}`,
+      html`<b>${pointLabel(result, i)}</b>`,
+      html`${fmtMs(rttMsOf(conf))}${conf.uplink.jitterMs || conf.downlink.jitterMs ? html` <span class="muted">±${fmtMs(conf.uplink.jitterMs)}/±${fmtMs(conf.downlink.jitterMs)}</span>` : ''}`,
+      m ? html`${fmtMs(m.rttMs.p50)} <span class="muted">p99 ${fmtMs(m.rttMs.p99)}</span>${off('rtt')}` : html`<span class="muted">not calibrated</span>`,
+      `${lossOf(conf.uplink)} / ${lossOf(conf.downlink)}`,
+      m ? `${fmtPct(m.uplinkLossPct)}${off('lossUp')} / ${fmtPct(m.downlinkLossPct)}${off('lossDown')}` : '–',
+      `${fmtRate(conf.uplink.rateBitsPerSec)} / ${fmtRate(conf.downlink.rateBitsPerSec)}`,
     ]);
     cls.push([undefined, undefined, flagged.has('rtt') ? 'off' : undefined, undefined, flagged.has('lossUp') || flagged.has('lossDown') ? 'off' : undefined, undefined]);
   }
@@ -82,13 +82,13 @@ export function quicSettings(result: ResultFile): Map<string, Map<string, Set<st
   return out;
 }
 
-function quicSettingsTable(result: ResultFile): string {
+function quicSettingsTable(result: ResultFile): Html {
   const s = quicSettings(result);
-  if (!s.size) return '<p class="muted">No cell recorded QUIC settings.</p>';
-  const rows: string[][] = [];
+  if (!s.size) return html`<p class="muted">No cell recorded QUIC settings.</p>`;
+  const rows: HtmlValue[][] = [];
   for (const [impl, byKey] of s) {
     for (const [k, vals] of [...byKey].sort((a, b) => a[0].localeCompare(b[0]))) {
-      rows.push([esc(impl), `<code>${esc(k)}</code>`, esc([...vals].join(' | '))]);
+      rows.push([impl, html`<code>${k}</code>`, [...vals].join(' | ')]);
     }
   }
   return table({ caption: 'QUIC settings recorded by the cells (several values: they differed between cells)', head: ['Implementation', 'Setting', 'Value'], rows });
@@ -100,66 +100,64 @@ function congestionControl(result: ResultFile): string {
   return [...applied].join(', ') + (applied.has(result.scenario.congestionControl) ? '' : ` (scenario asked for ${result.scenario.congestionControl})`);
 }
 
-function cellCounts(result: ResultFile): string {
+function cellCounts(result: ResultFile): Html {
   const n = countStatuses(result.cells);
-  return (Object.keys(n) as CellStatus[]).filter((k) => n[k] > 0).map((k) => `${n[k]} ${statusBadge(k)}`).join(', ') || '<span class="muted">none</span>';
+  const parts = (Object.keys(n) as CellStatus[]).filter((k) => n[k] > 0).map((k) => html`${n[k]} ${statusBadge(k)}`);
+  return parts.length ? joinHtml(parts, ', ') : html`<span class="muted">none</span>`;
 }
 
-function fact(name: string, html: string): string {
-  return `<div><b>${esc(name)}</b>${html}</div>`;
+function fact(name: string, value: HtmlValue): Html {
+  return html`<div><b>${name}</b>${value}</div>`;
 }
 
-export function headerSection(result: ResultFile, idPrefix: string): string {
+export function headerSection(result: ResultFile, idPrefix: string): Html {
   const sc = result.scenario;
-  const sha = result.tool.gitSha ? ` <code>${esc(result.tool.gitSha.slice(0, 12))}</code>` : ' <span class="muted">(no git sha)</span>';
+  const sha = result.tool.gitSha ? html` <code>${String(result.tool.gitSha).slice(0, 12)}</code>` : html` <span class="muted">(no git sha)</span>`;
   const quicImpls = [...quicSettings(result).keys()];
   const status = result.status === 'complete' ? badge('complete', 'ok') : badge(result.status, result.status === 'running' ? 'info' : 'bad');
   const facts = [
-    fact('Label', esc(result.label)),
+    fact('Label', result.label),
     fact('Run status', status),
     fact('Cells', cellCounts(result)),
-    fact('Date', `${esc(fmtDate(result.startedAt))}${result.finishedAt ? ` → ${esc(fmtDate(result.finishedAt))}` : ''}`),
-    fact('Tool', `${esc(result.tool.name)} ${esc(result.tool.version)}${sha}`),
-    fact('Backend', esc(result.backend)),
-    fact('Kernel', esc(result.host.kernel)),
-    fact('TCP congestion control', esc(congestionControl(result))),
-    fact('Host', `${esc(result.host.hostname)}: ${result.host.cpus} × ${esc(result.host.cpuModel)}, ${esc(fmtBytes(result.host.memBytes))}, node ${esc(result.host.node)}`),
-    fact('Repetitions', `${sc.repetitions}${sc.warmup ? ` (+${sc.warmup} warm-up)` : ''}, timeout ${esc(fmtMs(sc.timeoutMs))} per cell, seed ${sc.seed}`),
-    fact('QUIC implementations', quicImpls.length ? quicImpls.map(esc).join('<br>') : '<span class="muted">none recorded</span>'),
-    fact('Scenario file', `<code>${esc(sc.sourceFile)}</code> <span class="muted">sha256 ${esc(result.scenarioSha256.slice(0, 12))}</span>`),
+    fact('Date', `${fmtDate(result.startedAt)}${result.finishedAt ? ` → ${fmtDate(result.finishedAt)}` : ''}`),
+    fact('Tool', html`${result.tool.name} ${result.tool.version}${sha}`),
+    fact('Backend', result.backend),
+    fact('Kernel', result.host.kernel),
+    fact('TCP congestion control', congestionControl(result)),
+    fact('Host', `${result.host.hostname}: ${result.host.cpus} × ${result.host.cpuModel}, ${fmtBytes(result.host.memBytes)}, node ${result.host.node}`),
+    fact('Repetitions', `${sc.repetitions}${sc.warmup ? ` (+${sc.warmup} warm-up)` : ''}, timeout ${fmtMs(sc.timeoutMs)} per cell, seed ${sc.seed}`),
+    fact('QUIC implementations', quicImpls.length ? joinHtml(quicImpls, html`<br>`) : html`<span class="muted">none recorded</span>`),
+    fact('Scenario file', html`<code>${sc.sourceFile}</code> <span class="muted">sha256 ${String(result.scenarioSha256).slice(0, 12)}</span>`),
   ];
-  const sweep = sc.sweep.length ? [fact('Sweep', sc.sweep.map((a) => `${esc(a.field)} = ${a.values.map(esc).join(', ')}`).join('<br>'))] : [];
-  const link = sc.points.length === 1 ? `<p><b>Link:</b> ${esc(describeLink(sc.points[0].link))}</p>` : '';
-  return `<header id="${idPrefix}top">
-<h1>${esc(sc.name)}</h1>
-<p class="subtitle">${esc(sc.description || 'No description.')}</p>
+  const sweep = sc.sweep.length ? [fact('Sweep', joinHtml(sc.sweep.map((a) => `${a.field} = ${a.values.join(', ')}`), html`<br>`))] : [];
+  const link = sc.points.length === 1 ? html`<p><b>Link:</b> ${describeLink(sc.points[0].link)}</p>` : '';
+  return html`<header id="${idPrefix}top">
+<h1>${sc.name}</h1>
+<p class="subtitle">${sc.description || 'No description.'}</p>
 ${link}
-<div class="facts">${[...facts, ...sweep].join('')}</div>
+<div class="facts">${facts}${sweep}</div>
 ${linkTable(result)}
 </header>`;
 }
 
-export function runDetailsSection(result: ResultFile, idPrefix: string): string {
+export function runDetailsSection(result: ResultFile, idPrefix: string): Html {
   const h = result.host;
-  const tools = Object.entries(h.tools).map(([k, v]) => [esc(k), esc(v)]);
-  const labs = result.labs
-    .map((l) =>
-      details(
-        `Lab ${esc(pointLabel(result, l.point))}: ${esc(l.backend)}${l.namespaces ? `, namespaces ${esc(l.namespaces.client)} / ${esc(l.namespaces.server)}` : ''}`,
-        `<p>Addresses: client ${esc(l.addresses.client)}, server ${esc(l.addresses.server)}; congestion control ${esc(l.applied.congestionControl)}.</p>` +
-          table({ caption: 'sysctls', head: ['Key', 'Value'], rows: Object.entries(l.applied.sysctls).map(([k, v]) => [`<code>${esc(k)}</code>`, esc(v)]) }) +
-          `<p><b>Commands</b></p><pre>${esc(l.applied.commands.join('\n') || '(none)')}</pre>` +
-          (l.applied.readback.length ? `<p><b>Read back after the point</b></p><pre>${esc(l.applied.readback.join('\n'))}</pre>` : '') +
-          (l.emulatorCounters ? table({ caption: 'Emulator counters', head: ['Counter', 'Value'], rows: Object.entries(l.emulatorCounters).map(([k, v]) => [esc(k), esc(v)]), numeric: [1] }) : ''),
-      ),
-    )
-    .join('\n');
-  const body = [
-    quicSettingsTable(result),
-    table({ caption: 'Host', head: ['Fact', 'Value'], rows: [['Hostname', esc(h.hostname)], ['Platform', `${esc(h.platform)} ${esc(h.arch)}`], ['Kernel', esc(h.kernel)], ['CPU', `${h.cpus} × ${esc(h.cpuModel)}`], ['Memory', esc(fmtBytes(h.memBytes))], ['Node', esc(h.node)]] }),
-    tools.length ? table({ caption: 'External tools', head: ['Tool', 'Version'], rows: tools }) : '',
-    labs,
-    details(`Scenario source <span class="muted">(${esc(result.scenario.sourceFile)}, sha256 ${esc(result.scenarioSha256)})</span>`, `<pre>${esc(result.scenarioSource)}</pre>`),
-  ].join('\n');
+  const tools = Object.entries(h.tools).map(([k, v]) => [k, v]);
+  const labs = result.labs.map((l) =>
+    details(
+      `Lab ${pointLabel(result, l.point)}: ${l.backend}${l.namespaces ? `, namespaces ${l.namespaces.client} / ${l.namespaces.server}` : ''}`,
+      html`<p>Addresses: client ${l.addresses.client}, server ${l.addresses.server}; congestion control ${l.applied.congestionControl}.</p>${table({ caption: 'sysctls', head: ['Key', 'Value'], rows: Object.entries(l.applied.sysctls).map(([k, v]) => [html`<code>${k}</code>`, v]) })}<p><b>Commands</b></p><pre>${l.applied.commands.join('\n') || '(none)'}</pre>${l.applied.readback.length ? html`<p><b>Read back after the point</b></p><pre>${l.applied.readback.join('\n')}</pre>` : ''}${l.emulatorCounters ? table({ caption: 'Emulator counters', head: ['Counter', 'Value'], rows: Object.entries(l.emulatorCounters).map(([k, v]) => [k, v]), numeric: [1] }) : ''}`,
+    ),
+  );
+  const body = joinHtml(
+    [
+      quicSettingsTable(result),
+      table({ caption: 'Host', head: ['Fact', 'Value'], rows: [['Hostname', h.hostname], ['Platform', `${h.platform} ${h.arch}`], ['Kernel', h.kernel], ['CPU', `${h.cpus} × ${h.cpuModel}`], ['Memory', fmtBytes(h.memBytes)], ['Node', h.node]] }),
+      tools.length ? table({ caption: 'External tools', head: ['Tool', 'Version'], rows: tools }) : '',
+      joinHtml(labs, '\n'),
+      details(html`Scenario source <span class="muted">(${result.scenario.sourceFile}, sha256 ${result.scenarioSha256})</span>`, html`<pre>${result.scenarioSource}</pre>`),
+    ],
+    '\n',
+  );
   return section(`${idPrefix}details`, 'Run details', body);
 }

@@ -9,7 +9,7 @@ import { cdfChart, goodputBars, goodputSeriesChart, sweepCharts, type ResultCtx 
 import { headerSection, runDetailsSection } from './header.js';
 import { groupCells, pointIndexes, resultSeries, seriesLabel, workloadOrder, type CellGroup, type Series } from './model.js';
 import { collectWarnings, problemsSection, warningsSection } from './notices.js';
-import { esc, htmlDocument, note, section, table } from './style.js';
+import { html, htmlDocument, joinHtml, note, section, table, type Html, type HtmlValue } from './style.js';
 import { bulkTable, echoTable, handshakeTable, metricsTable } from './tables.js';
 import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, verdictMetrics, winnerPhrase, type Segment } from './verdict.js';
 
@@ -22,17 +22,15 @@ export interface HtmlReportOptions {
 
 const TONE_CLASS: Record<NonNullable<Segment['tone']>, string> = { good: 'good', bad: 'bad', warn: 'cpu-note', muted: 'muted', strong: '' };
 
-function segmentsHtml(segs: Segment[]): string {
-  return segs
-    .map((s) => {
-      if (!s.tone) return esc(s.text);
-      if (s.tone === 'strong') return `<b>${esc(s.text)}</b>`;
-      return `<span class="${TONE_CLASS[s.tone]}">${esc(s.text)}</span>`;
-    })
-    .join('');
+function segmentsHtml(segs: Segment[]): Html[] {
+  return segs.map((s) => {
+    if (!s.tone) return html`${s.text}`;
+    if (s.tone === 'strong') return html`<b>${s.text}</b>`;
+    return html`<span class="${TONE_CLASS[s.tone]}">${s.text}</span>`;
+  });
 }
 
-function verdictSection(ctx: ResultCtx, idPrefix: string): string {
+function verdictSection(ctx: ResultCtx, idPrefix: string): Html {
   const { result, groups, series } = ctx;
   const pv = computeVerdicts(result, groups, series);
   const name = (g: CellGroup): string => seriesLabel(series, g);
@@ -41,33 +39,29 @@ function verdictSection(ctx: ResultCtx, idPrefix: string): string {
   const matrix = cols.length
     ? table({
         caption: 'Winner per point and metric, and its margin over the runner-up',
-        head: ['Point', ...cols.map((c) => `${esc(c.workload)}<br><span class="muted">${esc(METRICS[c.metric]?.label ?? c.metric)}</span>`)],
+        head: ['Point', ...cols.map((c) => html`${c.workload}<br><span class="muted">${METRICS[c.metric]?.label ?? c.metric}</span>`)],
         rows: pv.map((p) => [
-          `<b>${esc(p.label)}</b><br><span class="muted">${esc(p.link)}</span>`,
+          html`<b>${p.label}</b><br><span class="muted">${p.link}</span>`,
           ...cols.map((c) => {
             const w = p.winners.find((x) => x.workload === c.workload && x.metric === c.metric);
             return w ? segmentsHtml(winnerPhrase(w, name)) : '–';
           }),
         ]),
       })
-    : '<p class="muted">No cells to compare.</p>';
-  const blocks = pv
-    .map((p) => {
-      const items = p.workloads
-        .map((w) => {
-          const vs = w.baseline ? ` <span class="muted">vs ${esc(name(w.baseline))}</span>` : '';
-          const lines = w.lines.length ? w.lines.map((l) => `<li>${segmentsHtml(l)}</li>`).join('') : '<li class="muted">only one transport ran this workload</li>';
-          return `<li><b>${esc(w.workload)}</b>${vs}<ul>${lines}</ul></li>`;
-        })
-        .join('\n');
-      return `<h3>At ${esc(p.label)} <span class="muted">(${esc(p.link)})</span></h3><ul>${items}</ul>`;
-    })
-    .join('\n');
+    : html`<p class="muted">No cells to compare.</p>`;
+  const blocks = pv.map((p) => {
+    const items = p.workloads.map((w) => {
+      const vs = w.baseline ? html` <span class="muted">vs ${name(w.baseline)}</span>` : '';
+      const lines = w.lines.length ? w.lines.map((l) => html`<li>${segmentsHtml(l)}</li>`) : html`<li class="muted">only one transport ran this workload</li>`;
+      return html`<li><b>${w.workload}</b>${vs}<ul>${lines}</ul></li>`;
+    });
+    return html`<h3>At ${p.label} <span class="muted">(${p.link})</span></h3><ul>${joinHtml(items, '\n')}</ul>`;
+  });
   const few = anyTooFew(pv)
     ? ` Where the two sides have too few successful repetitions (with equal sides, fewer than ${repetitionsNeeded()} each) the test cannot reach p≤${ALPHA} whatever the data: those comparisons say “too few repetitions to tell”.`
     : '';
-  const intro = `<p class="muted">A difference is called only when a two-sided Mann-Whitney U test over the repetitions gives p≤${ALPHA}; otherwise it says “no significant difference”. Factors compare medians over repetitions; failed, timeout and unsupported cells take no part.${few}</p>`;
-  return section(`${idPrefix}verdict`, 'Verdict', `${intro}${matrix}<div class="verdicts">${blocks}</div>`);
+  const intro = html`<p class="muted">A difference is called only when a two-sided Mann-Whitney U test over the repetitions gives p≤${ALPHA}; otherwise it says “no significant difference”. Factors compare medians over repetitions; failed, timeout and unsupported cells take no part.${few}</p>`;
+  return section(`${idPrefix}verdict`, 'Verdict', html`${intro}${matrix}<div class="verdicts">${joinHtml(blocks, '\n')}</div>`);
 }
 
 /**
@@ -75,16 +69,16 @@ function verdictSection(ctx: ResultCtx, idPrefix: string): string {
  * entry gets the generic table of its metrics, so a new workload renders before it has
  * charts of its own.
  */
-const KIND_FIGURES: { [K in WorkloadKind]?: (ctx: ResultCtx, w: string, points: number[]) => { figs: string[]; table: string } } = {
+const KIND_FIGURES: { [K in WorkloadKind]?: (ctx: ResultCtx, w: string, points: number[]) => { figs: (Html | null)[]; table: Html } } = {
   bulk: (ctx, w, points) => ({ figs: [goodputBars(ctx, w), ...points.map((p) => goodputSeriesChart(ctx, p, w))], table: bulkTable(ctx, w) }),
   echo: (ctx, w, points) => ({ figs: points.map((p) => cdfChart(ctx, p, w, 'rtt')), table: echoTable(ctx, w) }),
   handshake: (ctx, w, points) => ({ figs: points.map((p) => cdfChart(ctx, p, w, 'handshake')), table: handshakeTable(ctx, w) }),
 };
 
-function workloadSection(ctx: ResultCtx, kind: WorkloadKind, idPrefix: string): string {
+function workloadSection(ctx: ResultCtx, kind: WorkloadKind, idPrefix: string): Html {
   const r = ctx.result;
   const ws = workloadOrder(r).filter((w) => ctx.groups.some((g) => g.workload === w && g.kind === kind));
-  if (!ws.length) return '';
+  if (!ws.length) return html``;
   const body = ws
     .map((w) => {
       const spec = r.scenario.workloads.find((x) => x.id === w);
@@ -92,25 +86,24 @@ function workloadSection(ctx: ResultCtx, kind: WorkloadKind, idPrefix: string): 
       const points = pointIndexes(r).filter((p) => ctx.groups.some((g) => g.workload === w && g.point === p));
       const own = KIND_FIGURES[kind];
       const { figs, table: tbl } = own ? own(ctx, w, points) : { figs: [], table: metricsTable(ctx, w, Object.keys(METRICS).filter((m) => METRICS[m].kind === kind)) };
-      const shown = figs.filter(Boolean);
-      const charts = shown.length ? `<div class="charts">${shown.join('\n')}</div>` : note('muted', 'No successful repetition to chart.');
-      return `<h3>${esc(w)} <span class="muted">${esc(desc)}</span></h3>\n${charts}\n${tbl}`;
-    })
-    .join('\n');
-  return section(`${idPrefix}${kind}`, workloadInfo(kind).title, body);
+      const shown = figs.filter((f): f is Html => f !== null);
+      const charts = shown.length ? html`<div class="charts">${joinHtml(shown, '\n')}</div>` : note('muted', 'No successful repetition to chart.');
+      return html`<h3>${w} <span class="muted">${desc}</span></h3>\n${charts}\n${tbl}`;
+    });
+  return section(`${idPrefix}${kind}`, workloadInfo(kind).title, joinHtml(body, '\n'));
 }
 
-function sweepSection(ctx: ResultCtx, idPrefix: string): string {
+function sweepSection(ctx: ResultCtx, idPrefix: string): Html {
   const r = ctx.result;
-  if (!r.scenario.sweep.length || pointIndexes(r).length < 2) return '';
-  const figs: string[] = [];
+  if (!r.scenario.sweep.length || pointIndexes(r).length < 2) return html``;
+  const figs: Html[] = [];
   for (const w of workloadOrder(r)) {
     const g = ctx.groups.find((x) => x.workload === w);
     if (g) figs.push(...sweepCharts(ctx, w, verdictMetrics(g.kind)));
   }
-  if (!figs.length) return '';
+  if (!figs.length) return html``;
   const axes = r.scenario.sweep.map((a) => `${a.field} (${a.values.join(', ')})`).join(' × ');
-  return section(`${idPrefix}sweep`, 'Sweep', `<p class="muted">Each metric against ${esc(axes)}.</p><div class="charts">${figs.join('\n')}</div>`);
+  return section(`${idPrefix}sweep`, 'Sweep', html`<p class="muted">Each metric against ${axes}.</p><div class="charts">${joinHtml(figs, '\n')}</div>`);
 }
 
 /** Workload sections in report order: the kinds with figures of their own as listed there, then the rest. */
@@ -126,43 +119,41 @@ const TOC: [string, string][] = [
   ['details', 'Run details'],
 ];
 
-function renderResult(result: ResultFile, series: Map<string, Series>, charts: ChartSet, idPrefix: string): string {
+function renderResult(result: ResultFile, series: Map<string, Series>, charts: ChartSet, idPrefix: string): Html {
   const groups = groupCells(result);
   const ctx: ResultCtx = { result, groups, series, charts };
-  const parts: [string, string][] = [
+  const parts: [string, Html][] = [
     ['verdict', verdictSection(ctx, idPrefix)],
     ['warnings', warningsSection(collectWarnings(result, groups, series), idPrefix)],
     ['problems', problemsSection(result, idPrefix)],
     ['sweep', sweepSection(ctx, idPrefix)],
-    ...SECTION_ORDER.map((k): [string, string] => [k, workloadSection(ctx, k, idPrefix)]),
+    ...SECTION_ORDER.map((k): [string, Html] => [k, workloadSection(ctx, k, idPrefix)]),
     ['details', runDetailsSection(result, idPrefix)],
   ];
-  const present = parts.filter(([, html]) => html);
-  const toc = `<nav class="toc" aria-label="Sections">${present
-    .map(([id]) => `<a href="#${idPrefix}${id}">${esc(TOC.find(([k]) => k === id)?.[1] ?? id)}</a>`)
-    .join('')}</nav>`;
+  const present = parts.filter(([, h]) => !h.isEmpty);
+  const toc = html`<nav class="toc" aria-label="Sections">${present.map(([id]) => html`<a href="#${idPrefix}${id}">${TOC.find(([k]) => k === id)?.[1] ?? id}</a>`)}</nav>`;
   const interrupted =
     result.status !== 'complete'
-      ? note('bad', `This run is <b>${esc(result.status)}</b>: only the cells measured before it stopped are shown.`)
+      ? note('bad', html`This run is <b>${result.status}</b>: only the cells measured before it stopped are shown.`)
       : '';
-  return [headerSection(result, idPrefix), toc, interrupted, ...present.map(([, html]) => html)].join('\n');
+  return joinHtml([headerSection(result, idPrefix), toc, interrupted, ...present.map(([, h]) => h)], '\n');
 }
 
 export function renderHtmlReport(results: ResultFile[], opts: HtmlReportOptions = {}): string {
   if (!results.length) throw new Error('renderHtmlReport needs at least one result');
   const series = resultSeries(results);
   const charts = new ChartSet('c');
-  const noscript = '<noscript><p class="note info">Charts need JavaScript; every figure they show is also in the tables.</p></noscript>';
-  let body: string;
+  const noscript = html`<noscript><p class="note info">Charts need JavaScript; every figure they show is also in the tables.</p></noscript>`;
+  let body: HtmlValue;
   let title: string;
   if (results.length === 1) {
     const r = results[0];
     title = opts.title ?? `bench: ${r.scenario.name} (${r.label})`;
-    body = noscript + renderResult(r, series, charts, '');
+    body = [noscript, renderResult(r, series, charts, '')];
   } else {
     title = opts.title ?? `bench: ${results.map((r) => `${r.scenario.name} (${r.label})`).join(' | ')}`;
-    const cols = results.map((r, i) => `<div class="result">${renderResult(r, series, charts, `r${i}-`)}</div>`).join('\n');
-    body = `<h1>${esc(title)}</h1><p class="subtitle">${results.length} results side by side.</p>${noscript}<div class="sbs" style="--cols:${Math.min(results.length, 3)}">${cols}</div>`;
+    const cols = results.map((r, i) => html`<div class="result">${renderResult(r, series, charts, `r${i}-`)}</div>`);
+    body = html`<h1>${title}</h1><p class="subtitle">${results.length} results side by side.</p>${noscript}<div class="sbs" style="--cols:${Math.min(results.length, 3)}">${joinHtml(cols, '\n')}</div>`;
   }
   const assets = chartAssets(charts.specs, opts.chartJs ?? loadChartJs());
   return htmlDocument({ title, body, head: assets.head, scripts: assets.scripts });

@@ -7,7 +7,7 @@ import type { CellResult, ResultFile } from '../harness/results/types.js';
 import type { CellStatus, Warning } from '../harness/core/types.js';
 import { countStatuses, cpuDetail, pointLabel, seriesLabel, type CellGroup, type Series } from './model.js';
 import { ALPHA, repetitionsNeeded } from './verdict.js';
-import { badge, CPU_BOUND_MEANING, details, esc, section, statusBadge, table, type Tone } from './style.js';
+import { badge, CPU_BOUND_MEANING, details, html, joinHtml, section, statusBadge, table, type Html, type Tone } from './style.js';
 
 export interface NoticeRow {
   code: string;
@@ -70,28 +70,26 @@ export function collectWarnings(result: ResultFile, groups: CellGroup[], series:
 
 const SOURCE_TONE: Record<NoticeRow['source'], Tone> = { run: 'info', lab: 'info', cell: 'muted', report: 'warn' };
 
-function whereHtml(where: string[]): string {
-  if (where.length <= 3) return where.map((w) => `<code>${esc(w)}</code>`).join('<br>');
-  return details(`${where.length} places`, where.map((w) => `<code>${esc(w)}</code>`).join('<br>'));
+function whereHtml(where: string[]): Html {
+  const list = joinHtml(where.map((w) => html`<code>${w}</code>`), html`<br>`);
+  return where.length <= 3 ? list : details(`${where.length} places`, list);
 }
 
-export function warningsSection(rows: NoticeRow[], idPrefix: string): string {
-  if (!rows.length) return '';
+export function warningsSection(rows: NoticeRow[], idPrefix: string): Html {
+  if (!rows.length) return html``;
   const body = table({
     caption: `${rows.length} warning${rows.length === 1 ? '' : 's'}, each with what to do about it`,
     head: ['Kind', 'Where', 'What happened', 'Remedy'],
-    rows: rows.map((r) => [`${badge(r.code, r.code === 'cpu-bound' ? 'warn' : 'info')}<br>${badge(r.source === 'report' ? 'found by report' : `from ${r.source}`, SOURCE_TONE[r.source])}`, whereHtml(r.where), esc(r.message), esc(r.remedy)]),
+    rows: rows.map((r) => [html`${badge(r.code, r.code === 'cpu-bound' ? 'warn' : 'info')}<br>${badge(r.source === 'report' ? 'found by report' : `from ${r.source}`, SOURCE_TONE[r.source])}`, whereHtml(r.where), r.message, r.remedy]),
     rowClass: rows.map((r) => (r.code === 'cpu-bound' ? 'cpu-bound' : undefined)),
   });
   return section(`${idPrefix}warnings`, 'Warnings', body);
 }
 
-function statusLine(result: ResultFile): string {
+function statusLine(result: ResultFile): Html {
   const n = countStatuses(result.cells);
-  return (Object.keys(n) as CellStatus[])
-    .filter((k) => n[k] > 0 || k === 'ok')
-    .map((k) => `${statusBadge(k)} ${n[k]}`)
-    .join(' &nbsp; ');
+  const parts = (Object.keys(n) as CellStatus[]).filter((k) => n[k] > 0 || k === 'ok').map((k) => html`${statusBadge(k)} ${n[k]}`);
+  return joinHtml(parts, html` &nbsp; `);
 }
 
 /** Repetitions that failed the same way, as one row: "0/udp/bulk/{0,1,2}". */
@@ -114,29 +112,29 @@ export function problemRows(result: ResultFile): ProblemRow[] {
   });
 }
 
-export function problemsSection(result: ResultFile, idPrefix: string): string {
+export function problemsSection(result: ResultFile, idPrefix: string): Html {
   const groups = problemRows(result);
-  if (!groups.length) return '';
+  if (!groups.length) return html``;
   const rows = groups.map(({ cells, ids }) => {
     const c = cells[0];
     const withLogs = cells.find((x) => x.logs && Object.keys(x.logs).length);
     const logs = withLogs?.logs
-      ? details(`process output${cells.length > 1 ? ` (repetition ${withLogs.repetition})` : ''}`, Object.entries(withLogs.logs).map(([k, v]) => `<p><b>${esc(k)}</b></p><pre>${esc(v)}</pre>`).join(''))
+      ? details(`process output${cells.length > 1 ? ` (repetition ${withLogs.repetition})` : ''}`, Object.entries(withLogs.logs).map(([k, v]) => html`<p><b>${k}</b></p><pre>${v}</pre>`))
       : '';
     return [
-      `<code>${esc(ids)}</code>`,
-      esc(pointLabel(result, c.point)),
-      `<b>${esc(c.transport)}</b>`,
-      esc(c.implementation),
-      esc(c.workload),
-      `${statusBadge(c.status)}${cells.length > 1 ? ` ×${cells.length}` : ''}`,
-      `${esc(c.reason ?? '(no reason recorded)')}${logs}`,
+      html`<code>${ids}</code>`,
+      pointLabel(result, c.point),
+      html`<b>${c.transport}</b>`,
+      c.implementation,
+      c.workload,
+      html`${statusBadge(c.status)}${cells.length > 1 ? ` ×${cells.length}` : ''}`,
+      html`${c.reason ?? '(no reason recorded)'}${logs}`,
     ];
   });
-  const intro = `<p>${statusLine(result)}. <span class="muted">Unsupported means the transport cannot run that workload (not a failure); failed and timeout cells are left out of every statistic and verdict.</span></p>`;
+  const intro = html`<p>${statusLine(result)}. <span class="muted">Unsupported means the transport cannot run that workload (not a failure); failed and timeout cells are left out of every statistic and verdict.</span></p>`;
   return section(
     `${idPrefix}problems`,
     'Cells that did not complete',
-    intro + table({ head: ['Cells', 'Point', 'Transport', 'Implementation', 'Workload', 'Status', 'Reason'], rows, rowClass: groups.map((g) => (g.cells[0].status === 'failed' ? 'regression' : undefined)) }),
+    html`${intro}${table({ head: ['Cells', 'Point', 'Transport', 'Implementation', 'Workload', 'Status', 'Reason'], rows, rowClass: groups.map((g) => (g.cells[0].status === 'failed' ? 'regression' : undefined)) })}`,
   );
 }

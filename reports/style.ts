@@ -1,12 +1,12 @@
 // The shared look of every bench HTML report, and the small HTML helpers that go with it.
 //
 // STABLE API: the compare report (harness compare, another engineer) imports these. Keep the
-// names and signatures below; add, don't change. Every helper returns an HTML string; any
-// argument documented as "HTML" must already be escaped with esc().
+// names below. Every helper returns Html (reports/safe-html.ts) and takes HtmlValue: a plain
+// value is text and is escaped, only Html is inserted as markup. htmlDocument returns the page.
 //
 //   REPORT_CSS                 the stylesheet (light, responsive, @media print; tables turn
 //                              into label/value cards below 640 px)
-//   esc(text)                  escape text for HTML content and attribute values
+//   esc(text)                  text as Html (escaped); html`` escapes plain values anyway
 //   scriptJson(value)          JSON safe to inline in a <script type="application/json">
 //   htmlDocument(opts)         a complete self-contained page (CSP forbids any network request)
 //   table(opts)                a server-rendered table, readable without JavaScript; row classes
@@ -19,7 +19,11 @@
 //   details(summary, body)     a collapsible block (opened automatically for printing)
 //   note(tone, body)           a callout paragraph
 // Charts: see charts.ts (ChartSet, chartAssets) and assets.ts (loadChartJs).
+import { createHash } from 'node:crypto';
 import type { CellStatus } from '../harness/core/types.js';
+import { escapeText, html, Html, joinHtml, plainText, type HtmlValue } from './safe-html.js';
+
+export { html, Html, joinHtml, type HtmlValue } from './safe-html.js';
 
 export type Tone = 'ok' | 'bad' | 'warn' | 'info' | 'muted';
 
@@ -115,14 +119,9 @@ main:has(.sbs){max-width:2400px}
 }
 `;
 
-/** Escape text for HTML element content and double-quoted attribute values. */
-export function esc(text: string | number | null | undefined): string {
-  return String(text ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+/** Escaped text as Html (inside html`` a plain value is escaped anyway). */
+export function esc(text: unknown): Html {
+  return Html.trusted(escapeText(text));
 }
 
 /** Inline data inside <script>: "<" escaped so no string can close the element. */
@@ -132,47 +131,70 @@ export function scriptJson(value: unknown): string {
 
 export interface DocumentOptions {
   title: string;
-  /** HTML of <main>. */
-  body: string;
+  /** Content of <main>. */
+  body: HtmlValue;
   /** Inline JavaScript sources, each emitted as its own <script> at the end of <body>. */
   scripts?: string[];
-  /** Extra HTML for <head>, e.g. <script type="application/json"> data blocks. */
-  head?: string;
+  /** Extra content for <head>, e.g. <script type="application/json"> data blocks. */
+  head?: HtmlValue;
+}
+
+/** The text of an inline script as emitted: nothing in it can close the element. */
+function scriptText(js: string): string {
+  return js.replace(/<\/(script)/gi, '<\\/$1');
 }
 
 /**
  * A complete page. The Content-Security-Policy forbids every fetch (no fonts, CDN, favicon,
- * source maps), so the file behaves the same from a CI artifact opened offline.
+ * source maps), so the file behaves the same from a CI artifact opened offline, and runs only
+ * the page's own scripts: each is allowed by its SHA-256, so markup that slipped into the
+ * page could not run script (no 'unsafe-inline', no event handler attributes, no
+ * javascript: URLs). CSP has no shipping directive against navigation itself (navigate-to
+ * was dropped from the spec), so what can navigate without a click is shut one by one:
+ * script (hashes), forms (form-action), <base> (base-uri), frames and objects
+ * (default-src); a <meta http-equiv="refresh"> could only come from unescaped markup,
+ * which safe-html.ts rules out.
  */
 export function htmlDocument(opts: DocumentOptions): string {
-  const scripts = (opts.scripts ?? []).map((s) => `<script>${s.replace(/<\/(script)/gi, '<\\/$1')}</script>`).join('\n');
+  const scripts = (opts.scripts ?? []).map(scriptText);
+  const hashes = scripts.map((s) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`);
+  const csp = [
+    "default-src 'none'",
+    `script-src ${hashes.length ? hashes.join(' ') : "'none'"}`,
+    "style-src 'unsafe-inline'",
+    'img-src data:',
+    "font-src 'none'",
+    "connect-src 'none'",
+    "form-action 'none'",
+    "base-uri 'none'",
+  ].join('; '); // constants and base64 hashes: nothing to escape
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
 <link rel="icon" href="data:,">
-<title>${esc(opts.title)}</title>
+<title>${escapeText(opts.title)}</title>
 <style>${REPORT_CSS}</style>
-${opts.head ?? ''}
+${html`${opts.head}`}
 </head>
 <body>
 <main>
-${opts.body}
+${html`${opts.body}`}
 </main>
-${scripts}
+${scripts.map((s) => `<script>${s}</script>`).join('\n')}
 </body>
 </html>
 `;
 }
 
 export interface TableOptions {
-  /** Header cells, HTML. */
-  head: string[];
-  /** Body rows; each cell HTML. */
-  rows: string[][];
-  caption?: string;
+  /** Header cells (text unless Html). */
+  head: HtmlValue[];
+  /** Body rows; each cell text unless Html. */
+  rows: HtmlValue[][];
+  caption?: HtmlValue;
   /** Column indexes holding numbers (right-aligned, tabular figures). */
   numeric?: number[];
   /** A class per row (e.g. "cpu-bound", "regression"), same length as rows. */
@@ -181,53 +203,56 @@ export interface TableOptions {
   cellClass?: (string | undefined)[][];
 }
 
-export function table(opts: TableOptions): string {
+export function table(opts: TableOptions): Html {
   const num = new Set(opts.numeric ?? []);
   // Plain-text header per cell, so narrow screens can show each row as label: value.
-  const labels = opts.head.map((h) => esc(h.replace(/<br\s*\/?>/gi, ' ').replace(/<[^>]*>/g, '').replace(/&[a-z#0-9]+;/gi, (m) => (m === '&amp;' ? '&' : m === '&lt;' ? '<' : m === '&gt;' ? '>' : ' ')).replace(/\s+/g, ' ').trim()));
-  const th = opts.head.map((h, i) => `<th scope="col"${num.has(i) ? ' class="num"' : ''}>${h}</th>`).join('');
-  const body = opts.rows
-    .map((row, r) => {
-      const rc = opts.rowClass?.[r];
-      const tds = row
-        .map((c, i) => {
-          const cls = [num.has(i) ? 'num' : '', opts.cellClass?.[r]?.[i] ?? ''].filter(Boolean).join(' ');
-          return `<td${cls ? ` class="${cls}"` : ''} data-label="${labels[i] ?? ''}"><span class="v">${c}</span></td>`;
-        })
-        .join('');
-      return `<tr${rc ? ` class="${rc}"` : ''}>${tds}</tr>`;
-    })
-    .join('\n');
-  const caption = opts.caption ? `<caption>${opts.caption}</caption>` : '';
-  return `<div class="table-wrap"><table>${caption}<thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  const labels = opts.head.map(plainText);
+  const th = opts.head.map((h, i) => html`<th scope="col"${num.has(i) ? html` class="num"` : ''}>${h}</th>`);
+  const body = opts.rows.map((row, r) => {
+    const rc = opts.rowClass?.[r];
+    const tds = row.map((c, i) => {
+      const cls = [num.has(i) ? 'num' : '', opts.cellClass?.[r]?.[i] ?? ''].filter(Boolean).join(' ');
+      return html`<td${cls ? html` class="${cls}"` : ''} data-label="${labels[i] ?? ''}"><span class="v">${c}</span></td>`;
+    });
+    return html`<tr${rc ? html` class="${rc}"` : ''}>${tds}</tr>`;
+  });
+  const caption = opts.caption !== undefined ? html`<caption>${opts.caption}</caption>` : '';
+  return html`<div class="table-wrap"><table>${caption}<thead><tr>${th}</tr></thead><tbody>
+${joinHtml(body, '\n')}
+</tbody></table></div>`;
 }
 
-export function badge(text: string, tone: Tone = 'muted'): string {
-  return `<span class="badge ${tone}">${esc(text)}</span>`;
+export function badge(text: string, tone: Tone = 'muted'): Html {
+  return html`<span class="badge ${tone}">${text}</span>`;
 }
 
 const STATUS_TONE: Record<CellStatus, Tone> = { ok: 'ok', failed: 'bad', timeout: 'warn', unsupported: 'muted' };
 
-export function statusBadge(status: CellStatus): string {
-  return badge(status, STATUS_TONE[status]);
+export function statusBadge(status: CellStatus): Html {
+  return badge(status, STATUS_TONE[status] ?? 'bad');
 }
 
 /** The sentence every CPU-bound mark carries, so no reader mistakes it for a link figure. */
 export const CPU_BOUND_MEANING = "CPU-bound: this figure reflects the endpoint's CPU, not the link";
 
-export function cpuMark(detail?: string): string {
+export function cpuMark(detail?: string): Html {
   const title = detail ? `${CPU_BOUND_MEANING} (${detail})` : CPU_BOUND_MEANING;
-  return `<span class="cpu" title="${esc(title)}">⚠ CPU-bound</span>`;
+  return html`<span class="cpu" title="${title}">⚠ CPU-bound</span>`;
 }
 
-export function section(id: string, title: string, body: string): string {
-  return `<section id="${esc(id)}">\n<h2>${esc(title)}</h2>\n${body}\n</section>`;
+export function section(id: string, title: string, body: HtmlValue): Html {
+  return html`<section id="${id}">
+<h2>${title}</h2>
+${body}
+</section>`;
 }
 
-export function details(summary: string, body: string): string {
-  return `<details><summary>${summary}</summary>\n${body}\n</details>`;
+export function details(summary: HtmlValue, body: HtmlValue): Html {
+  return html`<details><summary>${summary}</summary>
+${body}
+</details>`;
 }
 
-export function note(tone: Tone, body: string): string {
-  return `<p class="note ${tone}">${body}</p>`;
+export function note(tone: Tone, body: HtmlValue): Html {
+  return html`<p class="note ${tone}">${body}</p>`;
 }

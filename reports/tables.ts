@@ -7,29 +7,29 @@ import { isTcpStream } from '../harness/results/transports.js';
 import { countStatuses, cpuDetail, maxCore, metricCI, metricValues, pointLabel, type CellGroup } from './model.js';
 import { fmtMetric, fmtPct, fmtRate, fmtUs } from './format.js';
 import { mathisAt, type ResultCtx } from './figures.js';
-import { cpuMark, esc, statusBadge, table } from './style.js';
+import { cpuMark, html, statusBadge, table, type Html, type HtmlValue } from './style.js';
 
 function med(g: CellGroup, metric: string): string {
   const v = metricValues(g, metric);
-  return v.length ? esc(fmtMetric(metric, median(v))) : '–';
+  return v.length ? fmtMetric(metric, median(v)) : '–';
 }
 
-function repsCell(g: CellGroup): string {
+function repsCell(g: CellGroup): HtmlValue {
   if (g.ok.length === g.cells.length) return `${g.ok.length}/${g.cells.length}`;
   const n = countStatuses(g.cells);
-  const rest = (Object.keys(n) as CellStatus[]).filter((s) => s !== 'ok' && n[s] > 0).map((s) => `${statusBadge(s)} ${n[s]}`);
-  return `${g.ok.length}/${g.cells.length} ${rest.join(' ')}`;
+  const rest = (Object.keys(n) as CellStatus[]).filter((s) => s !== 'ok' && n[s] > 0).map((s) => html` ${statusBadge(s)} ${n[s]}`);
+  return html`${g.ok.length}/${g.cells.length}${rest}`;
 }
 
-function cpuCell(g: CellGroup): string {
+function cpuCell(g: CellGroup): HtmlValue {
   const cl = maxCore(g, 'client');
   const sv = maxCore(g, 'server');
   const pct = (v: number): string => (Number.isFinite(v) ? `${Math.round(v * 100)}%` : '–');
   const txt = `${pct(cl)} / ${pct(sv)}`;
-  return g.cpuBoundReps ? `${txt}<br>${cpuMark(cpuDetail(g))}` : txt;
+  return g.cpuBoundReps ? html`${txt}<br>${cpuMark(cpuDetail(g))}` : txt;
 }
 
-function retransCell(g: CellGroup): string {
+function retransCell(g: CellGroup): HtmlValue {
   let out = 0;
   let re = 0;
   let sent = 0;
@@ -43,8 +43,8 @@ function retransCell(g: CellGroup): string {
     sent += st.sent ?? st.sentPackets ?? st.packetsSent ?? 0;
     lost += st.lost ?? st.lostPackets ?? st.packetsLost ?? 0;
   }
-  if (out > 0) return `${esc(fmtPct((100 * re) / out))} <span class="muted">segs</span>`;
-  if (sent > 0) return `${esc(fmtPct((100 * lost) / sent))} <span class="muted">pkts</span>`;
+  if (out > 0) return html`${fmtPct((100 * re) / out)} <span class="muted">segs</span>`;
+  if (sent > 0) return html`${fmtPct((100 * lost) / sent)} <span class="muted">pkts</span>`;
   return '–';
 }
 
@@ -55,13 +55,13 @@ function fmtRange(lo: number, hi: number, f: (v: number) => string): string {
   return a.length === 2 && b.length === 2 && a[1] === b[1] ? `${a[0]}–${b[0]} ${a[1]}` : `${f(lo)} – ${f(hi)}`;
 }
 
-function base(ctx: ResultCtx, g: CellGroup): string[] {
-  return [esc(pointLabel(ctx.result, g.point)), `<b>${esc(g.transport)}</b>`, esc(g.implementation), repsCell(g)];
+function base(ctx: ResultCtx, g: CellGroup): HtmlValue[] {
+  return [pointLabel(ctx.result, g.point), html`<b>${g.transport}</b>`, g.implementation, repsCell(g)];
 }
 
 const rowClass = (gs: CellGroup[]): (string | undefined)[] => gs.map((g) => (g.cpuBoundReps ? 'cpu-bound' : undefined));
 
-export function bulkTable(ctx: ResultCtx, workload: string): string {
+export function bulkTable(ctx: ResultCtx, workload: string): Html {
   const gs = ctx.groups.filter((g) => g.workload === workload);
   const rows = gs.map((g) => {
     const ci = metricCI(g, 'goodputBitsPerSec');
@@ -69,15 +69,15 @@ export function bulkTable(ctx: ResultCtx, workload: string): string {
     const m = tcpLike ? mathisAt(ctx.result, g.point, workload) : null;
     return [
       ...base(ctx, g),
-      ci ? `<b>${esc(fmtRate(ci.estimate))}</b>` : '–',
-      !ci ? '–' : g.ok.length < 2 ? '<span class="muted">1 repetition</span>' : `${esc(fmtRange(ci.lo, ci.hi, fmtRate))}${ci.confidence < 0.95 ? ` <span class="muted">(${Math.round(ci.confidence * 100)}%)</span>` : ''}`,
-      m ? esc(fmtRate(m.bps)) : '–',
+      ci ? html`<b>${fmtRate(ci.estimate)}</b>` : '–',
+      !ci ? '–' : g.ok.length < 2 ? html`<span class="muted">1 repetition</span>` : html`${fmtRange(ci.lo, ci.hi, fmtRate)}${ci.confidence < 0.95 ? html` <span class="muted">(${Math.round(ci.confidence * 100)}%)</span>` : ''}`,
+      m ? fmtRate(m.bps) : '–',
       retransCell(g),
       cpuCell(g),
     ];
   });
   return table({
-    caption: `Bulk goodput: ${esc(workload)} (median over successful repetitions)`,
+    caption: `Bulk goodput: ${workload} (median over successful repetitions)`,
     head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput', 'CI of median (95% unless noted)', 'Mathis bound', 'Retransmitted', 'CPU client / server'],
     rows,
     numeric: [4, 5, 6, 7],
@@ -85,7 +85,7 @@ export function bulkTable(ctx: ResultCtx, workload: string): string {
   });
 }
 
-export function echoTable(ctx: ResultCtx, workload: string): string {
+export function echoTable(ctx: ResultCtx, workload: string): Html {
   const gs = ctx.groups.filter((g) => g.workload === workload);
   let thin = false;
   const rows = gs.map((g) => {
@@ -104,19 +104,17 @@ export function echoTable(ctx: ResultCtx, workload: string): string {
       cpuCell(g),
     ];
   });
-  const foot = thin ? '<p class="muted">† fewer than 1000 exchanges per repetition: p99.9 is interpolated between the largest samples.</p>' : '';
-  return (
-    table({
-      caption: `Echo round-trip time percentiles: ${esc(workload)} (each the median over repetitions of that repetition's percentile)`,
+  const foot = thin ? html`<p class="muted">† fewer than 1000 exchanges per repetition: p99.9 is interpolated between the largest samples.</p>` : '';
+  return html`${table({
+      caption: `Echo round-trip time percentiles: ${workload} (each the median over repetitions of that repetition's percentile)`,
       head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p90', 'p99', 'p99.9', 'max', 'First exchange', 'Lost', 'CPU client / server'],
       rows,
       numeric: [4, 5, 6, 7, 8, 9, 10],
       rowClass: rowClass(gs),
-    }) + foot
-  );
+    })}${foot}`;
 }
 
-export function handshakeTable(ctx: ResultCtx, workload: string): string {
+export function handshakeTable(ctx: ResultCtx, workload: string): Html {
   const gs = ctx.groups.filter((g) => g.workload === workload);
   const rows = gs.map((g) => {
     const pooled = g.ok.flatMap((c) => c.samples.handshakeUs ?? []);
@@ -124,13 +122,13 @@ export function handshakeTable(ctx: ResultCtx, workload: string): string {
       ...base(ctx, g),
       med(g, 'handshakeP50Us'),
       med(g, 'handshakeP99Us'),
-      pooled.length ? esc(fmtUs(Math.max(...pooled))) : '–',
+      pooled.length ? fmtUs(Math.max(...pooled)) : '–',
       String(pooled.length),
       cpuCell(g),
     ];
   });
   return table({
-    caption: `Handshake time: ${esc(workload)} (connection setup until the first echoed byte)`,
+    caption: `Handshake time: ${workload} (connection setup until the first echoed byte)`,
     head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p99', 'max', 'Samples', 'CPU client / server'],
     rows,
     numeric: [4, 5, 6, 7],
@@ -139,11 +137,11 @@ export function handshakeTable(ctx: ResultCtx, workload: string): string {
 }
 
 /** Any workload's metrics, each the median over repetitions: the table of a kind without one of its own. */
-export function metricsTable(ctx: ResultCtx, workload: string, metrics: string[]): string {
+export function metricsTable(ctx: ResultCtx, workload: string, metrics: string[]): Html {
   const gs = ctx.groups.filter((g) => g.workload === workload);
   return table({
-    caption: `${esc(workload)} (median over successful repetitions)`,
-    head: ['Point', 'Transport', 'Implementation', 'Reps ok', ...metrics.map((m) => esc(METRICS[m]?.label ?? m)), 'CPU client / server'],
+    caption: `${workload} (median over successful repetitions)`,
+    head: ['Point', 'Transport', 'Implementation', 'Reps ok', ...metrics.map((m) => METRICS[m]?.label ?? m), 'CPU client / server'],
     rows: gs.map((g) => [...base(ctx, g), ...metrics.map((m) => med(g, m)), cpuCell(g)]),
     numeric: metrics.map((_, i) => 4 + i),
     rowClass: rowClass(gs),

@@ -12,7 +12,7 @@ import { ChartSet, chartAssets, ciWhiskers, displayScale, r4, wantsLog, whiskerC
 import { fmtDate, fmtMetric, fmtP } from './format.js';
 import { buildSeries, groupCells, metricValues, pointLabel, runsTransportFacts, seriesKey, transportOrder, type CellGroup, type Series } from './model.js';
 import { nameSuffices, transportFacts } from '../harness/results/transports.js';
-import { badge, cpuMark, esc, htmlDocument, note, section, table } from './style.js';
+import { badge, cpuMark, html, htmlDocument, joinHtml, note, section, table, type Html, type HtmlValue } from './style.js';
 import { verdictMetrics } from './verdict.js';
 
 const { thresholdPct: THRESHOLD_PCT, alpha: ALPHA } = COMPARE_DEFAULTS;
@@ -143,10 +143,10 @@ function changeText(c: Change, labels: string[]): string {
   return `${fmtRel(c)} ${labels[c.from]} → ${labels[c.to]} (${pText(c)})`;
 }
 
-function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], changes: Map<Row, Change[]>): string {
+function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], changes: Map<Row, Change[]>): Html | null {
   const def = METRICS[metric];
   const values = rows.flatMap((r) => r.at.flatMap((_, i) => statOf(r, metric, i).values));
-  if (!values.length) return '';
+  if (!values.length) return null;
   const sc = displayScale(def.unit, values);
   const datasets: ChartDataset[] = rows.map((row) => {
     const st = row.at.map((_, i) => statOf(row, metric, i));
@@ -171,48 +171,48 @@ function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], 
   );
 }
 
-function rowTable(rows: Row[], labels: string[], changes: Map<Row, Change[]>, which: (m: string) => boolean): string {
-  const body: string[][] = [];
+function rowTable(rows: Row[], labels: string[], changes: Map<Row, Change[]>, which: (m: string) => boolean): Html | null {
+  const body: HtmlValue[][] = [];
   const cls: (string | undefined)[] = [];
   for (const row of rows) {
     for (const metric of row.metrics.filter(which)) {
       const ch = (changes.get(row) ?? []).filter((c) => c.metric === metric);
-      const cells = row.at.map((g, i) => {
-        if (!g) return '<span class="muted">–</span>';
+      const cells = row.at.map((g, i): HtmlValue => {
+        if (!g) return html`<span class="muted">–</span>`;
         const ci = statOf(row, metric, i).ci;
-        if (!ci) return `<span class="muted" title="${esc(g.cells.map((c) => c.reason).filter(Boolean).join('; '))}">${esc(g.cells[0]?.status ?? '–')}</span>`;
+        if (!ci) return html`<span class="muted" title="${g.cells.map((c) => c.reason).filter(Boolean).join('; ')}">${g.cells[0]?.status ?? '–'}</span>`;
         const c = ch.find((x) => x.to === i);
-        const delta = c ? ` <span class="${c.kind === 'regression' ? 'bad' : c.kind === 'improvement' ? 'good' : 'muted'}">${fmtRel(c)}${c.cmp.verdict === 'too-few' ? ' (n too small)' : c.kind !== 'none' ? ` ${pText(c)}` : ''}</span>` : '';
-        const implChange = i > 0 && row.at[i - 1] && row.at[i - 1]!.implementation !== g.implementation ? `<br><span class="muted">${esc(g.implementation)}</span>` : '';
-        return `${esc(fmtMetric(metric, ci.estimate))}${delta}${g.cpuBoundReps ? ` ${cpuMark()}` : ''}${implChange}`;
+        const delta = c ? html` <span class="${c.kind === 'regression' ? 'bad' : c.kind === 'improvement' ? 'good' : 'muted'}">${fmtRel(c)}${c.cmp.verdict === 'too-few' ? ' (n too small)' : c.kind !== 'none' ? ` ${pText(c)}` : ''}</span>` : '';
+        const implChange = i > 0 && row.at[i - 1] && row.at[i - 1]!.implementation !== g.implementation ? html`<br><span class="muted">${g.implementation}</span>` : '';
+        return html`${fmtMetric(metric, ci.estimate)}${delta}${g.cpuBoundReps ? html` ${cpuMark()}` : ''}${implChange}`;
       });
-      body.push([`<b>${esc(row.series.label)}</b>`, esc(METRICS[metric].label), ...cells]);
+      body.push([html`<b>${row.series.label}</b>`, METRICS[metric].label, ...cells]);
       cls.push(ch.some((c) => c.kind === 'regression') ? 'regression' : ch.some((c) => c.kind === 'improvement') ? 'improvement' : undefined);
     }
   }
-  if (!body.length) return '';
-  return table({ head: ['Transport', 'Metric', ...labels.map(esc)], rows: body, rowClass: cls, numeric: labels.map((_, i) => i + 2) });
+  if (!body.length) return null;
+  return table({ head: ['Transport', 'Metric', ...labels], rows: body, rowClass: cls, numeric: labels.map((_, i) => i + 2) });
 }
 
-function releasesTable(results: ResultFile[]): string {
+function releasesTable(results: ResultFile[]): Html {
   return table({
     caption: 'Releases, in the order given',
     head: ['Label', 'Date', 'bench', 'Scenario', 'Backend', 'Kernel', 'Status', 'QUIC implementations'],
     rows: results.map((r) => [
-      `<b>${esc(r.label)}</b>`,
-      esc(fmtDate(r.startedAt)),
-      `${esc(r.tool.version)}${r.tool.gitSha ? ` <code>${esc(r.tool.gitSha.slice(0, 10))}</code>` : ''}`,
-      `${esc(r.scenario.name)} <span class="muted">${esc(r.scenarioSha256.slice(0, 10))}</span>`,
-      esc(r.backend),
-      esc(r.host.kernel),
+      html`<b>${r.label}</b>`,
+      fmtDate(r.startedAt),
+      html`${r.tool.version}${r.tool.gitSha ? html` <code>${String(r.tool.gitSha).slice(0, 10)}</code>` : ''}`,
+      html`${r.scenario.name} <span class="muted">${String(r.scenarioSha256).slice(0, 10)}</span>`,
+      r.backend,
+      r.host.kernel,
       r.status === 'complete' ? badge('complete', 'ok') : badge(r.status, 'bad'),
-      quicImplementations(r).map(esc).join('<br>'),
+      joinHtml(quicImplementations(r), html`<br>`),
     ]),
   });
 }
 
-function comparabilityNotes(results: ResultFile[]): string {
-  const out: string[] = [];
+function comparabilityNotes(results: ResultFile[]): Html {
+  const out: Html[] = [];
   for (let i = 1; i < results.length; i++) {
     const a = results[i - 1];
     const b = results[i];
@@ -221,9 +221,9 @@ function comparabilityNotes(results: ResultFile[]): string {
     if (a.backend !== b.backend) diffs.push(`the backend (${a.backend} → ${b.backend})`);
     if (a.host.kernel !== b.host.kernel) diffs.push('the kernel');
     if (a.host.cpuModel !== b.host.cpuModel || a.host.cpus !== b.host.cpus) diffs.push('the CPU');
-    if (diffs.length) out.push(note('warn', `Between <b>${esc(a.label)}</b> and <b>${esc(b.label)}</b> ${esc(diffs.join(', '))} changed: a difference there may not come from the release.`));
+    if (diffs.length) out.push(note('warn', html`Between <b>${a.label}</b> and <b>${b.label}</b> ${diffs.join(', ')} changed: a difference there may not come from the release.`));
   }
-  return out.join('\n');
+  return joinHtml(out, '\n');
 }
 
 export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}): string {
@@ -234,39 +234,42 @@ export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}
   const all = [...changes.entries()].flatMap(([row, cs]) => cs.map((c) => ({ row, c })));
   const regressions = all.filter((x) => x.c.kind === 'regression');
   const improvements = all.filter((x) => x.c.kind === 'improvement');
-  const line = (x: { row: Row; c: Change }): string =>
-    `<li><b>${esc(x.row.series.label)}</b> ${esc(METRICS[x.c.metric].label)}, ${esc(x.row.workload)} at ${esc(x.row.pointLabel)}: <span class="${x.c.kind === 'regression' ? 'bad' : 'good'}">${esc(changeText(x.c, labels))}</span>${x.row.at[x.c.to]?.cpuBoundReps ? ` ${cpuMark()}` : ''}</li>`;
-  const verdict =
-    (regressions.length
-      ? `<div class="note bad"><b>${regressions.length} significant regression${regressions.length === 1 ? '' : 's'}</b><ul>${regressions.map(line).join('')}</ul></div>`
-      : note('ok', `No significant regression between consecutive releases (p≤${ALPHA} and beyond ${THRESHOLD_PCT}%).`)) +
-    (improvements.length ? `<details><summary>${improvements.length} significant improvement${improvements.length === 1 ? '' : 's'}</summary><ul>${improvements.map(line).join('')}</ul></details>` : '');
+  const line = (x: { row: Row; c: Change }): Html =>
+    html`<li><b>${x.row.series.label}</b> ${METRICS[x.c.metric].label}, ${x.row.workload} at ${x.row.pointLabel}: <span class="${x.c.kind === 'regression' ? 'bad' : 'good'}">${changeText(x.c, labels)}</span>${x.row.at[x.c.to]?.cpuBoundReps ? html` ${cpuMark()}` : ''}</li>`;
+  const verdict = html`${
+    regressions.length
+      ? html`<div class="note bad"><b>${regressions.length} significant regression${regressions.length === 1 ? '' : 's'}</b><ul>${regressions.map(line)}</ul></div>`
+      : note('ok', `No significant regression between consecutive releases (p≤${ALPHA} and beyond ${THRESHOLD_PCT}%).`)
+  }${improvements.length ? html`<details><summary>${improvements.length} significant improvement${improvements.length === 1 ? '' : 's'}</summary><ul>${improvements.map(line)}</ul></details>` : ''}`;
 
   const charts = new ChartSet('t');
   const cellKeys = [...new Set(rows.map((r) => r.cell))];
-  const byPoint = new Map<string, string[]>();
+  const byPoint = new Map<string, Html[]>();
   for (const key of cellKeys) {
     const rs = rows.filter((r) => r.cell === key);
     const metrics = verdictMetrics(kindOf(rs[0]));
-    const figs = metrics.map((m) => chart(charts, rs, m, labels, changes)).filter(Boolean);
+    const figs = metrics.map((m) => chart(charts, rs, m, labels, changes)).filter((f): f is Html => f !== null);
     const primary = rowTable(rs, labels, changes, (m) => metrics.includes(m));
     const others = rowTable(rs, labels, changes, (m) => !metrics.includes(m));
     const flagged = rs.some((r) => (changes.get(r) ?? []).some((c) => c.kind !== 'none' && !metrics.includes(c.metric)));
-    const more = others ? `<details${flagged ? ' open' : ''}><summary>Other metrics${flagged ? ' (with significant changes)' : ''}</summary>${others}</details>` : '';
-    const html = `<h3>${esc(rs[0].workload)}</h3><div class="charts">${figs.join('\n')}</div>${primary}${more}`;
-    byPoint.set(rs[0].pointLabel, [...(byPoint.get(rs[0].pointLabel) ?? []), html]);
+    const more = others ? html`<details${flagged ? html` open` : ''}><summary>Other metrics${flagged ? ' (with significant changes)' : ''}</summary>${others}</details>` : '';
+    const part = html`<h3>${rs[0].workload}</h3><div class="charts">${joinHtml(figs, '\n')}</div>${primary}${more}`;
+    byPoint.set(rs[0].pointLabel, [...(byPoint.get(rs[0].pointLabel) ?? []), part]);
   }
-  const sections = [...byPoint].map(([pl, parts], i) => section(`point-${i}`, `At ${pl}`, parts.join('\n')));
+  const sections = [...byPoint].map(([pl, parts], i) => section(`point-${i}`, `At ${pl}`, joinHtml(parts, '\n')));
   const names = [...new Set(results.map((r) => r.scenario.name))].join(', ');
   const title = opts.title ?? `bench trend: ${names} (${labels[0]} … ${labels[labels.length - 1]})`;
-  const body = [
-    `<h1>${esc(title)}</h1>`,
-    `<p class="subtitle">${results.length} results in the order given; each line is one transport and implementation family (versions may change along a line; the exact implementation is in each tooltip and noted in the tables where it changed).</p>`,
-    '<noscript><p class="note info">Charts need JavaScript; every figure they show is also in the tables.</p></noscript>',
-    section('regressions', 'Regressions', verdict + comparabilityNotes(results)),
-    releasesTable(results),
-    ...sections,
-  ].join('\n');
+  const body = joinHtml(
+    [
+      html`<h1>${title}</h1>`,
+      html`<p class="subtitle">${results.length} results in the order given; each line is one transport and implementation family (versions may change along a line; the exact implementation is in each tooltip and noted in the tables where it changed).</p>`,
+      html`<noscript><p class="note info">Charts need JavaScript; every figure they show is also in the tables.</p></noscript>`,
+      section('regressions', 'Regressions', html`${verdict}${comparabilityNotes(results)}`),
+      releasesTable(results),
+      ...sections,
+    ],
+    '\n',
+  );
   const assets = chartAssets(charts.specs, opts.chartJs ?? loadChartJs());
   return htmlDocument({ title, body, head: assets.head, scripts: assets.scripts });
 }

@@ -2,7 +2,7 @@
 // 0-RTT packet that made @matrixai/quic 2.0.9 throw an unhandled TypeError (reading
 // 'byteLength' of the missing token in QUICServer.acceptConnection), and a handful of other
 // malformed long- and short-header packets, are refused and counted; the server keeps
-// serving, through harness/quic/lib.ts and through the `bench tunnel server` binary. Loopback.
+// serving, through harness/transports/quic-lib.ts and through the `bench tunnel server` binary. Loopback.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
-import { generateCredentials } from '../harness/certs.js';
-import { quicConnect, quicListen } from '../harness/quic/lib.js';
-import { connectTcp, echoHandler, readAll, startBackend } from '../harness/tunnel/loopback.js';
-import { CLI, until } from '../netem/testkit.js';
+import { generateCredentials } from '../harness/core/certs.js';
+import { quicConnect, quicListen } from '../harness/transports/quic-lib.js';
+import { connectTcp, echoHandler, readAll, startBackend } from '../harness/dev/tunnel-loopback.js';
+import { CLI, until } from './kit/testkit.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 /** The reproduction from the issue: long header, type 0-RTT, version 1, 8-byte DCID, no SCID, length 32. */
