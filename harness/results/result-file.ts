@@ -4,6 +4,8 @@
 import { chown, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { parseJsonText } from './json-text.js';
+import { checkResultShape } from './schema.js';
 import { FORMAT_VERSION, type ResultFile } from './types.js';
 
 export async function readResultFile(path: string): Promise<ResultFile> {
@@ -13,13 +15,7 @@ export async function readResultFile(path: string): Promise<ResultFile> {
   } catch (err) {
     throw new InputError(`cannot read result file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path} is not a bench result file: broken JSON (${(err as Error).message})`, 'was the run killed while writing? results are written atomically, so check the file came from bench');
-  }
-  return parseResult(data, path);
+  return parseResult(parseJsonText(text, path), path);
 }
 
 export function parseResult(data: unknown, path = '<result>'): ResultFile {
@@ -36,11 +32,8 @@ export function parseResult(data: unknown, path = '<result>'): ResultFile {
       'upgrade bench to read it',
     );
   }
-  const r = data as ResultFile;
-  for (const field of ['tool', 'host', 'scenario', 'labs', 'cells'] as const) {
-    if (!(field in r)) throw new InputError(`${path}: result file is missing "${field}"`);
-  }
-  return r;
+  checkResultShape(data, path);
+  return data as ResultFile;
 }
 
 export interface WriteOptions {
