@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { BenchError, EXIT, InterruptedError, RegressionFound } from './core/errors.js';
 import { TOOL_VERSION } from './core/version.js';
+import { terminalText } from './core/text.js';
 // Command registry: adding a command touches this block and one new file.
 import { registerValidate } from './commands/validate.js';
 import { registerRun } from './commands/run.js';
@@ -49,16 +50,17 @@ async function main(): Promise<void> {
     }
     if (err instanceof BenchError) {
       // A regression is the verdict CI asked for, and an interruption what the user asked
-      // for: neither is a fault of bench, so no "error:" prefix.
+      // for: neither is a fault of bench, so no "error:" prefix. Messages quote scenario and
+      // result files: their control characters are shown, not sent.
       const fault = !(err instanceof RegressionFound || err instanceof InterruptedError);
-      process.stderr.write(`bench: ${fault ? 'error: ' : ''}${err.message}\n`);
-      if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+      process.stderr.write(`bench: ${fault ? 'error: ' : ''}${terminalText(err.message)}\n`);
+      if (err.hint) process.stderr.write(`  hint: ${terminalText(err.hint)}\n`);
       if (verbose() && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exitCode = err.exitCode;
       return;
     }
     const e = err as Error;
-    process.stderr.write(`bench: error: ${e?.message ?? String(err)}\n`);
+    process.stderr.write(`bench: error: ${terminalText(e?.message ?? String(err))}\n`);
     process.stderr.write(verbose() ? `${e?.stack ?? ''}\n` : '  hint: run again with --verbose for the stack trace\n');
     process.exitCode = EXIT.environment;
   }

@@ -5,7 +5,8 @@ import type { Comparison } from '../harness/results/compare.js';
 import {
   COLUMNS, NUMERIC_COLUMNS, groupName, implementationLines, legend, notOkLine, rowsOf, runLine, summaryLine,
 } from './compare-html.js';
-import { mdCell } from './format.js';
+import { terminalLine } from '../harness/core/text.js';
+import { joinMd, md, mdCode, type Md } from './safe-markdown.js';
 
 /** The two files compared, as given on the command line. */
 export interface CompareFiles {
@@ -48,35 +49,37 @@ export function renderText(c: Comparison, files: CompareFiles): string {
   section('cells not ok', c.notOk.map(notOkLine));
   section('notes', c.notes);
   out.push('', summaryLine(c));
-  return `${out.join('\n')}\n`;
+  // Labels, paths, reasons and notes come from result files: no value may move the cursor,
+  // recolour the screen or start a line of its own.
+  return `${out.map(terminalLine).join('\n')}\n`;
 }
 
 // ------------------------------------------------------------------ Markdown
 
 export function renderMarkdown(c: Comparison, files: CompareFiles): string {
   const rows = rowsOf(c);
-  const out = [
-    `## bench compare: ${mdCell(c.baseline.label)} → ${mdCell(c.candidate.label)}`,
+  // Written through the md tag (safe-markdown.ts): every value from a result file is text.
+  const out: (Md | '')[] = [
+    md`## bench compare: ${c.baseline.label} → ${c.candidate.label}`,
     '',
-    // Code spans take no escapes: the paths go in as they are.
-    `- baseline: \`${files.baseline}\` ${mdCell(runLine(c.baseline))}`,
-    `- candidate: \`${files.candidate}\` ${mdCell(runLine(c.candidate))}`,
-    `- scenario ${mdCell(c.baseline.scenario)} (\`${c.baseline.scenarioSha256.slice(0, 12)}\`), threshold ${c.options.thresholdPct}%, alpha ${c.options.alpha}`,
+    md`- baseline: ${mdCode(files.baseline)} ${runLine(c.baseline)}`,
+    md`- candidate: ${mdCode(files.candidate)} ${runLine(c.candidate)}`,
+    md`- scenario ${c.baseline.scenario} (${mdCode(String(c.baseline.scenarioSha256).slice(0, 12))}), threshold ${c.options.thresholdPct}%, alpha ${c.options.alpha}`,
     '',
-    `**${summaryLine(c)}**`,
+    md`**${summaryLine(c)}**`,
     '',
   ];
-  if (c.overridden.length) out.push('Compared despite (`--force`):', '', ...c.overridden.map((r) => `- ${mdCell(r)}`), '');
+  if (c.overridden.length) out.push(md`Compared despite (\`--force\`):`, '', ...c.overridden.map((r) => md`- ${r}`), '');
   if (rows.length > 0) {
-    out.push(`| ${COLUMNS.map(([, h]) => h).join(' | ')} |`);
-    out.push(`|${COLUMNS.map(([k]) => (NUMERIC_COLUMNS.has(k) ? '---:' : '---')).join('|')}|`);
+    out.push(md`| ${joinMd(COLUMNS.map(([, h]) => h), md` | `)} |`);
+    out.push(md`|${joinMd(COLUMNS.map(([k]) => (NUMERIC_COLUMNS.has(k) ? md`---:` : md`---`)), md`|`)}|`);
     for (const r of rows) {
-      out.push(`| ${COLUMNS.map(([k]) => (k === 'verdict' && r.kind === 'regression' ? `**${r[k]}**` : mdCell(r[k]))).join(' | ')} |`);
+      out.push(md`| ${joinMd(COLUMNS.map(([k]) => (k === 'verdict' && r.kind === 'regression' ? md`**${r[k]}**` : r[k])), md` | `)} |`);
     }
-    out.push('', ...legend(c).map((l) => `<sub>${mdCell(l)}</sub><br>`), '');
+    out.push('', ...legend(c).map((l) => md`<sub>${l}</sub><br>`), '');
   }
   const section = (title: string, items: string[]): void => {
-    if (items.length) out.push(`**${title}**`, '', ...items.map((i) => `- ${mdCell(i)}`), '');
+    if (items.length) out.push(md`**${title}**`, '', ...items.map((i) => md`- ${i}`), '');
   };
   section('Implementations', implementationLines(c));
   section('Only in baseline', c.onlyInBaseline.map(groupName));

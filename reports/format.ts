@@ -59,11 +59,6 @@ export function describeLink(link: ResolvedLink): string {
   return parts.join(', ');
 }
 
-/** Text for a Markdown table cell (summary.md, compare --markdown): pipes and newlines would break the row. */
-export function mdCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
 /** ISO timestamp to "2025-06-01 14:03 UTC"; renderers never read the clock themselves. */
 export function fmtDate(iso: string | null): string {
   if (!iso) return '–';

@@ -1,17 +1,19 @@
 // summary.md: the compact form of a report for CI step summaries and PR comments. Same
-// verdicts and figures as the HTML report, as GitHub-flavoured Markdown.
+// verdicts and figures as the HTML report, as GitHub-flavoured Markdown, written only
+// through the md tag (safe-markdown.ts): data is text, never markup.
 import { median } from '../harness/core/stats.js';
 import { CPU_BOUND_RULE } from '../harness/results/cpu.js';
 import type { ResultFile, WorkloadKind } from '../harness/results/types.js';
 import { METRICS, WORKLOAD_KINDS, workloadInfo } from '../harness/results/metrics.js';
-import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct, mdCell } from './format.js';
+import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct } from './format.js';
 import { countStatuses, groupCells, labOf, metricValues, pointIndexes, pointLabel, pointOf, resultSeries, seriesLabel, workloadOrder, type CellGroup } from './model.js';
 import { CPU_BOUND_MEANING } from './style.js';
 import { collectWarnings, problemRows } from './notices.js';
 import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, type Segment } from './verdict.js';
+import { joinMd, md, mdCode, type Md } from './safe-markdown.js';
 
-function segmentsMd(segs: Segment[]): string {
-  return segs.map((s) => (s.tone === 'good' || s.tone === 'bad' || s.tone === 'strong' ? `**${s.text.trim()}**${s.text.endsWith(' ') ? ' ' : ''}` : s.text)).join('');
+function segmentsMd(segs: Segment[]): Md {
+  return joinMd(segs.map((s) => (s.tone === 'good' || s.tone === 'bad' || s.tone === 'strong' ? md`**${s.text.trim()}**${s.text.endsWith(' ') ? ' ' : ''}` : s.text)));
 }
 
 /** One column per headline metric of every workload kind, in registry order. */
@@ -26,7 +28,7 @@ function statusText(gs: CellGroup[]): string {
   return [`${n.ok}/${cells.length} ok`, ...rest].join(', ');
 }
 
-function pointTable(result: ResultFile, groups: CellGroup[], point: number): string[] {
+function pointTable(result: ResultFile, groups: CellGroup[], point: number): Md[] {
   const here = groups.filter((g) => g.point === point);
   const wOrder = workloadOrder(result);
   // One column per (metric, workload); the workload id only when a kind has several.
@@ -37,8 +39,8 @@ function pointTable(result: ResultFile, groups: CellGroup[], point: number): str
   }
   const seriesKeys = [...new Set(here.map((g) => g.seriesKey))];
   const lines = [
-    `| Transport | Implementation | ${cols.map((c) => c.title).join(' | ')} | Status |`,
-    `|---|---|${cols.map(() => '--:').join('|')}|---|`,
+    md`| Transport | Implementation | ${joinMd(cols.map((c) => c.title), md` | `)} | Status |`,
+    md`|---|---|${joinMd(cols.map(() => md`--:`), md`|`)}|---|`,
   ];
   for (const key of seriesKeys) {
     const gs = here.filter((g) => g.seriesKey === key);
@@ -49,7 +51,7 @@ function pointTable(result: ResultFile, groups: CellGroup[], point: number): str
       if (!v.length) return g.cells.length ? g.cells[0].status : '–';
       return fmtMetric(c.metric, median(v)) + (g.cpuBoundReps ? ' ⚠ CPU-bound' : '');
     });
-    lines.push(`| ${mdCell(gs[0].transport)} | ${mdCell(gs[0].implementation)} | ${cells.map(mdCell).join(' | ')} | ${mdCell(statusText(gs))} |`);
+    lines.push(md`| ${gs[0].transport} | ${gs[0].implementation} | ${joinMd(cells, md` | `)} | ${statusText(gs)} |`);
   }
   return lines;
 }
@@ -59,59 +61,59 @@ export function renderSummaryMarkdown(result: ResultFile): string {
   const series = resultSeries([result]);
   const label = (g: CellGroup): string => seriesLabel(series, g);
   const sc = result.scenario;
-  const sha = result.tool.gitSha ? ` (${result.tool.gitSha.slice(0, 12)})` : '';
-  const out: string[] = [
-    `## bench: ${sc.name} (${result.label})`,
+  const sha = result.tool.gitSha ? ` (${String(result.tool.gitSha).slice(0, 12)})` : '';
+  const out: (Md | '')[] = [
+    md`## bench: ${sc.name} (${result.label})`,
     '',
-    sc.description ? `${sc.description}` : '',
+    sc.description ? md`${sc.description}` : '',
     '',
-    `Backend ${result.backend} · kernel ${result.host.kernel} · TCP ${sc.congestionControl} · ${sc.repetitions} repetitions · bench ${result.tool.version}${sha} · ${fmtDate(result.startedAt)}`,
+    md`Backend ${result.backend} · kernel ${result.host.kernel} · TCP ${sc.congestionControl} · ${sc.repetitions} repetitions · bench ${result.tool.version}${sha} · ${fmtDate(result.startedAt)}`,
     '',
   ];
-  if (result.status !== 'complete') out.push(`> **Run ${result.status}:** only the cells measured before it stopped are included.`, '');
+  if (result.status !== 'complete') out.push(md`> **Run ${result.status}:** only the cells measured before it stopped are included.`, '');
 
   const pv = computeVerdicts(result, groups, series);
-  const few = anyTooFew(pv) ? ` Where the two sides have too few repetitions (with equal sides, fewer than ${repetitionsNeeded()} each) it cannot, whatever the data._` : '_';
-  out.push('### Verdict', '', `_Differences are called only where a two-sided Mann-Whitney U test over repetitions gives p≤${ALPHA}.${few}`, '');
+  const few = anyTooFew(pv) ? ` Where the two sides have too few repetitions (with equal sides, fewer than ${repetitionsNeeded()} each) it cannot, whatever the data.` : '';
+  out.push(md`### Verdict`, '', md`_Differences are called only where a two-sided Mann-Whitney U test over repetitions gives p≤${ALPHA}.${few}_`, '');
   for (const p of pv) {
-    out.push(`**${p.label}** (${p.link})`, '');
+    out.push(md`**${p.label}** (${p.link})`, '');
     for (const w of p.workloads) {
       const vs = w.baseline ? ` (vs ${label(w.baseline)})` : '';
-      if (!w.lines.length) out.push(`- ${w.workload}: only one transport ran this workload.`);
-      else if (w.lines.length === 1) out.push(`- ${w.workload}${vs}: ${segmentsMd(w.lines[0])}`);
-      else out.push(`- ${w.workload}${vs}:`, ...w.lines.map((l) => `  - ${segmentsMd(l)}`));
+      if (!w.lines.length) out.push(md`- ${w.workload}: only one transport ran this workload.`);
+      else if (w.lines.length === 1) out.push(md`- ${w.workload}${vs}: ${segmentsMd(w.lines[0])}`);
+      else out.push(md`- ${w.workload}${vs}:`, ...w.lines.map((l) => md`  - ${segmentsMd(l)}`));
     }
     out.push('');
   }
 
-  out.push('### Results', '');
+  out.push(md`### Results`, '');
   for (const point of pointIndexes(result)) {
     const p = pointOf(result, point);
     const m = labOf(result, point)?.measured;
     const measured = m ? `; measured RTT ${fmtMs(m.rttMs.p50)}, loss ${fmtPct(m.uplinkLossPct)} up / ${fmtPct(m.downlinkLossPct)} down` : '';
-    out.push(`**${pointLabel(result, point)}**: ${p ? describeLink(p.link) : ''}${measured}`, '', ...pointTable(result, groups, point), '');
+    out.push(md`**${pointLabel(result, point)}**: ${p ? describeLink(p.link) : ''}${measured}`, '', ...pointTable(result, groups, point), '');
   }
-  if (groups.some((g) => g.cpuBoundReps)) out.push(`⚠ ${CPU_BOUND_MEANING} (flagged when ${CPU_BOUND_RULE}).`, '');
+  if (groups.some((g) => g.cpuBoundReps)) out.push(md`⚠ ${CPU_BOUND_MEANING} (flagged when ${CPU_BOUND_RULE}).`, '');
 
   const warnings = collectWarnings(result, groups, series);
   if (warnings.length) {
-    out.push(`### Warnings (${warnings.length})`, '');
+    out.push(md`### Warnings (${warnings.length})`, '');
     for (const w of warnings) {
       const where = w.where.length > 3 ? `${w.where.slice(0, 3).join(', ')} and ${w.where.length - 3} more` : w.where.join(', ');
-      out.push(`- **${w.code}** (${where}): ${w.message} _Remedy:_ ${w.remedy}`);
+      out.push(md`- **${w.code}** (${where}): ${w.message} _Remedy:_ ${w.remedy}`);
     }
     out.push('');
   }
   const bad = problemRows(result);
   if (bad.length) {
     const n = bad.reduce((k, r) => k + r.cells.length, 0);
-    out.push(`### Cells that did not complete (${n})`, '');
+    out.push(md`### Cells that did not complete (${n})`, '');
     const shown = bad.slice(0, 20);
     for (const { cells, ids } of shown) {
       const c = cells[0];
-      out.push(`- \`${ids}\` **${c.status}**${cells.length > 1 ? ` ×${cells.length}` : ''}: ${(c.reason ?? '(no reason recorded)').replace(/\r?\n/g, ' ')}`);
+      out.push(md`- ${mdCode(ids)} **${c.status}**${cells.length > 1 ? ` ×${cells.length}` : ''}: ${c.reason ?? '(no reason recorded)'}`);
     }
-    if (bad.length > shown.length) out.push(`- … and ${bad.length - shown.length} more (see report.html)`);
+    if (bad.length > shown.length) out.push(md`- … and ${bad.length - shown.length} more (see report.html)`);
     out.push('');
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;

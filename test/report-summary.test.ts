@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { renderSummaryMarkdown } from '../reports/summary.js';
 import { printSummary } from '../harness/commands/run-progress.js';
 import { okMetricValues } from '../harness/results/metrics.js';
-import { mdCell } from '../reports/format.js';
+import { mdText } from '../reports/safe-markdown.js';
 import { loadFixture } from './fixtures/report-load.js';
 
 const HEADER = '| Transport | Implementation | echo p50 | echo p99 | goodput | handshake p50 | Status |';
@@ -65,7 +65,7 @@ test('failures: statuses in the table, reasons and warnings with remedies listed
 });
 
 test('table cells escape pipes and newlines', () => {
-  assert.equal(mdCell('a|b\nc'), 'a\\|b c');
+  assert.equal(mdText('a|b\nc'), 'a\\|b c');
   const r = loadFixture('single');
   for (const c of r.cells) if (c.transport === 'tls') c.implementation = 'node:tls | OpenSSL';
   const row = renderSummaryMarkdown(r).split('\n').find((l) => l.startsWith('| tls'))!;

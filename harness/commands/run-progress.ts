@@ -7,6 +7,7 @@ import type { RunEngine } from '../run/engine.js';
 import { median } from '../core/stats.js';
 import type { CellResult, ResultFile } from '../results/types.js';
 import type { WorkloadKind } from '../workloads/index.js';
+import { terminalLine } from '../core/text.js';
 
 /** The figures a verdict speaks about ("p50 51.2 ms p99 60.4 ms", "goodput 2.91 Mbit/s"), as the reports format them. */
 function verdictFigures(kind: WorkloadKind, value: (metric: string) => number | undefined): string {
@@ -25,16 +26,17 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
     if (!tty) return;
     const elapsed = (Date.now() - t0) / 1000;
     const eta = i.done > 0 ? Math.round((elapsed / i.done) * (i.total - i.done)) : null;
-    last = `[${i.done}/${i.total}] point ${i.point} ${i.transport} ${i.workload} rep ${i.repetition}${eta === null ? '' : `  ETA ${eta}s`}`;
+    last = terminalLine(`[${i.done}/${i.total}] point ${i.point} ${i.transport} ${i.workload} rep ${i.repetition}${eta === null ? '' : `  ETA ${eta}s`}`);
     out.write(`\r\x1b[K${last.slice(0, (out.columns ?? 100) - 1)}`);
   };
   const onCell = (c: CellResult, p: { done: number; total: number }): void => {
     const flag = c.cpu?.cpuBound ? ' [CPU-bound]' : '';
-    const line = `[${p.done}/${p.total}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? verdictFigures(c.kind, (m) => c.metrics[m]) : (c.reason ?? '')}${flag}`;
+    // Reasons quote subjects' output: control characters are shown, not sent to the terminal.
+    const line = terminalLine(`[${p.done}/${p.total}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? verdictFigures(c.kind, (m) => c.metrics[m]) : (c.reason ?? '')}${flag}`);
     out.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
   };
   const onWarn = (w: { message: string; remedy: string }): void => {
-    out.write(`${tty ? '\r\x1b[K' : ''}warning: ${w.message} (${w.remedy})\n`);
+    out.write(`${tty ? '\r\x1b[K' : ''}${terminalLine(`warning: ${w.message} (${w.remedy})`)}\n`);
   };
   engine.on('cellStart', onStart);
   engine.on('cell', onCell);
@@ -52,7 +54,7 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
  * the ok repetitions, or why there is none; CPU-bound when an ok repetition was.
  */
 export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
-  out.write(`\nsummary (${r.scenario.name}, medians over repetitions)\n`);
+  out.write(`\n${terminalLine(`summary (${r.scenario.name}, medians over repetitions)`)}\n`);
   out.write(`${'point'.padEnd(22)} ${'transport'.padEnd(13)} ${'workload'.padEnd(28)} ${'ok'.padEnd(5)} result\n`);
   for (const g of groupCells(r)) {
     const what = g.ok.length
@@ -63,6 +65,6 @@ export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
       : (g.cells.find((c) => c.reason)?.reason ?? g.cells[0].status);
     const cpu = g.cpuBoundReps ? ' [CPU-bound]' : '';
     const ok = `${g.ok.length}/${g.cells.length}`;
-    out.write(`${pointLabel(r, g.point).slice(0, 22).padEnd(22)} ${g.transport.padEnd(13)} ${g.workload.slice(0, 28).padEnd(28)} ${ok.padEnd(5)} ${what}${cpu}\n`);
+    out.write(`${terminalLine(`${pointLabel(r, g.point).slice(0, 22).padEnd(22)} ${g.transport.padEnd(13)} ${g.workload.slice(0, 28).padEnd(28)} ${ok.padEnd(5)} ${what}${cpu}`)}\n`);
   }
 }

@@ -4,6 +4,7 @@ import { InputError } from '../core/errors.js';
 import { loadScenario } from '../scenario/load.js';
 import { formatProblem, ScenarioError, type Problem } from '../scenario/source.js';
 import { formatRate } from '../core/units.js';
+import { terminalLine } from '../core/text.js';
 
 export function registerValidate(program: Command): void {
   program
@@ -32,8 +33,9 @@ export function registerValidate(program: Command): void {
           else throw err;
         }
       }
-      for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
-      for (const u of unreadable) process.stderr.write(`${u}\n`);
+      // A problem quotes the file (keys, values): its control characters are shown, not sent.
+      for (const p of problems) process.stderr.write(`${terminalLine(formatProblem(p))}\n`);
+      for (const u of unreadable) process.stderr.write(`${terminalLine(u)}\n`);
       const n = problems.length + unreadable.length;
       if (n > 0) throw new InputError(`${n} problem${n === 1 ? '' : 's'} found`, 'each line above says file:line:col, the field, the problem and what is allowed');
     });

@@ -1,20 +1,19 @@
 // Reading and writing the versioned result file. Writes are atomic (temp file + rename in
 // the same directory) because the run rewrites the file after every cell: a crash or a
 // kill at any moment leaves either the previous complete file or the new one.
-import { chown, readFile, rename, writeFile } from 'node:fs/promises';
+import { chown, rename, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { parseJsonText } from './json-text.js';
 import { checkResultShape } from './schema.js';
+import { readInputFile } from '../core/read-input.js';
 import { FORMAT_VERSION, type ResultFile } from './types.js';
 
+/** Largest result file read: V8's longest string is 2^29 - 24 characters (Node 20). */
+const RESULT_MAX_BYTES = (1 << 29) - 24;
+
 export async function readResultFile(path: string): Promise<ResultFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read result file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const text = await readInputFile(path, { what: 'result file', maxBytes: RESULT_MAX_BYTES });
   return parseResult(parseJsonText(text, path), path);
 }
 

@@ -162,8 +162,9 @@ export const resultSchema = obj({
   transports: record(obj({ family: str, carries: str, encrypted: { type: 'boolean' }, reference: nullable(str), implementation: str })),
 });
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
-const validate: ValidateFunction = ajv.compile(resultSchema);
+// Compiled on first use: every bench command loads this module, few read result files.
+let compiled: ValidateFunction | undefined;
+const validator = (): ValidateFunction => (compiled ??= new Ajv({ allErrors: true, verbose: true, strict: false }).compile(resultSchema));
 
 /** At most this many problems are listed; a broken file would print thousands. */
 const MAX_LISTED = 8;
@@ -215,6 +216,7 @@ function problemLines(all: ErrorObject[]): string[] {
 
 /** Throws an InputError listing what is wrong with `data` as a result file, each field named. */
 export function checkResultShape(data: unknown, file: string): void {
+  const validate = validator();
   if (validate(data)) return;
   const lines = problemLines(validate.errors ?? []);
   const shown = lines.slice(0, MAX_LISTED).map((l) => `${file}: ${l}`);

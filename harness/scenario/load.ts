@@ -10,6 +10,8 @@ import { shapeProblems, validateCommandTransport, validateProfileShape, validate
 import { applyOverrides, type Override } from './overrides.js';
 import { Problems, ScenarioError, SourceFile } from './source.js';
 import { resolveTransports } from './transports.js';
+import { readInputFile } from '../core/read-input.js';
+import { SCENARIO_MAX_BYTES } from './limits.js';
 import type { ResolvedScenario } from './types.js';
 import { resolveWorkloads } from './workloads.js';
 import { durationField } from '../core/problems.js';
@@ -49,13 +51,11 @@ export async function loadProfile(name: string, dir = PROFILES_DIR): Promise<Pro
 }
 
 export async function loadScenario(file: string, overrides: readonly Override[] = []): Promise<ResolvedScenario> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file (ENOENT)' : (code ?? (err as Error).message)}`);
-  }
+  const text = await readInputFile(file, {
+    what: 'scenario',
+    maxBytes: SCENARIO_MAX_BYTES,
+    describeCode: (code) => (code === 'ENOENT' ? 'no such file (ENOENT)' : code),
+  });
   return parseScenario(file, text, PROFILES_DIR, overrides);
 }
 

@@ -3,7 +3,8 @@
 // it reports every error at once (allErrors) with a JSON pointer we can map back to a YAML
 // line:col, and its error params carry what we need to say what is allowed. Unit-bearing
 // values ("25ms", "5%") are typed loosely here and checked by harness/units.ts, whose
-// messages know the accepted forms.
+// messages know the accepted forms. Strings have length caps (issue 16): a description is
+// copied into every report, a 50 MB one made 105 MB of them.
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { WORKLOAD_KINDS, workloads } from '../workloads/index.js';
@@ -39,9 +40,9 @@ export const scenarioSchema = {
   additionalProperties: false,
   required: ['name', 'description'],
   properties: {
-    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', 'x-allowed': 'lowercase letters, digits, ".", "_", "-"' },
-    description: { type: 'string', minLength: 1 },
-    profile: { type: 'string' },
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 64, 'x-allowed': 'lowercase letters, digits, ".", "_", "-"' },
+    description: { type: 'string', minLength: 1, maxLength: 2000 },
+    profile: { type: 'string', maxLength: 64 },
     link: linkSchema,
     transports: { type: 'array', minItems: 1, items: { type: ['string', 'object'] } },
     workloads: {
@@ -60,7 +61,7 @@ export const scenarioSchema = {
     repetitions: { type: 'integer', minimum: 1, maximum: 1000 },
     warmup: { type: 'integer', minimum: 0, maximum: 100 },
     timeout: unitValue,
-    congestionControl: { type: 'string', pattern: '^[a-z0-9_]+$', 'x-allowed': 'a kernel TCP congestion control name, e.g. cubic, bbr, reno' },
+    congestionControl: { type: 'string', pattern: '^[a-z0-9_]+$', maxLength: 32, 'x-allowed': 'a kernel TCP congestion control name, e.g. cubic, bbr, reno' },
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
   },
 };
@@ -70,10 +71,10 @@ const commandTransportSchema = {
   additionalProperties: false,
   required: ['name', 'server', 'client'],
   properties: {
-    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', 'x-allowed': 'lowercase letters, digits, ".", "_", "-"' },
-    implementation: { type: 'string' },
-    server: { type: 'string', minLength: 1 },
-    client: { type: 'string', minLength: 1 },
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 64, 'x-allowed': 'lowercase letters, digits, ".", "_", "-"' },
+    implementation: { type: 'string', maxLength: 200 },
+    server: { type: 'string', minLength: 1, maxLength: 4096 },
+    client: { type: 'string', minLength: 1, maxLength: 4096 },
     readyTimeout: unitValue,
     user: { type: 'string', pattern: '^[a-z_][a-z0-9_-]*[$]?$', 'x-allowed': 'a user name of this machine, e.g. nobody' },
   },
@@ -84,9 +85,9 @@ const profileSchema = {
   additionalProperties: false,
   required: ['name', 'description', 'source', 'link'],
   properties: {
-    name: { type: 'string' },
-    description: { type: 'string' },
-    source: { type: 'string', minLength: 1 },
+    name: { type: 'string', maxLength: 64 },
+    description: { type: 'string', maxLength: 2000 },
+    source: { type: 'string', minLength: 1, maxLength: 2000 },
     link: linkSchema,
   },
 };
@@ -145,6 +146,9 @@ export function shapeProblems(errors: ErrorObject[] | null | undefined, base: (s
       case 'maxProperties':
         p = { path, atKey: false, message: `${JSON.stringify(e.data)} is not valid (allowed: ${String(ps?.['x-allowed'] ?? e.message)})` };
         if (e.keyword !== 'pattern') p.message = `must have ${String(ps?.['x-allowed'])}`;
+        break;
+      case 'maxLength':
+        p = { path, atKey: false, message: `is ${String(e.data).length} characters long (allowed: at most ${(e.params as { limit: number }).limit})` };
         break;
       case 'minimum':
       case 'maximum':

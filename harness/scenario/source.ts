@@ -7,6 +7,7 @@ import { attribute, type Override } from './overrides.js';
 
 export type { Problem };
 import type { ShapeProblem } from './schema.js';
+import { aliasProblem, MAX_ALIAS_COUNT } from './limits.js';
 
 
 export function formatProblem(p: Problem): string {
@@ -39,8 +40,16 @@ export class SourceFile {
     });
   }
 
+  /** The document as plain data; an alias bomb or a dangling alias is a positioned problem. */
   data(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
+    try {
+      return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      if (!(err instanceof ReferenceError)) throw err;
+      const at = aliasProblem(this.doc, err);
+      const pos = this.lc.linePos(at.offset);
+      throw new ScenarioError([{ file: this.file, line: pos.line, col: pos.col, path: '', message: at.message }]);
+    }
   }
 
   /** Position of the node at `path`; the deepest existing ancestor when it is missing. */
