@@ -2,7 +2,8 @@
 // `bench cleanup` can tell a live lab (owner alive, or detached by `bench lab up`) from the
 // leftovers of a killed run. /run is tmpfs: nothing survives a reboot, and neither do labs.
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { writeOutputFile } from '../harness/core/safe-write.js';
 import { join } from 'node:path';
 import type { BackendName, LabRecord } from '../harness/core/types.js';
 import { pidAlive } from './backend-userspace.js';
@@ -54,9 +55,8 @@ export function processStart(pid: number): string | null {
 
 export async function writeState(s: LabState): Promise<void> {
   await mkdir(STATE_DIR, { recursive: true, mode: 0o755 });
-  const tmp = `${stateFile(s.runId)}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(s, null, 2)}\n`);
-  await rename(tmp, stateFile(s.runId));
+  // Random temp name, O_EXCL|O_NOFOLLOW, rename only over a regular file (issue 16).
+  await writeOutputFile(stateFile(s.runId), `${JSON.stringify(s, null, 2)}\n`);
 }
 
 export async function readState(runId: string): Promise<LabState | null> {

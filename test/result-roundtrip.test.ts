@@ -3,9 +3,13 @@
 // resolved scenario, not the text it was written in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { skipUnlessRoot } from './kit/testkit.js';
+import { PROJECT_ROOT } from '../harness/core/version.js';
 import { InputError } from '../harness/core/errors.js';
 import { readResultFile, writeResultFileAtomic } from '../harness/results/result-file.js';
 import { parseScenario, scenarioSha256 } from '../harness/scenario/load.js';
@@ -111,16 +115,27 @@ test('the atomic write leaves no temp file behind, also when it replaces an earl
   assert.equal((await readResultFile(path)).status, 'complete');
 });
 
-test('a write that fails leaves the previous complete file in place', async () => {
+test('a write that fails (disk full) leaves the previous complete file in place and no temp file', { skip: skipUnlessRoot() }, async () => {
+  // A real full disk: a 64 KiB tmpfs, mounted in a private mount namespace so the host never
+  // sees it. (Temp names are random now, so a name cannot be occupied to make a write fail.)
   const dir = tmp();
-  const path = join(dir, 'result.json');
-  const result = await sampleResult();
-  await writeResultFileAtomic(path, result);
-  const before = readFileSync(path, 'utf8');
-  // Occupy the temp file's name with a directory so the write itself fails.
-  mkdirSync(join(dir, `.result.json.${process.pid}.tmp`));
-  await assert.rejects(writeResultFileAtomic(path, { ...result, status: 'failed' }));
-  assert.equal(readFileSync(path, 'utf8'), before);
+  const module = pathToFileURL(join(PROJECT_ROOT, 'dist', 'harness', 'results', 'result-file.js')).href;
+  const script = [
+    `const { writeResultFileAtomic } = await import(${JSON.stringify(module)});`,
+    `const result = JSON.parse(process.env.RESULT);`,
+    `const path = ${JSON.stringify(join(dir, 'result.json'))};`,
+    `await writeResultFileAtomic(path, result);`,
+    `const big = { ...result, status: 'failed', scenarioSource: 'x'.repeat(200_000) };`,
+    `const err = await writeResultFileAtomic(path, big).then(() => null, (e) => e.code);`,
+    `const fs = await import('node:fs');`,
+    `console.log(JSON.stringify({ err, files: fs.readdirSync(${JSON.stringify(dir)}), status: JSON.parse(fs.readFileSync(path, 'utf8')).status }));`,
+  ].join('\n');
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs -o size=64k tmpfs "$0" && exec "$1" --input-type=module -e "$2"`, dir, process.execPath, script], {
+    encoding: 'utf8',
+    env: { ...process.env, RESULT: JSON.stringify(await sampleResult()) },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { err: 'ENOSPC', files: ['result.json'], status: 'complete' });
 });
 
 test('a result from a newer bench is refused with "upgrade bench"', async () => {

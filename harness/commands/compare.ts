@@ -47,6 +47,7 @@ async function runCompare(baselinePath: string, candidatePath: string, o: Compar
     try {
       await writeFileAtomic(o.html, renderCompareHtml(c, files));
     } catch (err) {
+      if (err instanceof InputError) throw err;
       throw new InputError(`cannot write --html ${o.html}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }

@@ -60,6 +60,7 @@ async function runExport(files: string[], o: ExportCliOptions): Promise<void> {
   try {
     await writeFileAtomic(o.output, out.content);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot write ${o.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check that the directory exists and is writable');
   }
   process.stdout.write(`${o.output}\n`);

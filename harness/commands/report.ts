@@ -31,6 +31,7 @@ async function emit(path: string, content: string): Promise<void> {
   try {
     await writeFileAtomic(path, content);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new InputError(`cannot write ${path}: ${code}`, 'check that the directory exists and is writable');
   }

@@ -2,7 +2,8 @@
 // The run engine starts them as separate processes in the lab namespaces, so each prints one
 // `listening ...` line on stdout when ready, logs to stderr, reports its counters as a JSON
 // line on stderr on SIGUSR1 and at exit, and stops cleanly on SIGTERM/SIGINT (exit 0).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeOutputFile } from '../core/safe-write.js';
 import { settleWithin } from '../core/settle.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -114,8 +115,9 @@ Example: bench tunnel server --listen 0.0.0.0:4433 --cert cert.pem --key key.pem
     .action(async (o: { out: string; cn: string }) => {
       const creds = await generateCredentials(o.cn);
       await mkdir(o.out, { recursive: true, mode: 0o700 });
-      await writeFile(join(o.out, 'cert.pem'), creds.certPem, { mode: 0o644 });
-      await writeFile(join(o.out, 'key.pem'), creds.keyPem, { mode: 0o600 });
+      // Never through a link planted in --out (the key would go wherever it points).
+      await writeOutputFile(join(o.out, 'cert.pem'), creds.certPem, { mode: 0o644 });
+      await writeOutputFile(join(o.out, 'key.pem'), creds.keyPem, { mode: 0o600 });
       process.stdout.write(`${creds.fingerprintSha256}\n`);
     });
 }

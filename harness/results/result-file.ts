@@ -1,12 +1,12 @@
 // Reading and writing the versioned result file. Writes are atomic (temp file + rename in
-// the same directory) because the run rewrites the file after every cell: a crash or a
-// kill at any moment leaves either the previous complete file or the new one.
-import { chown, rename, writeFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+// the same directory, harness/core/safe-write.ts) because the run rewrites the file after
+// every cell: a crash or a kill at any moment leaves either the previous complete file or
+// the new one.
 import { InputError } from '../core/errors.js';
+import { readInputFile } from '../core/read-input.js';
+import { writeOutputFile, type SafeWriteOptions } from '../core/safe-write.js';
 import { parseJsonText } from './json-text.js';
 import { checkResultShape } from './schema.js';
-import { readInputFile } from '../core/read-input.js';
 import { FORMAT_VERSION, type ResultFile } from './types.js';
 
 /** Largest result file read: V8's longest string is 2^29 - 24 characters (Node 20). */
@@ -35,16 +35,14 @@ export function parseResult(data: unknown, path = '<result>'): ResultFile {
   return data as ResultFile;
 }
 
-export interface WriteOptions {
-  /** uid/gid to give the file (the invoking user under sudo). */
-  owner?: { uid: number; gid: number } | null;
-}
+export type WriteOptions = SafeWriteOptions;
 
+/**
+ * Replace `path` atomically (a crash leaves the old or the new file), never through a link,
+ * never over a device; a character device or FIFO given as `path` is written to as it is.
+ */
 export async function writeFileAtomic(path: string, content: string, opts: WriteOptions = {}): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  await writeFile(tmp, content);
-  if (opts.owner) await chown(tmp, opts.owner.uid, opts.owner.gid);
-  await rename(tmp, path);
+  await writeOutputFile(path, content, opts);
 }
 
 export async function writeResultFileAtomic(path: string, result: ResultFile, opts: WriteOptions = {}): Promise<void> {
