@@ -28,8 +28,14 @@ export function durationField(v: unknown, path: FieldPath, probs: ProblemSink, d
     return dflt;
   }
   if (r.value <= 0) probs.add(path, 'must be greater than zero');
+  // Every duration of a scenario ends up in a timer (issue 16): past Node's range it would
+  // fire at once (TimeoutOverflowWarning) and every cell would fail in milliseconds.
+  if (r.value > TIMER_MAX_MS) probs.add(path, `${JSON.stringify(v)} is ${r.value} ms, more than Node's timers hold (allowed: at most ${TIMER_MAX_MS} ms, about 24.8 days)`);
   return r.value;
 }
+
+/** Node's setTimeout holds at most 2^31 - 1 ms (24.8 days); a longer delay fires at once. */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
 
 /** A size field of mapping `o` in bytes, or `dflt` when absent; must be > 0. */
 export function sizeField(o: Record<string, unknown>, key: string, path: FieldPath, probs: ProblemSink, dflt: number | null): number | null {

@@ -6,6 +6,7 @@ import { DEFAULT_DIRECTION } from '../core/link.js';
 import type { Problems } from './source.js';
 import { parseDuration, parseLimit, parsePercent, parseRate, type Parsed } from '../core/units.js';
 import type { GilbertElliott, LinkDirection, LinkPoint, QueueLimit, ResolvedLink, SweepAxis } from '../core/types.js';
+import { jitterProblem, linkFieldBound } from './bounds.js';
 
 export type RawLink = Record<string, unknown> & { uplink?: Record<string, unknown>; downlink?: Record<string, unknown> };
 
@@ -73,16 +74,17 @@ function parseField(field: Field, v: unknown, path: Path, probs: Problems | null
     probs?.add(path, `${r.problem} (allowed: ${r.allowed})`);
     return null;
   }
-  switch (field) {
-    case 'delay':
-      return { delayMs: r.value as number };
-    case 'jitter':
-      return { jitterMs: r.value as number };
-    case 'rate':
-      return { rateBitsPerSec: r.value as number | null };
-    case 'limit':
-      return { limit: r.value as QueueLimit | null };
+  const parsed: Partial<LinkDirection> =
+    field === 'delay' ? { delayMs: r.value as number }
+    : field === 'jitter' ? { jitterMs: r.value as number }
+    : field === 'rate' ? { rateBitsPerSec: r.value as number | null }
+    : { limit: r.value as QueueLimit | null };
+  const outOfRange = linkFieldBound(field, v, parsed);
+  if (outOfRange) {
+    probs?.add(path, outOfRange);
+    return null;
   }
+  return parsed;
 }
 
 /** Check every unit in a raw link (list elements one by one); report problems with paths. */
@@ -123,6 +125,13 @@ function resolveConcrete(raw: RawLink, profile: RawLink | null): ResolvedLink {
   return { uplink: dir('uplink'), downlink: dir('downlink') };
 }
 
+/** Where a direction's jitter is written: its own field, the link's, else the link (a profile's). */
+function jitterPath(raw: RawLink, dir: 'uplink' | 'downlink'): Path {
+  if (raw[dir] && typeof raw[dir] === 'object' && 'jitter' in raw[dir]!) return ['link', dir, 'jitter'];
+  if ('jitter' in raw) return ['link', 'jitter'];
+  return raw[dir] && typeof raw[dir] === 'object' && 'delay' in raw[dir]! ? ['link', dir, 'delay'] : 'delay' in raw ? ['link', 'delay'] : ['profile'];
+}
+
 function valueText(v: unknown): string {
   if (v && typeof v === 'object') {
     const g = (v as { gilbert: Record<string, unknown> }).gilbert;
@@ -150,6 +159,7 @@ export function expandSweep(raw: RawLink, profile: RawLink | null, probs: Proble
     return { sweep: [], points: [] };
   }
   const points: LinkPoint[] = [];
+  const jitterProblems = new Map<string, [Path, string]>();
   for (let i = 0; i < total; i++) {
     const concrete: RawLink = structuredClone(raw);
     const params: Record<string, string> = {};
@@ -167,7 +177,19 @@ export function expandSweep(raw: RawLink, profile: RawLink | null, probs: Proble
       params[a.name] = valueText(v);
     });
     const label = axes.length ? Object.entries(params).map(([k, v]) => `${k.replace(/^link\./, '')}=${v}`).join(' ') : 'base';
-    points.push({ index: i, label, params, link: resolveConcrete(concrete, profile) });
+    const link = resolveConcrete(concrete, profile);
+    for (const name of ['uplink', 'downlink'] as const) {
+      const problem = jitterProblem(link[name], name);
+      if (!problem || jitterProblems.has(problem)) continue;
+      // A swept jitter (or delay) points at the list element of this point.
+      const path = jitterPath(raw, name);
+      const k = axes.findIndex((a) => a.name === path.join('.'));
+      jitterProblems.set(problem, [k >= 0 ? [...path, idx[k]] : path, problem]);
+    }
+    points.push({ index: i, label, params, link });
   }
+  // Once per direction and pair of values, however many sweep points share it.
+  for (const [path, message] of jitterProblems.values()) probs.add(path, message);
+  if (jitterProblems.size) return { sweep: [], points: [] };
   return { sweep: axes.map((a) => ({ field: a.name, values: a.values.map(valueText) })), points };
 }
