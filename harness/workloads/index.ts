@@ -3,10 +3,12 @@
 // samples type are derived from this object, so the compiler sees every kind everywhere.
 import { bulk } from './bulk.js';
 import { echo } from './echo.js';
+import { exchange } from './exchange.js';
 import { handshake } from './handshake.js';
+import { streams } from './streams.js';
 import type { MetricDef, WorkloadBase, WorkloadDef } from './types.js';
 
-export const workloads = { echo, bulk, handshake };
+export const workloads = { echo, bulk, handshake, exchange, streams };
 
 export type WorkloadKind = keyof typeof workloads;
 

@@ -2,15 +2,21 @@
 // server echoes the header too, so a plain echo server (or a relay in front of one) serves
 // the echo and handshake workloads exactly as bench's own server does.
 //
-//   0..3  "BNC1"   4    mode (1 echo, 2 sink = client uploads, 3 source = client downloads)
+//   0..3  "BNC1"   4    mode (1 echo, 2 sink = client uploads, 3 source = client downloads,
+//                        16 exchange = request/response exchanges, ./exchange.ts,
+//                        17 mux = streams multiplexed on this one, ./mux.ts)
 //   5..7  zero     8..11 seed (u32 BE)   12..19 length in bytes (u64 BE, 0 = until stopped)
+// Codes are never renumbered; 16 and up were added by issue 17, away from the low codes
+// other additions may take.
 import type { Duplex } from 'node:stream';
 import { slice, Verifier } from './data.js';
+import { serveExchanges } from './exchange.js';
+import { MuxConnection } from './mux.js';
 
 export const HEADER_BYTES = 20;
 const MAGIC = Buffer.from('BNC1');
-export type Mode = 'echo' | 'sink' | 'source';
-const MODE_CODE: Record<Mode, number> = { echo: 1, sink: 2, source: 3 };
+export type Mode = 'echo' | 'sink' | 'source' | 'exchange' | 'mux';
+const MODE_CODE: Record<Mode, number> = { echo: 1, sink: 2, source: 3, exchange: 16, mux: 17 };
 
 export interface Header {
   mode: Mode;
@@ -83,6 +89,12 @@ export function serveStream(s: Duplex, opts: ServeOptions): void {
     const rest = head.subarray(HEADER_BYTES);
     if (h.mode === 'echo') echo(s, head.subarray(0, HEADER_BYTES), rest, opts);
     else if (h.mode === 'sink') sink(s, h, rest);
+    else if (h.mode === 'exchange') serveExchanges(s, h.seed, rest);
+    // Every stream opened inside is served like an accepted one, by its own header.
+    else if (h.mode === 'mux') {
+      new MuxConnection(s, (inner) => serveStream(inner, opts)).feed(rest);
+      s.resume();
+    }
     else source(s, h, rest);
   };
   s.on('data', onData);
