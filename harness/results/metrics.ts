@@ -2,15 +2,18 @@
 // which direction is better, so compare and the reports agree on what "regression" means),
 // a cell's metrics from its samples, and the values statistics are computed over.
 import { defOf, METRICS, WORKLOAD_KINDS, workloads, type CellSamples, type Workload, type WorkloadKind } from '../workloads/index.js';
-import type { MetricDef } from '../workloads/types.js';
+import type { CellLink, MetricDef } from '../workloads/types.js';
 import type { CellResult } from './types.js';
 
 export { METRICS, WORKLOAD_KINDS };
 export type { MetricDef };
 
-/** One cell's (one repetition's) metrics, from its raw samples. */
-export function cellMetrics(kind: WorkloadKind, s: CellSamples): Record<string, number> {
-  return defOf(kind).metricsOf(s);
+/**
+ * One cell's (one repetition's) metrics, from its raw samples and its link point's
+ * calibrated RTT p50 (ms; counts in round trips need it, the rest do not).
+ */
+export function cellMetrics(kind: WorkloadKind, s: CellSamples, link: CellLink = { rttMs: null }): Record<string, number> {
+  return defOf(kind).metricsOf(s, link);
 }
 
 /** What reports say about a workload kind: its title and the metrics verdicts speak about. */

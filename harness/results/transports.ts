@@ -7,15 +7,19 @@ import type { ResultFile, TransportRecord } from './types.js';
 export function transportFacts(r: ResultFile): Map<string, TransportRecord> {
   const out = new Map<string, TransportRecord>();
   for (const spec of r.scenario.transports) {
+    const known = spec.kind === 'command' || isBuiltinTransport(spec.name);
     const recorded = r.transports?.[spec.name];
     if (recorded) {
-      out.set(spec.name, recorded);
+      // Facts recorded later than this file are taken from the registry.
+      const later = known && recorded.handshake === undefined ? { handshake: factsOf(spec).handshake, resumption: factsOf(spec).resumption } : {};
+      out.set(spec.name, { ...later, ...recorded });
       continue;
     }
-    const known = spec.kind === 'command' || isBuiltinTransport(spec.name);
-    const { family, carries, encrypted, reference } = known ? factsOf(spec) : { family: 'tunnel' as const, carries: 'tcp' as const, encrypted: false, reference: null };
+    const { family, carries, encrypted, reference, handshake, resumption } = known
+      ? factsOf(spec)
+      : { family: 'tunnel' as const, carries: 'tcp' as const, encrypted: false, reference: null, handshake: null, resumption: undefined };
     const implementation = r.cells.find((c) => c.transport === spec.name && c.implementation !== 'n/a')?.implementation ?? 'n/a';
-    out.set(spec.name, { family, carries, encrypted, reference, implementation });
+    out.set(spec.name, { family, carries, encrypted, reference, handshake, resumption, implementation });
   }
   return out;
 }

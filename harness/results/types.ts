@@ -13,8 +13,12 @@ export type { EchoWorkload } from '../workloads/echo.js';
 
 export const FORMAT_VERSION = 1;
 
-/** A transport's facts as the run recorded them, with the implementation it found. */
-export type TransportRecord = Pick<TransportFacts, 'family' | 'carries' | 'encrypted' | 'reference'> & { implementation: string };
+/**
+ * A transport's facts as the run recorded them, with the implementation it found. Handshake
+ * and resumption facts are absent in files written before they were recorded.
+ */
+export type TransportRecord = Pick<TransportFacts, 'family' | 'carries' | 'encrypted' | 'reference'> &
+  Partial<Pick<TransportFacts, 'handshake' | 'resumption'>> & { implementation: string };
 
 export interface CellResult {
   /** `${point}/${transport}/${workload.id}/${repetition}` */

@@ -237,8 +237,8 @@ export class RunEngine extends EventEmitter<RunEvents> {
   /** The transport's facts as this run found them, recorded once (the reports read them). */
   private recordTransport(t: TransportSpec, subject: Subject): void {
     if (this.result.transports![t.name] && subject.implementation === 'n/a') return;
-    const { family, carries, encrypted, reference } = factsOf(t);
-    this.result.transports![t.name] = { family, carries, encrypted, reference, implementation: subject.implementation };
+    const { family, carries, encrypted, reference, handshake, resumption } = factsOf(t);
+    this.result.transports![t.name] = { family, carries, encrypted, reference, handshake, resumption, implementation: subject.implementation };
   }
 
   /**
@@ -310,7 +310,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
   }
 
   private async runCell(point: LinkPoint, t: TransportSpec, w: Workload, rep: number, subject: Subject, env: PointEnv): Promise<CellResult> {
-    const unsupported = subject.unsupported(w);
+    const unsupported = subject.unsupported(w) ?? defOf(w).requires?.(factsOf(t)) ?? null;
     if (unsupported) return this.emptyCell(point.index, t, w, rep, 'unsupported', unsupported, subject.implementation);
     const cell = this.emptyCell(point.index, t, w, rep, 'ok', null, subject.implementation);
     const def = defOf(w);
@@ -344,7 +344,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       if (out.logs) cell.logs = out.logs;
     }
     this.judge(cell, def, w, subject, env);
-    cell.metrics = cellMetrics(w.kind, cell.samples);
+    cell.metrics = cellMetrics(w.kind, cell.samples, { rttMs: env.lab.record.measured?.rttMs.p50 ?? null });
     const tp = def.throughput;
     const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: tp.linkRateBitsPerSec(point.link, w) } : null;
     const verdict = cpuBoundVerdict(client, server, subject.implementation, throughput);

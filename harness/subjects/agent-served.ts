@@ -6,13 +6,15 @@ import { defOf } from '../workloads/index.js';
 import { runOnClient, SERVE_DEADLINE_MS, type TransportEntry } from './types.js';
 
 export function agentServed(name: string, t: AgentTransport): TransportEntry {
-  const { family, carries, encrypted, defaultRank, reference } = t;
+  const { family, carries, encrypted, defaultRank, reference, handshake, resumption } = t;
   return {
     family,
     carries,
     encrypted,
     defaultRank,
     reference,
+    handshake,
+    resumption,
     async start(env) {
       const { ports } = await env.server.request({ op: 'serve', host: env.lab.serverAddr, transports: [name], creds: env.creds, idleTimeoutMs: env.idleTimeoutMs }, { deadlineMs: SERVE_DEADLINE_MS });
       return {

@@ -3,7 +3,7 @@
 // leave when their stdin closes, so a killed bench leaves no endpoint behind.
 import { agentTransports, implementationOf } from '../transports/index.js';
 import { CommandSubject } from './command.js';
-import type { TransportEntry } from './types.js';
+import { TUNNEL_NO_RESUMPTION, TUNNELLED_TCP_HANDSHAKE, type TransportEntry } from './types.js';
 
 export const benchTunnel: TransportEntry = {
   family: 'tunnel',
@@ -11,6 +11,10 @@ export const benchTunnel: TransportEntry = {
   encrypted: true,
   defaultRank: 4,
   reference: null,
+  // The agent's TCP connect is answered by the tunnel's local end, and the tunnel's QUIC
+  // connection is already open (one per link point): no round trip before the first request.
+  handshake: TUNNELLED_TCP_HANDSHAKE,
+  resumption: { unsupported: TUNNEL_NO_RESUMPTION },
   start: (env) =>
     CommandSubject.start(
       {

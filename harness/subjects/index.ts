@@ -13,12 +13,14 @@ import { benchTunnel } from './bench-tunnel.js';
 import { CommandSubject, type CommandTransport } from './command.js';
 import { quicGoTunnel } from './quicgo-tunnel.js';
 import { quicQuicGo } from './quic-quicgo.js';
+import { quicGoNative } from './quicgo-native.js';
 import type { Subject, SubjectEnv, TransportEntry } from './types.js';
 
 const processSubjects = {
   tunnel: benchTunnel,
   'quicgo-tunnel': quicGoTunnel,
   'quic-quicgo': quicQuicGo,
+  quicgo: quicGoNative,
 };
 
 export type BuiltinTransport = AgentTransportName | keyof typeof processSubjects;
@@ -51,7 +53,15 @@ export function factsOf(spec: TransportSpec): Omit<TransportEntry, 'start'> {
     const { start: _start, ...facts } = transports[spec.name];
     return facts;
   }
-  return { family: 'tunnel', carries: 'tcp', encrypted: false, defaultRank: null, reference: null };
+  return {
+    family: 'tunnel',
+    carries: 'tcp',
+    encrypted: false,
+    defaultRank: null,
+    reference: null,
+    handshake: null,
+    resumption: { unsupported: 'a command-defined transport states no session resumption' },
+  };
 }
 
 /** Make the transport of `spec` ready in a lab. */

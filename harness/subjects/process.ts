@@ -17,6 +17,7 @@ export class SubjectProcess {
   /** Resolves once the process has exited and its output has been read. */
   readonly ended: Promise<void>;
   private waiter: ((line: string) => void) | null = null;
+  private readonly listeners = new Set<(line: string) => void>();
 
   constructor(
     readonly role: string,
@@ -28,6 +29,7 @@ export class SubjectProcess {
         this.tail.push(l);
         if (this.tail.length > TAIL_LINES) this.tail.shift();
         this.waiter?.(l);
+        for (const f of this.listeners) f(l);
       });
     }
     this.ended = Promise.resolve(child).then((r) => {
@@ -68,6 +70,12 @@ export class SubjectProcess {
     const r = await got;
     this.waiter = null;
     return r;
+  }
+
+  /** Every output line from now on, until the returned function is called. */
+  onLine(f: (line: string) => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
   }
 
   tailText(n = 10): string {

@@ -75,6 +75,9 @@ export const quicQuicGo: TransportEntry = {
   encrypted: true,
   defaultRank: null,
   reference: null,
+  // quic-go's server sends no Retry unless asked to (Config.RequireAddressValidation).
+  handshake: { promisedRoundTrips: 1, expectedRoundTrips: 1, note: 'the quic-go server sends no Retry' },
+  resumption: { unsupported: "the client is bench's quic transport (@matrixai/quic), which cannot resume a session (see the quic transport)" },
   async start(env) {
     const version = quicGoVersion();
     return version ? QuicGoEchoSubject.start(version, env) : unavailable(QUICGO_MISSING, 'quic');

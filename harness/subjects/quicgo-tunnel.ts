@@ -3,7 +3,7 @@
 import { QUICGO_BIN } from '../core/native.js';
 import { CommandSubject } from './command.js';
 import { QUICGO_MISSING, quicGoVersion } from './quicgo.js';
-import { unavailable, type TransportEntry } from './types.js';
+import { TUNNEL_NO_RESUMPTION, TUNNELLED_TCP_HANDSHAKE, unavailable, type TransportEntry } from './types.js';
 
 export const quicGoTunnel: TransportEntry = {
   family: 'tunnel',
@@ -11,6 +11,10 @@ export const quicGoTunnel: TransportEntry = {
   encrypted: true,
   defaultRank: null,
   reference: null,
+  // The agent's TCP connect is answered by the tunnel's local end, and the tunnel's QUIC
+  // connection is already open (one per link point): no round trip before the first request.
+  handshake: TUNNELLED_TCP_HANDSHAKE,
+  resumption: { unsupported: TUNNEL_NO_RESUMPTION },
   async start(env) {
     const version = quicGoVersion();
     if (!version) return unavailable(QUICGO_MISSING, 'quic');

@@ -6,7 +6,7 @@ import type { Agent } from '../agent/controller.js';
 import type { Credentials } from '../core/certs.js';
 import type { UndoStack } from '../core/undo.js';
 import type { Lab } from '../../netem/lab.js';
-import type { LinkProtocol, TransportFacts } from '../transports/types.js';
+import type { HandshakeFacts, LinkProtocol, TransportFacts } from '../transports/types.js';
 import type { CellSamples, Workload } from '../workloads/index.js';
 import type { CellOutcome } from '../workloads/types.js';
 
@@ -41,6 +41,15 @@ export interface Subject {
   check?(out: Outcome): Promise<Outcome>;
   stop?(): Promise<void>;
 }
+
+/** A TCP connection through a tunnel that keeps its QUIC connection open: accepted locally, no round trip. */
+export const TUNNELLED_TCP_HANDSHAKE: HandshakeFacts = {
+  promisedRoundTrips: 0,
+  expectedRoundTrips: 0,
+  note: 'the tunnel\'s local end accepts the TCP connection, and its QUIC connection is already open',
+};
+
+export const TUNNEL_NO_RESUMPTION = 'the tunnel carries every TCP connection on its one open QUIC connection: there is no second handshake to resume';
 
 /** One entry of the transport registry (harness/subjects/index.ts). */
 export interface TransportEntry extends TransportFacts {

@@ -49,4 +49,24 @@ export function quicServerTransport(tuning: QuicTuning = {}): ServerTransport {
 export const quicClient: ClientTransport = quicClientTransport();
 export const quicServer: ServerTransport = quicServerTransport();
 
-export const quic: AgentTransport = { family: 'stream', carries: 'quic', encrypted: true, defaultRank: 3, reference: null, client: quicClient, server: quicServer };
+export const quic: AgentTransport = {
+  family: 'stream',
+  carries: 'quic',
+  encrypted: true,
+  defaultRank: 3,
+  reference: null,
+  handshake: {
+    promisedRoundTrips: 1,
+    expectedRoundTrips: 2,
+    // Read in @matrixai/quic 2.0.9 dist/QUICServer.js, acceptConnection.
+    note: '@matrixai/quic\'s server answers every Initial without a token with a stateless Retry (QUICServer.acceptConnection): one more round trip',
+  },
+  resumption: {
+    unsupported:
+      '@matrixai/quic 2.0.9 cannot resume a session: QUICClient.createQUICClient creates and starts the quiche connection in one step and never calls ' +
+      'the binding\'s setSession, and its server builds a new TLS context for every connection (buildQuicheConfig in the QUICConnection constructor) ' +
+      'without setTicketKey, so no ticket key outlives a connection',
+  },
+  client: quicClient,
+  server: quicServer,
+};

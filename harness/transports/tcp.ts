@@ -68,4 +68,15 @@ export const tcpServer: ServerTransport = {
   },
 };
 
-export const tcp: AgentTransport = { family: 'stream', carries: 'tcp', encrypted: false, defaultRank: 1, reference: null, client: tcpClient, server: tcpServer };
+export const tcp: AgentTransport = {
+  family: 'stream',
+  carries: 'tcp',
+  encrypted: false,
+  defaultRank: 1,
+  reference: null,
+  // connect() resolves on the SYN-ACK.
+  handshake: { promisedRoundTrips: 1, expectedRoundTrips: 1, note: null },
+  resumption: { unsupported: 'plain TCP keeps no session to resume (node:net offers no TCP Fast Open)' },
+  client: tcpClient,
+  server: tcpServer,
+};

@@ -17,6 +17,13 @@ export interface ClientSession {
   close(): Promise<void>;
   /** Implementation counters (e.g. quiche's sent/lost/retransmitted packets). */
   stats?(): Record<string, number>;
+  /**
+   * A stack that resumes sessions (its facts say so): the state a later connect may offer as
+   * `resume` (a TLS session ticket), once the peer sent one; null when none came in time.
+   */
+  resumeState?(): Promise<unknown>;
+  /** Whether this connection resumed the session it offered. */
+  resumed?(): boolean;
 }
 
 export interface ClientTransport {
@@ -24,7 +31,7 @@ export interface ClientTransport {
   implementation: string;
   /** true when several streams share one connection (quic): echo concurrency = streams. */
   multiStream: boolean;
-  connect(to: Endpoint, creds: Credentials, opts?: { noDelay?: boolean }): Promise<ClientSession>;
+  connect(to: Endpoint, creds: Credentials, opts?: { noDelay?: boolean; resume?: unknown }): Promise<ClientSession>;
   /** Effective settings worth recording in the result (congestion control, windows, ...). */
   settings?(): Record<string, string | number | boolean>;
 }
@@ -72,7 +79,28 @@ export interface TransportFacts {
   defaultRank: number | null;
   /** Set when the transport's rows are a reference beside the competitors, never one of them (with why). */
   reference: string | null;
+  /** Connection setup in round trips of the link; null: not stated (no connection, an external command). */
+  handshake: HandshakeFacts | null;
+  /** A second connection resuming the first one's session: its round trips, or why it cannot. */
+  resumption: ResumptionFacts;
 }
+
+/**
+ * Round trips across the link from a connect call until the new connection may carry its
+ * first request: what the protocol promises (TCP 1, TLS 1.3 over TCP 2, QUIC 1) and what
+ * this implementation takes, so a report can tell a measured count from both.
+ */
+export interface HandshakeFacts {
+  promisedRoundTrips: number;
+  expectedRoundTrips: number;
+  /** Why the expected count differs from the promise, or what the count covers; null when nothing needs saying. */
+  note: string | null;
+}
+
+export type ResumptionFacts =
+  /** Round trips before a resumed connection may carry its first request (0 with 0-RTT early data). */
+  | { roundTrips: number; earlyData: boolean; note: string }
+  | { unsupported: string };
 
 /** One entry of the agent's transport registry (transports/index.ts). */
 export type AgentTransport = TransportFacts &

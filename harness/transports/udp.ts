@@ -11,6 +11,8 @@ export const udp: AgentTransport = {
   carries: 'udp',
   encrypted: false,
   defaultRank: 5,
+  handshake: null,
+  resumption: { unsupported: 'a datagram transport has no connection to resume' },
   reference: 'udp is a datagram echo: a lost request is counted as lost, not retransmitted, so its latencies are no competitor for a reliable transport\'s',
   datagram: {
     implementation,

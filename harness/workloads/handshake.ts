@@ -1,11 +1,11 @@
-// Handshake: sequential connection setups, each timed from the connect call until the
-// first echoed byte, so every transport pays the same: its handshake plus one exchange.
-import type { Duplex } from 'node:stream';
-import type { CellOutcome, RunContext, WorkloadDef } from './types.js';
+// Handshake: sequential connection setups (./wire/setups.ts), each timed from the connect
+// call until the stack says the connection is usable (setup) and until the first echoed
+// byte (so every transport pays the same: its handshake plus one exchange). Both are also
+// counted in round trips of the link's calibrated RTT, beside the count the transport's
+// facts expect (TCP 1, TLS 1.3 2, QUIC 1, QUIC with a Retry 2).
+import type { WorkloadDef } from './types.js';
 import { summarize } from '../core/stats.js';
-import { encodeHeader, HEADER_BYTES } from './wire/protocol.js';
-import { StreamReader } from './wire/reader.js';
-import { guard, timeoutOutcome, us } from './wire/sessions.js';
+import { inRoundTrips, runSetups } from './wire/setups.js';
 
 export interface HandshakeWorkload {
   kind: 'handshake';
@@ -17,39 +17,8 @@ export interface HandshakeWorkload {
 export interface HandshakeSamples {
   /** Connection setup until first echoed byte, microseconds. */
   handshakeUs?: number[];
-}
-
-async function runHandshake(ctx: RunContext, w: HandshakeWorkload): Promise<CellOutcome<HandshakeSamples>> {
-  const samples: HandshakeSamples = { handshakeUs: [] };
-  const all = ctx.sessions;
-  // Each connection is closed without waiting (QUIC drains for ~3 PTO), so at most one is
-  // open per setup; the agent's closeAll after the cell bounds what is still draining.
-  const header = encodeHeader({ mode: 'echo', seed: ctx.seed, length: 0 });
-  let outcome: CellOutcome<HandshakeSamples>;
-  try {
-    for (let i = 0; i < w.count && !ctx.signal.aborted; i++) {
-      const request = Buffer.concat([header, Buffer.from([i & 0xff])]);
-      const streams: Duplex[] = [];
-      const t0 = performance.now();
-      const session = await guard(all.open(ctx, true), ctx.signal, streams);
-      try {
-        const s = await session.openStream();
-        streams.push(s);
-        const reader = new StreamReader(s);
-        s.write(request);
-        const back = await guard(reader.read(HEADER_BYTES + 1), ctx.signal, streams);
-        if (back[HEADER_BYTES] !== (i & 0xff)) throw new Error(`handshake ${i}: echoed byte differs`);
-        samples.handshakeUs!.push(us(performance.now() - t0));
-        s.end();
-      } finally {
-        void session.close().catch(() => undefined);
-      }
-    }
-    outcome = ctx.signal.aborted ? timeoutOutcome(samples, 'handshaking') : { status: 'ok', reason: null, samples };
-  } catch (err) {
-    outcome = ctx.signal.aborted ? timeoutOutcome(samples, 'handshaking') : { status: 'failed', reason: (err as Error).message, samples };
-  }
-  return { ...outcome, stats: all.stats() };
+  /** Connect call until the stack reported the connection usable, microseconds. */
+  setupUs?: number[];
 }
 
 export const handshake: WorkloadDef<HandshakeWorkload, HandshakeSamples> = {
@@ -64,18 +33,35 @@ export const handshake: WorkloadDef<HandshakeWorkload, HandshakeSamples> = {
   metrics: {
     handshakeP50Us: { label: 'handshake p50', unit: 'us', better: 'lower' },
     handshakeP99Us: { label: 'handshake p99', unit: 'us', better: 'lower' },
+    setupP50Us: { label: 'connection setup p50', unit: 'us', better: 'lower' },
+    setupRoundTrips: { label: 'connection setup p50, in round trips', short: 'setup RTTs', unit: 'rtt', better: 'lower' },
+    handshakeRoundTrips: { label: 'handshake p50 (to first echoed byte), in round trips', unit: 'rtt', better: 'lower' },
   },
   headline: ['handshakeP50Us'],
-  metricsOf(s) {
+  metricsOf(s, link) {
     const m: Record<string, number> = {};
     if (s.handshakeUs && s.handshakeUs.length > 0) {
       const p = summarize(s.handshakeUs);
       m.handshakeP50Us = p.p50;
       m.handshakeP99Us = p.p99;
+      const rt = inRoundTrips(p.p50, link);
+      if (rt !== undefined) m.handshakeRoundTrips = rt;
+    }
+    if (s.setupUs && s.setupUs.length > 0) {
+      m.setupP50Us = summarize(s.setupUs).p50;
+      const rt = inRoundTrips(m.setupP50Us, link);
+      if (rt !== undefined) m.setupRoundTrips = rt;
     }
     return m;
   },
-  run: runHandshake,
+  async run(ctx, w) {
+    const out = await runSetups(ctx, handshake.setups!.plan(w));
+    return { ...out, samples: handshake.setups!.samples(out.samples.records) };
+  },
+  setups: {
+    plan: (w) => ({ connections: w.count, resume: false }),
+    samples: (records) => ({ handshakeUs: records.map((r) => r.firstByteUs), setupUs: records.map((r) => r.setupUs) }),
+  },
   echoSafe: true,
   datagram: { unsupported: 'a datagram transport has no connection to set up (handshake)' },
   throughput: null,

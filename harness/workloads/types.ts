@@ -5,7 +5,7 @@
 import type { Credentials } from '../core/certs.js';
 import type { FieldPath, ProblemSink } from '../core/problems.js';
 import type { CellStatus, QuicCounters, ResolvedLink, TcpCounters, Warning } from '../core/types.js';
-import type { ClientTransport, DatagramTransport, Endpoint } from '../transports/types.js';
+import type { ClientTransport, DatagramTransport, Endpoint, TransportFacts } from '../transports/types.js';
 import type { Sessions } from './wire/sessions.js';
 
 /** Every resolved workload has these; `id` matches cells across runs, e.g. "echo-64B-c1-n200". */
@@ -18,7 +18,8 @@ export interface MetricDef {
   label: string;
   /** Column title in compact tables (summary.md), e.g. "echo p50"; default: the label. */
   short?: string;
-  unit: 'us' | 'bit/s' | 'pct';
+  /** rtt: round trips of the cell's link (its calibrated RTT). */
+  unit: 'us' | 'bit/s' | 'pct' | 'rtt';
   better: 'lower' | 'higher';
 }
 
@@ -65,6 +66,33 @@ export interface DatagramContext {
 
 export type CellNote = Pick<Warning, 'code' | 'message' | 'remedy'>;
 
+/** Connection setups of a handshake-like workload (harness/workloads/wire/setups.ts runs them). */
+export interface SetupPlan {
+  /** Connections, one after another. */
+  connections: number;
+  /** Pairs: every second connection offers the session of the one before it. */
+  resume: boolean;
+}
+
+export interface SetupRecord {
+  /** Connect call until the stack reports the connection usable, microseconds. */
+  setupUs: number;
+  /** Connect call until the first request's echo is back and verified, microseconds. */
+  firstByteUs: number;
+  /** It offered an earlier connection's session. */
+  offered: boolean;
+  /** It resumed that session (as its stack reports). */
+  resumed: boolean;
+  /** Its request went as 0-RTT early data and the server accepted it. */
+  earlyData: boolean;
+}
+
+/** What a cell's metrics may know of its link besides the samples. */
+export interface CellLink {
+  /** The link point's calibrated RTT p50, ms; null when it was not calibrated. */
+  rttMs: number | null;
+}
+
 export interface WorkloadDef<W extends WorkloadBase, S extends object> {
   /** Section title in reports, e.g. "Echo latency". */
   title: string;
@@ -80,8 +108,8 @@ export interface WorkloadDef<W extends WorkloadBase, S extends object> {
   metrics: Record<string, MetricDef>;
   /** The metrics verdicts, summaries and sweeps speak about, in order. */
   headline: string[];
-  /** One cell's metrics from its raw samples. */
-  metricsOf(s: S): Record<string, number>;
+  /** One cell's metrics from its raw samples (and the link's calibrated RTT, for counts in round trips). */
+  metricsOf(s: S, link: CellLink): Record<string, number>;
   /** Run on the client agent over a stream transport (or a tunnel's TCP). */
   run(ctx: RunContext, w: W): Promise<CellOutcome<S>>;
   /** Whether it runs against a plain echo server (bench's stream preamble is echo-safe), needing no sink or source. */
@@ -100,4 +128,11 @@ export interface WorkloadDef<W extends WorkloadBase, S extends object> {
   unmeasured(w: W, samples: S): string | null;
   /** Warnings about a finished ok cell's samples. */
   notes(samples: S): CellNote[];
+  /** Why a transport with these facts cannot run it (the cell is `unsupported`), or null. */
+  requires?(facts: TransportFacts): string | null;
+  /**
+   * A workload that is a series of connection setups: its plan and how records become its
+   * samples, so a subject with a client of its own (the quic-go client) can run it too.
+   */
+  setups?: { plan(w: W): SetupPlan; samples(records: SetupRecord[]): S };
 }

@@ -66,6 +66,7 @@ type quicFlags struct {
 	maxStreams       int64
 	exitOnStdinEOF   bool
 	packetStats      bool
+	allow0RTT        bool
 }
 
 func addQuicFlags(fs *flag.FlagSet) *quicFlags {
@@ -84,6 +85,7 @@ func addQuicFlags(fs *flag.FlagSet) *quicFlags {
 	fs.Int64Var(&q.maxStreams, "max-streams", 10000, "max concurrent bidirectional streams the peer may open")
 	fs.BoolVar(&q.packetStats, "packet-stats", true, "count QUIC packets sent/received/lost (a quic-go tracer; small CPU cost)")
 	fs.BoolVar(&q.exitOnStdinEOF, "exit-on-stdin-eof", false, "shut down when stdin reaches EOF (parent died)")
+	fs.BoolVar(&q.allow0RTT, "allow-0rtt", false, "servers: accept 0-RTT data from clients resuming a session (quic.ListenEarly)")
 	return q
 }
 
@@ -267,10 +269,14 @@ func serveQUIC(mode, addr, alpn string, tlsConf *tls.Config, qf *quicFlags, extr
 		return err
 	}
 	defer udp.Close()
-	ln, err := quic.Listen(udp, tlsConf, cfg)
+	ln, err := listen(udp, tlsConf, cfg, qf.allow0RTT)
 	if err != nil {
 		return err
 	}
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	extra["allow0RTT"] = qf.allow0RTT
 	emitJSON(settings(mode, cfg, alpn, info, extra))
 	fmt.Printf("ready udp %s\n", ln.Addr())
 	go func() {
@@ -291,6 +297,33 @@ func serveQUIC(mode, addr, alpn string, tlsConf *tls.Config, qf *quicFlags, extr
 	ln.Close()
 	stats(true)
 	return nil
+}
+
+// listener is what serveQUIC needs of quic.Listen's and quic.ListenEarly's listeners.
+type listener interface {
+	Accept(context.Context) (quic.Connection, error)
+	Close() error
+	Addr() net.Addr
+}
+
+type earlyListener struct{ quic.EarlyListener }
+
+func (l earlyListener) Accept(ctx context.Context) (quic.Connection, error) {
+	return l.EarlyListener.Accept(ctx)
+}
+
+// listen opens the QUIC listener; with allow0RTT it hands out connections before their
+// handshake completes, which is how quic-go 0.29 accepts 0-RTT data (a server that waits for
+// the handshake, quic.Listen, rejects it).
+func listen(udp *net.UDPConn, tlsConf *tls.Config, cfg *quic.Config, allow0RTT bool) (listener, error) {
+	if !allow0RTT {
+		return quic.Listen(udp, tlsConf, cfg)
+	}
+	ln, err := quic.ListenEarly(udp, tlsConf, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return earlyListener{ln}, nil
 }
 
 // acceptStreams runs onStream on every stream the peer opens until the connection closes.

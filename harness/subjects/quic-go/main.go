@@ -28,6 +28,7 @@ modes:
   echo-server    QUIC echo server: every bidirectional stream echoed until the peer's FIN
   tunnel-server  TCP-over-QUIC tunnel, server side (allowlisted backends only)
   tunnel-client  TCP-over-QUIC tunnel, client side (local TCP listener)
+  setup-client   times connection setups (and resumption, 0-RTT) against an echo server; JSON requests on stdin
   version        print "quic-go <version> <go version>"
 run "quicgo-subject <mode> -h" for the flags of a mode
 `)
@@ -47,6 +48,8 @@ func main() {
 		err = runTunnelServer(args)
 	case "tunnel-client":
 		err = runTunnelClient(args)
+	case "setup-client":
+		err = runSetupClient(args)
 	case "version", "--version", "-v":
 		fmt.Printf("quic-go %s %s\n", quicGoVersion, runtime.Version())
 	case "help", "-h", "--help":

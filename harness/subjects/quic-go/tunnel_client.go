@@ -57,9 +57,14 @@ func parseFingerprint(s string) ([]byte, error) {
 // stack, so the peer must hold the pinned certificate's private key. This is certificate
 // pinning, not disabled verification.
 func clientTLS(pin []byte, serverName string) *tls.Config {
+	return pinnedTLS(pin, serverName, tunnelALPN)
+}
+
+// pinnedTLS is clientTLS for any ALPN (the setup client speaks bench's echo ALPN).
+func pinnedTLS(pin []byte, serverName, alpn string) *tls.Config {
 	return &tls.Config{
 		ServerName:         serverName,
-		NextProtos:         []string{tunnelALPN},
+		NextProtos:         []string{alpn},
 		MinVersion:         tls.VersionTLS13,
 		InsecureSkipVerify: true, // replaced by the pinning callback below; see comment above
 		VerifyPeerCertificate: func(rawCerts [][]byte, _ [][]*x509.Certificate) error {

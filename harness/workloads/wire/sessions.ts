@@ -27,8 +27,9 @@ const CLOSE_WAIT_MS = 1500;
 export class Sessions {
   readonly list: ClientSession[] = [];
   private closing = false;
-  async open(ctx: SessionTarget, noDelay: boolean): Promise<ClientSession> {
-    const s = await ctx.transport.connect(ctx.to, ctx.creds, { noDelay });
+  /** `resume`: an earlier connection's resumeState(), offered for session resumption. */
+  async open(ctx: SessionTarget, noDelay: boolean, resume?: unknown): Promise<ClientSession> {
+    const s = await ctx.transport.connect(ctx.to, ctx.creds, resume === undefined ? { noDelay } : { noDelay, resume });
     this.list.push(s);
     // A setup that completes after the cell was closed (it timed out meanwhile) is closed too.
     if (this.closing) void s.close().catch(() => undefined);
