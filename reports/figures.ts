@@ -1,7 +1,7 @@
 // The charts of one result: goodput bars with CI whiskers, latency and handshake CDFs,
 // goodput time series, and per-metric sweep lines with the Mathis bound.
 import { METRICS } from '../harness/results/metrics.js';
-import type { BulkWorkload, ResultFile } from '../harness/results/types.js';
+import type { BulkWorkload, CellResult, ResultFile } from '../harness/results/types.js';
 import { expectedLoss } from '../harness/core/link.js';
 import { isTcpStream } from '../harness/results/transports.js';
 import { fmtMs, fmtPct, rttMsOf } from './format.js';
@@ -39,13 +39,13 @@ export function mathisAt(result: ResultFile, point: number, workload: string): {
 }
 
 /** Series with at least one successful repetition among the groups: the others have no value to draw. */
-function seriesOf(ctx: ResultCtx, groups: CellGroup[]): Series[] {
+export function seriesOf(ctx: ResultCtx, groups: CellGroup[]): Series[] {
   const keys = new Set(groups.filter((g) => g.ok.length > 0).map((g) => g.seriesKey));
   return [...ctx.series.values()].filter((s) => keys.has(s.key));
 }
 
 /** "Not shown: udp (unsupported)." for transports whose every repetition here was not ok. */
-function missingCaption(ctx: ResultCtx, groups: CellGroup[]): string {
+export function missingCaption(ctx: ResultCtx, groups: CellGroup[]): string {
   const shown = new Set(groups.filter((g) => g.ok.length > 0).map((g) => g.seriesKey));
   const missing = new Map<string, { g: CellGroup; st: Set<string> }>();
   for (const g of groups) {
@@ -60,7 +60,7 @@ function missingCaption(ctx: ResultCtx, groups: CellGroup[]): string {
 }
 
 /** The sentence under a chart naming every CPU-bound value in it. */
-function cpuCaption(ctx: ResultCtx, groups: CellGroup[]): Html[] {
+export function cpuCaption(ctx: ResultCtx, groups: CellGroup[]): Html[] {
   return groups
     .filter((g) => g.cpuBoundReps > 0)
     .map((g) => html`<span class="cpu-note">⚠ ${seriesLabel(ctx.series, g)} at ${pointLabel(ctx.result, g.point)} — ${CPU_BOUND_MEANING} (${cpuDetail(g)}).</span>`);
@@ -110,8 +110,17 @@ export function goodputBars(ctx: ResultCtx, workload: string): Html {
 
 /** Empirical CDF of pooled samples of every ok repetition, per transport at one point. */
 export function cdfChart(ctx: ResultCtx, point: number, workload: string, what: 'rtt' | 'handshake'): Html | null {
+  return sampleCdf(ctx, point, workload, {
+    samples: (c) => (what === 'rtt' ? c.samples.rttUs : c.samples.handshakeUs) ?? [],
+    noun: what === 'rtt' ? 'Echo round-trip time' : 'Handshake time',
+    xTitle: what === 'rtt' ? 'round-trip time' : 'connection setup to first echoed byte',
+  });
+}
+
+/** The same CDF of any per-cell samples (microseconds), titled `noun`. */
+export function sampleCdf(ctx: ResultCtx, point: number, workload: string, o: { samples: (c: CellResult) => number[]; noun: string; xTitle: string }): Html | null {
   const gs = ctx.groups.filter((g) => g.point === point && g.workload === workload && g.ok.length > 0);
-  const pick = (g: CellGroup): number[] => g.ok.flatMap((c) => (what === 'rtt' ? c.samples.rttUs : c.samples.handshakeUs) ?? []);
+  const pick = (g: CellGroup): number[] => g.ok.flatMap(o.samples);
   const all = gs.flatMap(pick);
   if (!all.length) return null;
   const sc = displayScale('us', all);
@@ -128,12 +137,11 @@ export function cdfChart(ctx: ResultCtx, point: number, workload: string, what: 
   gs.forEach((g, i) => {
     if (g.cpuBoundReps > 0) datasets[i].cpuBound = markLast((datasets[i].data as unknown[]).length);
   });
-  const noun = what === 'rtt' ? 'Echo round-trip time' : 'Handshake time';
   const spec = {
     type: 'xy' as const,
-    title: `${noun} CDF: ${workload} at ${pointLabel(ctx.result, point)}`,
+    title: `${o.noun} CDF: ${workload} at ${pointLabel(ctx.result, point)}`,
     datasets,
-    x: { title: what === 'rtt' ? 'round-trip time' : 'connection setup to first echoed byte', unit: sc.unit, log: wantsLog(all) },
+    x: { title: o.xTitle, unit: sc.unit, log: wantsLog(all) },
     y: { title: 'cumulative fraction (nines scale)', nines: true, min: 0 },
   };
   const n = gs.map((g) => `${seriesLabel(ctx.series, g)} ${pick(g).length}`).join(', ');
@@ -223,6 +231,6 @@ export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[])
  * A whole line measured while CPU-bound: ⚠ at its last point (and in its legend label), so
  * the mark is visible without covering the curve.
  */
-function markLast(n: number): boolean[] {
+export function markLast(n: number): boolean[] {
   return Array.from({ length: n }, (_, i) => i === n - 1);
 }

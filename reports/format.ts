@@ -13,7 +13,13 @@ export function fmtMetric(metric: string, v: number): string {
   if (unit === 'us') return fmtUs(v);
   if (unit === 'bit/s') return fmtRate(v);
   if (unit === 'pct') return fmtPct(v);
+  if (unit === 'rtt') return fmtRoundTrips(v);
   return sig(v);
+}
+
+/** Round trips of the link, one decimal: "2.1 RTT". */
+export function fmtRoundTrips(v: number): string {
+  return Number.isFinite(v) ? `${v.toFixed(1)} RTT` : '–';
 }
 
 /** "3.1×" for factors of 1.1 and above, else a percentage ("7%", "0.3%"), which reads better. */

@@ -5,12 +5,14 @@ import type { ResultFile, WorkloadKind } from '../harness/results/types.js';
 import { describeWorkload, METRICS, WORKLOAD_KINDS, workloadInfo } from '../harness/results/metrics.js';
 import { loadChartJs } from './assets.js';
 import { ChartSet, chartAssets } from './charts.js';
-import { cdfChart, goodputBars, goodputSeriesChart, sweepCharts, type ResultCtx } from './figures.js';
+import { cdfChart, goodputBars, goodputSeriesChart, sampleCdf, sweepCharts, type ResultCtx } from './figures.js';
 import { headerSection, runDetailsSection } from './header.js';
 import { groupCells, pointIndexes, resultSeries, seriesLabel, workloadOrder, type CellGroup, type Series } from './model.js';
 import { collectWarnings, problemsSection, warningsSection } from './notices.js';
 import { html, htmlDocument, joinHtml, note, section, table, type Html, type HtmlValue } from './style.js';
-import { bulkTable, echoTable, handshakeTable, metricsTable } from './tables.js';
+import { bulkTable, echoTable, metricsTable } from './tables.js';
+import { handshakeRoundTripsChart, resumptionChart, streamRankChart } from './figures-quic-claims.js';
+import { exchangeTable, handshakeTable, resumptionTable, streamsTable } from './tables-quic-claims.js';
 import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, verdictMetrics, winnerPhrase, type Segment } from './verdict.js';
 
 export interface HtmlReportOptions {
@@ -72,7 +74,22 @@ function verdictSection(ctx: ResultCtx, idPrefix: string): Html {
 const KIND_FIGURES: { [K in WorkloadKind]?: (ctx: ResultCtx, w: string, points: number[]) => { figs: (Html | null)[]; table: Html } } = {
   bulk: (ctx, w, points) => ({ figs: [goodputBars(ctx, w), ...points.map((p) => goodputSeriesChart(ctx, p, w))], table: bulkTable(ctx, w) }),
   echo: (ctx, w, points) => ({ figs: points.map((p) => cdfChart(ctx, p, w, 'rtt')), table: echoTable(ctx, w) }),
-  handshake: (ctx, w, points) => ({ figs: points.map((p) => cdfChart(ctx, p, w, 'handshake')), table: handshakeTable(ctx, w) }),
+  handshake: (ctx, w, points) => ({
+    figs: points.flatMap((p) => [handshakeRoundTripsChart(ctx, p, w), cdfChart(ctx, p, w, 'handshake')]),
+    table: handshakeTable(ctx, w),
+  }),
+  streams: (ctx, w, points) => ({
+    figs: points.flatMap((p) => [
+      streamRankChart(ctx, p, w),
+      sampleCdf(ctx, p, w, { samples: (c) => c.samples.streamCompletionUs ?? [], noun: 'Stream completion time', xTitle: 'completion time since the round started' }),
+    ]),
+    table: streamsTable(ctx, w),
+  }),
+  exchange: (ctx, w, points) => ({
+    figs: points.map((p) => sampleCdf(ctx, p, w, { samples: (c) => c.samples.exchangeUs ?? [], noun: 'Exchange time', xTitle: 'request sent to response verified' })),
+    table: exchangeTable(ctx, w),
+  }),
+  resumption: (ctx, w, points) => ({ figs: points.map((p) => resumptionChart(ctx, p, w)), table: resumptionTable(ctx, w) }),
 };
 
 function workloadSection(ctx: ResultCtx, kind: WorkloadKind, idPrefix: string): Html {

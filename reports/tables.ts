@@ -9,19 +9,19 @@ import { fmtMetric, fmtPct, fmtRate, fmtUs } from './format.js';
 import { mathisAt, type ResultCtx } from './figures.js';
 import { cpuMark, html, statusBadge, table, type Html, type HtmlValue } from './style.js';
 
-function med(g: CellGroup, metric: string): string {
+export function med(g: CellGroup, metric: string): string {
   const v = metricValues(g, metric);
   return v.length ? fmtMetric(metric, median(v)) : '–';
 }
 
-function repsCell(g: CellGroup): HtmlValue {
+export function repsCell(g: CellGroup): HtmlValue {
   if (g.ok.length === g.cells.length) return `${g.ok.length}/${g.cells.length}`;
   const n = countStatuses(g.cells);
   const rest = (Object.keys(n) as CellStatus[]).filter((s) => s !== 'ok' && n[s] > 0).map((s) => html` ${statusBadge(s)} ${n[s]}`);
   return html`${g.ok.length}/${g.cells.length}${rest}`;
 }
 
-function cpuCell(g: CellGroup): HtmlValue {
+export function cpuCell(g: CellGroup): HtmlValue {
   const cl = maxCore(g, 'client');
   const sv = maxCore(g, 'server');
   const pct = (v: number): string => (Number.isFinite(v) ? `${Math.round(v * 100)}%` : '–');
@@ -55,11 +55,11 @@ function fmtRange(lo: number, hi: number, f: (v: number) => string): string {
   return a.length === 2 && b.length === 2 && a[1] === b[1] ? `${a[0]}–${b[0]} ${a[1]}` : `${f(lo)} – ${f(hi)}`;
 }
 
-function base(ctx: ResultCtx, g: CellGroup): HtmlValue[] {
+export function base(ctx: ResultCtx, g: CellGroup): HtmlValue[] {
   return [pointLabel(ctx.result, g.point), html`<b>${g.transport}</b>`, g.implementation, repsCell(g)];
 }
 
-const rowClass = (gs: CellGroup[]): (string | undefined)[] => gs.map((g) => (g.cpuBoundReps ? 'cpu-bound' : undefined));
+export const rowClass = (gs: CellGroup[]): (string | undefined)[] => gs.map((g) => (g.cpuBoundReps ? 'cpu-bound' : undefined));
 
 export function bulkTable(ctx: ResultCtx, workload: string): Html {
   const gs = ctx.groups.filter((g) => g.workload === workload);
@@ -112,28 +112,6 @@ export function echoTable(ctx: ResultCtx, workload: string): Html {
       numeric: [4, 5, 6, 7, 8, 9, 10],
       rowClass: rowClass(gs),
     })}${foot}`;
-}
-
-export function handshakeTable(ctx: ResultCtx, workload: string): Html {
-  const gs = ctx.groups.filter((g) => g.workload === workload);
-  const rows = gs.map((g) => {
-    const pooled = g.ok.flatMap((c) => c.samples.handshakeUs ?? []);
-    return [
-      ...base(ctx, g),
-      med(g, 'handshakeP50Us'),
-      med(g, 'handshakeP99Us'),
-      pooled.length ? fmtUs(Math.max(...pooled)) : '–',
-      String(pooled.length),
-      cpuCell(g),
-    ];
-  });
-  return table({
-    caption: `Handshake time: ${workload} (connection setup until the first echoed byte)`,
-    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p99', 'max', 'Samples', 'CPU client / server'],
-    rows,
-    numeric: [4, 5, 6, 7],
-    rowClass: rowClass(gs),
-  });
 }
 
 /** Any workload's metrics, each the median over repetitions: the table of a kind without one of its own. */

@@ -6,6 +6,8 @@ import type { CellLink, MetricDef } from '../workloads/types.js';
 import type { CellResult } from './types.js';
 
 export { METRICS, WORKLOAD_KINDS };
+/** A streams cell's completion times by round, each sorted (reports chart them by rank). */
+export { roundsOf } from '../workloads/streams.js';
 export type { MetricDef };
 
 /**

@@ -10,6 +10,7 @@ export type { ResolvedScenario } from '../scenario/types.js';
 export type { CellSamples, Workload, WorkloadKind } from '../workloads/index.js';
 export type { BulkWorkload } from '../workloads/bulk.js';
 export type { EchoWorkload } from '../workloads/echo.js';
+export type { StreamsWorkload } from '../workloads/streams.js';
 
 export const FORMAT_VERSION = 1;
 

@@ -135,8 +135,11 @@
     o.tension = 0;
     o.stepped = d.stepped ? 'before' : false;
     o.spanGaps = false;
+    if (d.pointsOnly) o.showLine = false;
     o.pointRadius = function (c) { var j = c.dataIndex; return j == null ? r : flag(d.highlight, j) ? 7 : flag(d.cpuBound, j) ? Math.max(r, 6) : r; };
-    o.pointStyle = function (c) { var j = c.dataIndex; return j == null ? 'circle' : flag(d.highlight, j) ? 'triangle' : flag(d.cpuBound, j) ? 'rectRot' : 'circle'; };
+    var style = d.pointStyle || 'circle';
+    o.pointStyle = function (c) { var j = c.dataIndex; return j == null ? style : flag(d.highlight, j) ? 'triangle' : flag(d.cpuBound, j) ? 'rectRot' : style; };
+    if (d.pointStyle === 'line') o.pointBorderWidth = 3;
     o.pointBackgroundColor = function (c) { var j = c.dataIndex; return j != null && flag(d.highlight, j) ? '#cf222e' : d.color; };
     o.pointHoverRadius = Math.max(r, 4) + 2;
     return o;
