@@ -60,13 +60,16 @@ export function exchangeTable(ctx: ResultCtx, workload: string): Html {
   });
 }
 
-/** How a measured count reads against the transport's expected one. */
-function verdictOfCount(measured: number | null, expected: number | undefined, promised: number | undefined): HtmlValue {
+/**
+ * How a measured count reads against the transport's expected one; beyond half a round
+ * trip more, the excess in time, which is what endpoint processing, loss or queueing cost.
+ */
+function verdictOfCount(measured: number | null, expected: number | undefined, promised: number | undefined, rttMs: number | undefined): HtmlValue {
   if (measured === null || expected === undefined) return '–';
   if (Math.abs(measured - expected) <= 0.5) return expected === promised ? 'as the protocol promises' : 'as expected of this implementation';
-  return measured > expected
-    ? html`<span class="bad">more than expected</span> <span class="muted">(loss, CPU or queueing: see CPU and the link)</span>`
-    : html`<span class="bad">fewer than expected</span> <span class="muted">(check the transport’s facts)</span>`;
+  if (measured < expected) return html`<span class="bad">fewer than expected</span> <span class="muted">(check the transport’s facts)</span>`;
+  const excess = rttMs ? ` by ${fmtMs((measured - expected) * rttMs)}` : '';
+  return html`<span class="bad">more than expected${excess}</span> <span class="muted">(endpoint processing, loss, queueing, or a round trip the facts do not state: a setup on the loopback backend shows the processing alone)</span>`;
 }
 
 export function handshakeTable(ctx: ResultCtx, workload: string): Html {
@@ -85,7 +88,7 @@ export function handshakeTable(ctx: ResultCtx, workload: string): Html {
       med(g, 'setupP50Us'),
       setupRt === null ? '–' : fmtRoundTrips(setupRt),
       expected,
-      verdictOfCount(setupRt, hs?.expectedRoundTrips, hs?.promisedRoundTrips),
+      verdictOfCount(setupRt, hs?.expectedRoundTrips, hs?.promisedRoundTrips, labOf(ctx.result, g.point)?.measured?.rttMs.p50),
       firstRt === null ? '–' : fmtRoundTrips(firstRt),
       hs?.note ?? '',
       cpuCell(g),

@@ -5,11 +5,10 @@
 // publishes; every byte each way is verified (./wire/exchange.ts).
 import type { Duplex } from 'node:stream';
 import { fmtBytes } from '../core/format.js';
-import { sizeField } from '../core/problems.js';
 import { summarize } from '../core/stats.js';
 import { formatBytes } from '../core/units.js';
 import type { CellOutcome, RunContext, WorkloadDef } from './types.js';
-import { Exchanger, MAX_EXCHANGE_BYTES } from './wire/exchange.js';
+import { EXCHANGE_SIZE_SCHEMA, exchangeSizes, Exchanger } from './wire/exchange.js';
 import { encodeHeader } from './wire/protocol.js';
 import { guard, timeoutOutcome, us } from './wire/sessions.js';
 
@@ -61,19 +60,12 @@ async function runExchanges(ctx: RunContext, w: ExchangeWorkload): Promise<CellO
 export const exchange: WorkloadDef<ExchangeWorkload, ExchangeSamples> = {
   title: 'Request/response exchanges',
   schema: {
-    request: { type: ['string', 'number'] },
-    response: { type: ['string', 'number'] },
+    ...EXCHANGE_SIZE_SCHEMA,
     count: { type: 'integer', minimum: 1, maximum: 100000 },
   },
   byDefault: null,
   resolve(o, path, probs) {
-    const size = (key: string, dflt: number): number => {
-      const v = sizeField(o, key, path, probs, dflt) ?? dflt;
-      if (v > MAX_EXCHANGE_BYTES) probs.add([...path, key], `at most ${fmtBytes(MAX_EXCHANGE_BYTES)}`);
-      return v;
-    };
-    const requestBytes = size('request', 100);
-    const responseBytes = size('response', 1000);
+    const { requestBytes, responseBytes } = exchangeSizes(o, path, probs, { requestBytes: 100, responseBytes: 1000 });
     const count = (o.count as number | undefined) ?? 100;
     return { kind: 'exchange', id: `exchange-${formatBytes(requestBytes)}-${formatBytes(responseBytes)}-n${count}`, requestBytes, responseBytes, count };
   },

@@ -12,12 +12,11 @@
 // round's start. Connections are set up before the first round and kept.
 import type { Duplex } from 'node:stream';
 import { fmtBytes } from '../core/format.js';
-import { sizeField } from '../core/problems.js';
 import { quantile, summarize } from '../core/stats.js';
 import { formatBytes } from '../core/units.js';
 import type { ClientSession } from '../transports/types.js';
 import type { CellOutcome, RunContext, WorkloadDef } from './types.js';
-import { Exchanger, MAX_EXCHANGE_BYTES } from './wire/exchange.js';
+import { EXCHANGE_SIZE_SCHEMA, exchangeSizes, Exchanger } from './wire/exchange.js';
 import { muxSession } from './wire/mux.js';
 import { encodeHeader } from './wire/protocol.js';
 import { guard, timeoutOutcome, us } from './wire/sessions.js';
@@ -114,21 +113,14 @@ export const streams: WorkloadDef<StreamsWorkload, StreamsSamples> = {
   schema: {
     mode: { enum: ['multiplexed', 'connections'] },
     streams: { type: 'integer', minimum: 1, maximum: 64 },
-    request: { type: ['string', 'number'] },
-    response: { type: ['string', 'number'] },
+    ...EXCHANGE_SIZE_SCHEMA,
     rounds: { type: 'integer', minimum: 1, maximum: 10000 },
   },
   byDefault: null,
   resolve(o, path, probs) {
-    const size = (key: string, dflt: number): number => {
-      const v = sizeField(o, key, path, probs, dflt) ?? dflt;
-      if (v > MAX_EXCHANGE_BYTES) probs.add([...path, key], `at most ${fmtBytes(MAX_EXCHANGE_BYTES)}`);
-      return v;
-    };
     const mode = (o.mode as StreamsMode | undefined) ?? 'multiplexed';
     const n = (o.streams as number | undefined) ?? 8;
-    const requestBytes = size('request', 100);
-    const responseBytes = size('response', 16_000);
+    const { requestBytes, responseBytes } = exchangeSizes(o, path, probs, { requestBytes: 100, responseBytes: 16_000 });
     const rounds = (o.rounds as number | undefined) ?? 20;
     const id = `streams-${MODE_ID[mode]}${n}-${formatBytes(requestBytes)}-${formatBytes(responseBytes)}-r${rounds}`;
     return { kind: 'streams', id, mode, streams: n, requestBytes, responseBytes, rounds };

@@ -12,6 +12,8 @@
 // exchange to the next, so every byte each way is verified at its receiver: requests at the
 // server (which answers with its verdict), responses at the client.
 import type { Duplex } from 'node:stream';
+import { fmtBytes } from '../../core/format.js';
+import { sizeField, type FieldPath, type ProblemSink } from '../../core/problems.js';
 import { slice, Verifier } from './data.js';
 import { StreamReader } from './reader.js';
 
@@ -20,6 +22,19 @@ export const RESPONSE_HEADER_BYTES = 8;
 /** Largest request or response bench asks for (the schema's bound): 64 MiB. */
 export const MAX_EXCHANGE_BYTES = 64 * 1024 * 1024;
 const CHUNK = 64 * 1024;
+
+/** The YAML fields `request` and `response` of a workload made of exchanges (JSON Schema). */
+export const EXCHANGE_SIZE_SCHEMA = { request: { type: ['string', 'number'] }, response: { type: ['string', 'number'] } };
+
+/** `request` and `response` of a workload's mapping, in bytes (defaults when absent). */
+export function exchangeSizes(o: Record<string, unknown>, path: FieldPath, probs: ProblemSink, dflt: { requestBytes: number; responseBytes: number }): { requestBytes: number; responseBytes: number } {
+  const size = (key: string, d: number): number => {
+    const v = sizeField(o, key, path, probs, d) ?? d;
+    if (v > MAX_EXCHANGE_BYTES) probs.add([...path, key], `at most ${fmtBytes(MAX_EXCHANGE_BYTES)}`);
+    return v;
+  };
+  return { requestBytes: size('request', dflt.requestBytes), responseBytes: size('response', dflt.responseBytes) };
+}
 
 /** The response direction's pattern seed: a different window than the requests'. */
 const responseSeed = (seed: number): number => (seed ^ 0x5a5a5a5a) >>> 0;
