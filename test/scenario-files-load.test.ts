@@ -111,3 +111,19 @@ test('baseline has no impairment at all (it runs on the loopback backend)', asyn
     assert.deepEqual(d, { delayMs: 0, jitterMs: 0, reorder: false, lossPct: 0, gilbert: null, rateBitsPerSec: null, limit: null });
   }
 });
+
+test('hol-blocking: 1 % and 3 % loss each way, 50 ms RTT, 8 streams multiplexed and on 8 connections, over tcp, tls, quic and quicgo-tunnel', async () => {
+  const s = await bundled('hol-blocking');
+  assert.deepEqual(s.points.map((p) => p.link.downlink.lossPct), [1, 3]);
+  for (const p of s.points) for (const d of [p.link.uplink, p.link.downlink]) assert.equal(d.delayMs, 25);
+  assert.deepEqual(s.transports.map((t) => t.name), ['tcp', 'tls', 'quic', 'quicgo-tunnel']);
+  const modes = s.workloads.map((w) => (w.kind === 'streams' ? `${w.mode}/${w.streams}` : w.kind));
+  assert.deepEqual(modes, ['multiplexed/8', 'connections/8']);
+});
+
+test('handshake-round-trips: a clean 50 ms RTT link, handshake and resumption over every transport that sets up connections', async () => {
+  const s = await bundled('handshake-round-trips');
+  for (const d of both(s)) assert.deepEqual(d, { delayMs: 25, jitterMs: 0, reorder: false, lossPct: 0, gilbert: null, rateBitsPerSec: null, limit: null });
+  assert.deepEqual(s.workloads.map((w) => w.kind), ['handshake', 'resumption']);
+  assert.ok(['tcp', 'tls', 'quic', 'quicgo'].every((t) => s.transports.some((x) => x.name === t)));
+});
