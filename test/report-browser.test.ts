@@ -21,6 +21,7 @@ const REPORTS: Record<string, () => string> = {
   single: () => renderHtmlReport([loadFixture('single')]),
   'sweep-loss': () => renderHtmlReport([loadFixture('sweep')]),
   failures: () => renderHtmlReport([loadFixture('failures')]),
+  'quic-claims': () => renderHtmlReport([loadFixture('claims')]),
   'side-by-side': () => renderHtmlReport([loadFixture('single'), loadFixture('failures')]),
   trend: () => renderTrendReport(trendReleases()),
 };
