@@ -234,7 +234,7 @@ export class MuxConnection {
       const type = b[4];
       const payload = b.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + len);
       b = b.subarray(FRAME_HEADER_BYTES + len);
-      if (type > RESET || (type === DATA && len === 0) || (type !== DATA && len !== 0)) {
+      if (type > RESET || (type === DATA && (len === 0 || len > MAX_FRAME_BYTES)) || (type !== DATA && len !== 0)) {
         this.protocolError(`bad frame (type ${type}, ${len} bytes) on stream ${id}`);
         return;
       }
