@@ -35,6 +35,7 @@ const UNITS: Record<MetricDef['unit'], { unit: string; scale: number }> = {
   us: { unit: 'us', scale: 1 },
   'bit/s': { unit: 'Mbit/s', scale: 1e-6 },
   pct: { unit: '%', scale: 1 },
+  rtt: { unit: 'round trips', scale: 1 },
 };
 
 /**
@@ -53,6 +54,32 @@ export const METRIC_IDS: Readonly<Record<string, string>> = {
   goodputBitsPerSec: 'goodput-mbit-s',
   handshakeP50Us: 'handshake-p50-us',
   handshakeP99Us: 'handshake-p99-us',
+  setupP50Us: 'setup-p50-us',
+  setupRoundTrips: 'setup-rtt',
+  handshakeRoundTrips: 'handshake-rtt',
+  exchangeP50Us: 'exchange-p50-us',
+  exchangeP90Us: 'exchange-p90-us',
+  exchangeP99Us: 'exchange-p99-us',
+  exchangeMaxUs: 'exchange-max-us',
+  exchangeSeriesUs: 'exchange-series-us',
+  exchangeSetupUs: 'exchange-setup-us',
+  streamP50Us: 'stream-p50-us',
+  streamP90Us: 'stream-p90-us',
+  streamP99Us: 'stream-p99-us',
+  firstStreamP50Us: 'first-stream-p50-us',
+  roundP50Us: 'round-p50-us',
+  roundP99Us: 'round-p99-us',
+  spreadP50Us: 'spread-p50-us',
+  spreadP99Us: 'spread-p99-us',
+  fullSetupP50Us: 'full-setup-p50-us',
+  fullFirstByteP50Us: 'full-first-byte-p50-us',
+  resumedSetupP50Us: 'resumed-setup-p50-us',
+  resumedFirstByteP50Us: 'resumed-first-byte-p50-us',
+  fullSetupRoundTrips: 'full-setup-rtt',
+  resumedSetupRoundTrips: 'resumed-setup-rtt',
+  resumedFirstByteRoundTrips: 'resumed-first-byte-rtt',
+  resumedPct: 'resumed-pct',
+  earlyDataPct: 'early-data-pct',
 };
 
 /** Bencher measures beside the figures: how many repetitions the figures stand on. */

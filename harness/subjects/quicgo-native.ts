@@ -47,7 +47,7 @@ class QuicGoNativeSubject implements Subject {
 
   static async start(version: string, env: SubjectEnv): Promise<QuicGoNativeSubject> {
     const { lab, creds, undo } = env;
-    const files = await credentialFiles(creds, undo);
+    const files = await credentialFiles(creds, env.tmpDir, undo);
     const at = `${lab.serverAddr}:${pickPort()}`;
     const common = ['--exit-on-stdin-eof', '--alpn', BENCH_QUIC_ALPN];
     const srv = new SubjectProcess('server', spawn(QUICGO_BIN, ['echo-server', ...common, '--allow-0rtt', '--listen', at, '--cert', files.cert, '--key', files.key], { netns: lab.serverNs, stdinPipe: true }));

@@ -79,6 +79,7 @@ export const resumption: WorkloadDef<ResumptionWorkload, ResumptionSamples> = {
   echoSafe: true,
   datagram: { unsupported: 'a datagram transport has no connection to resume' },
   throughput: null,
+  unmeasured: (w, s) => ((s.secondConnections?.length ?? 0) < w.count ? `${s.secondConnections?.length ?? 0} of ${w.count} connection pairs completed` : null),
   notes(s) {
     const second = s.secondConnections ?? [];
     const n = second.filter((r) => r.resumed).length;

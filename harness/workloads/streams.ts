@@ -160,6 +160,10 @@ export const streams: WorkloadDef<StreamsWorkload, StreamsSamples> = {
   echoSafe: false,
   datagram: { unsupported: 'a datagram transport has no streams (streams)' },
   throughput: null,
+  unmeasured: (w, s) => {
+    const rounds = roundsOf(s).length;
+    return rounds < w.rounds ? `${rounds} of ${w.rounds} rounds completed on every stream` : null;
+  },
   notes(s) {
     const n = roundsOf(s).length;
     return n < 10 ? [{ code: 'few-samples', message: `only ${n} rounds: p99 of round times is the largest round`, remedy: 'raise the rounds' }] : [];
