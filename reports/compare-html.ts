@@ -3,7 +3,8 @@
 // renderers are pure functions of the Comparison (STYLE: hyperfine's exporters).
 import { CPU_BOUND_RULE } from '../harness/results/cpu.js';
 import type { Comparison, GroupRef, MetricComparison, NotOkGroup, RunRef } from '../harness/results/compare.js';
-import { fmtDate, fmtMetric, fmtP, sig } from './format.js';
+import { lossEndLabel, lossUnit, type SenderLoss } from '../harness/results/counters.js';
+import { fmtDate, fmtMetric, fmtP, fmtPct, sig } from './format.js';
 import { badge, cpuMark, html, htmlDocument, note, section, table, type Html, type HtmlValue, type Tone } from './style.js';
 import { repetitionsNeeded } from './verdict.js';
 
@@ -135,6 +136,26 @@ export function notOkLine(n: NotOkGroup): string {
   return `${n.side}: ${groupName(n)}: ${counts} of ${n.total} (${n.reasons.join('; ')})`;
 }
 
+/**
+ * Loss of each compared group's data at the end that sent it, baseline -> candidate, with
+ * its unit: context for a figure, never judged.
+ */
+export function lossLines(c: Comparison): string[] {
+  const out: string[] = [];
+  for (const g of c.groups) {
+    const { baseline: b, candidate: a } = g.losses;
+    const keys = [...new Set([...b, ...a].map((l) => `${lossEndLabel(l)}, ${lossUnit(l.protocol)}`))];
+    for (const k of keys) {
+      const side = (ls: SenderLoss[]): string => {
+        const l = ls.find((x) => `${lossEndLabel(x)}, ${lossUnit(x.protocol)}` === k);
+        return l ? fmtPct((100 * l.lost) / l.sent) : '–';
+      };
+      out.push(`${groupName(g)}: ${side(b)} -> ${side(a)} (${k})`);
+    }
+  }
+  return out;
+}
+
 /** Transports whose implementation is named, per side (every QUIC figure must name its implementation). */
 export function implementationLines(c: Comparison): string[] {
   const seen = new Map<string, string>();
@@ -187,6 +208,8 @@ export function renderCompareHtml(c: Comparison, files: { baseline: string; cand
   parts.push(section('metrics', 'Metrics', html`${metricsTable(c)}<div class="muted">${list(legend(c))}</div>`));
   const impl = implementationLines(c);
   if (impl.length) parts.push(section('implementations', 'Implementations', list(impl)));
+  const losses = lossLines(c);
+  if (losses.length) parts.push(section('losses', 'Lost at the sender', `<p class="muted">Each end counts what it sent: a download's loss at the server, an upload's at the client, an echo's at both.</p>${list(losses)}`));
   if (c.onlyInBaseline.length) parts.push(section('only-baseline', 'Only in baseline', list(c.onlyInBaseline.map(groupName))));
   if (c.onlyInCandidate.length) parts.push(section('only-candidate', 'Only in candidate', list(c.onlyInCandidate.map(groupName))));
   if (c.notOk.length) parts.push(section('not-ok', 'Cells not ok', list(c.notOk.map(notOkLine))));

@@ -3,7 +3,7 @@
 // command (harness/commands/compare.ts) only picks one and writes it.
 import type { Comparison } from '../harness/results/compare.js';
 import {
-  COLUMNS, NUMERIC_COLUMNS, groupName, implementationLines, legend, notOkLine, rowsOf, runLine, summaryLine,
+  COLUMNS, NUMERIC_COLUMNS, groupName, implementationLines, legend, lossLines, notOkLine, rowsOf, runLine, summaryLine,
 } from './compare-html.js';
 import { terminalLine } from '../harness/core/text.js';
 import { joinMd, md, mdCode, type Md } from './safe-markdown.js';
@@ -44,6 +44,7 @@ export function renderText(c: Comparison, files: CompareFiles): string {
     if (items.length) out.push('', `${title}:`, ...items.map((i) => `  ${i}`));
   };
   section('implementations', implementationLines(c));
+  section('lost at the sender (baseline -> candidate)', lossLines(c));
   section('only in baseline', c.onlyInBaseline.map(groupName));
   section('only in candidate', c.onlyInCandidate.map(groupName));
   section('cells not ok', c.notOk.map(notOkLine));
@@ -82,6 +83,7 @@ export function renderMarkdown(c: Comparison, files: CompareFiles): string {
     if (items.length) out.push(md`**${title}**`, '', ...items.map((i) => md`- ${i}`), '');
   };
   section('Implementations', implementationLines(c));
+  section('Lost at the sender (baseline -> candidate)', lossLines(c));
   section('Only in baseline', c.onlyInBaseline.map(groupName));
   section('Only in candidate', c.onlyInCandidate.map(groupName));
   section('Cells not ok', c.notOk.map(notOkLine));

@@ -1,6 +1,8 @@
 // What was measured and where: scenario, run facts, configured vs calibrated link per lab
 // point, QUIC settings, and the full run details (host, tools, applied lab commands).
 import type { CellStatus, LabRecord } from '../harness/core/types.js';
+import { quicSettingsOf } from '../harness/results/counters.js';
+import { transportFacts } from '../harness/results/transports.js';
 import type { ResultFile } from '../harness/results/types.js';
 import { describeLink, fmtBytes, fmtDate, fmtMs, fmtPct, fmtRate, lossOf, rttMsOf } from './format.js';
 import { countStatuses, labOf, pointIndexes, pointLabel, pointOf } from './model.js';
@@ -66,20 +68,29 @@ function linkTable(result: ResultFile): Html {
   });
 }
 
-/** Distinct QUIC settings per implementation from the cells that recorded them. */
+/** Distinct QUIC settings per implementation from the cells' ends that recorded them. */
 export function quicSettings(result: ResultFile): Map<string, Map<string, Set<string>>> {
   const out = new Map<string, Map<string, Set<string>>>();
   for (const c of result.cells) {
-    if (!c.quic) continue;
-    const byKey = out.get(c.implementation) ?? new Map<string, Set<string>>();
-    for (const [k, v] of Object.entries(c.quic.settings)) {
-      const set = byKey.get(k) ?? new Set<string>();
-      set.add(String(v));
-      byKey.set(k, set);
+    for (const { implementation, settings } of quicSettingsOf(c)) {
+      const byKey = out.get(implementation) ?? new Map<string, Set<string>>();
+      for (const [k, v] of Object.entries(settings)) {
+        const set = byKey.get(k) ?? new Set<string>();
+        set.add(String(v));
+        byKey.set(k, set);
+      }
+      out.set(implementation, byKey);
     }
-    out.set(c.implementation, byKey);
   }
   return out;
+}
+
+/** Every QUIC implementation of the run: transports that carry QUIC across the link (as recorded), and the stacks whose settings cells recorded. */
+export function quicImplementations(result: ResultFile): string[] {
+  const out = new Set<string>();
+  for (const t of transportFacts(result).values()) if (t.carries === 'quic' && t.implementation !== 'n/a') out.add(t.implementation);
+  for (const impl of quicSettings(result).keys()) out.add(impl);
+  return [...out];
 }
 
 function quicSettingsTable(result: ResultFile): Html {
@@ -113,7 +124,7 @@ function fact(name: string, value: HtmlValue): Html {
 export function headerSection(result: ResultFile, idPrefix: string): Html {
   const sc = result.scenario;
   const sha = result.tool.gitSha ? html` <code>${String(result.tool.gitSha).slice(0, 12)}</code>` : html` <span class="muted">(no git sha)</span>`;
-  const quicImpls = [...quicSettings(result).keys()];
+  const quicImpls = quicImplementations(result);
   const status = result.status === 'complete' ? badge('complete', 'ok') : badge(result.status, result.status === 'running' ? 'info' : 'bad');
   const facts = [
     fact('Label', result.label),

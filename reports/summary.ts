@@ -2,6 +2,7 @@
 // verdicts and figures as the HTML report, as GitHub-flavoured Markdown, written only
 // through the md tag (safe-markdown.ts): data is text, never markup.
 import { median } from '../harness/core/stats.js';
+import { lossEndLabel, lossUnitShort, senderLosses, sumLosses } from '../harness/results/counters.js';
 import { CPU_BOUND_RULE } from '../harness/results/cpu.js';
 import type { ResultFile, WorkloadKind } from '../harness/results/types.js';
 import { METRICS, WORKLOAD_KINDS, workloadInfo } from '../harness/results/metrics.js';
@@ -56,6 +57,18 @@ function pointTable(result: ResultFile, groups: CellGroup[], point: number): Md[
   return lines;
 }
 
+/** Loss of each measurement's data at the end that sent it, in its unit: one line per transport and workload. */
+function lossLines(result: ResultFile, groups: CellGroup[], point: number): string[] {
+  const out: string[] = [];
+  for (const g of groups.filter((x) => x.point === point)) {
+    const ls = sumLosses(g.ok.flatMap((c) => senderLosses(result, c))).filter((l) => l.sent > 0);
+    if (!ls.length) continue;
+    const figs = ls.map((l) => `${fmtPct((100 * l.lost) / l.sent)} ${lossUnitShort(l.protocol)} at ${l.end === 'both' ? '' : 'the '}${lossEndLabel(l)}`);
+    out.push(`- ${mdCell(g.transport)} ${mdCell(g.workload)}: ${figs.map(mdCell).join('; ')}`);
+  }
+  return out.length ? ['_Lost at the sender_ (each end counts what it sent):', '', ...out, ''] : [];
+}
+
 export function renderSummaryMarkdown(result: ResultFile): string {
   const groups = groupCells(result);
   const series = resultSeries([result]);
@@ -91,7 +104,7 @@ export function renderSummaryMarkdown(result: ResultFile): string {
     const p = pointOf(result, point);
     const m = labOf(result, point)?.measured;
     const measured = m ? `; measured RTT ${fmtMs(m.rttMs.p50)}, loss ${fmtPct(m.uplinkLossPct)} up / ${fmtPct(m.downlinkLossPct)} down` : '';
-    out.push(md`**${pointLabel(result, point)}**: ${p ? describeLink(p.link) : ''}${measured}`, '', ...pointTable(result, groups, point), '');
+    out.push(md`**${pointLabel(result, point)}**: ${p ? describeLink(p.link) : ''}${measured}`, '', ...pointTable(result, groups, point), '', ...lossLines(result, groups, point));
   }
   if (groups.some((g) => g.cpuBoundReps)) out.push(md`⚠ ${CPU_BOUND_MEANING} (flagged when ${CPU_BOUND_RULE}).`, '');
 

@@ -3,11 +3,12 @@
 import { median } from '../harness/core/stats.js';
 import type { CellStatus } from '../harness/core/types.js';
 import { METRICS } from '../harness/results/metrics.js';
+import { lossEndLabel, lossUnitShort, senderLosses, sumLosses } from '../harness/results/counters.js';
 import { isTcpStream } from '../harness/results/transports.js';
 import { countStatuses, cpuDetail, maxCore, metricCI, metricValues, pointLabel, type CellGroup } from './model.js';
 import { fmtMetric, fmtPct, fmtRate, fmtUs } from './format.js';
 import { mathisAt, type ResultCtx } from './figures.js';
-import { cpuMark, html, statusBadge, table, type Html, type HtmlValue } from './style.js';
+import { cpuMark, html, joinHtml, statusBadge, table, type Html, type HtmlValue } from './style.js';
 
 export function med(g: CellGroup, metric: string): string {
   const v = metricValues(g, metric);
@@ -29,23 +30,16 @@ export function cpuCell(g: CellGroup): HtmlValue {
   return g.cpuBoundReps ? html`${txt}<br>${cpuMark(cpuDetail(g))}` : txt;
 }
 
-function retransCell(g: CellGroup): HtmlValue {
-  let out = 0;
-  let re = 0;
-  let sent = 0;
-  let lost = 0;
-  for (const c of g.ok) {
-    if (c.tcp) {
-      out += c.tcp.outSegs;
-      re += c.tcp.retransSegs;
-    }
-    const st = c.quic?.stats ?? {};
-    sent += st.sent ?? st.sentPackets ?? st.packetsSent ?? 0;
-    lost += st.lost ?? st.lostPackets ?? st.packetsLost ?? 0;
-  }
-  if (out > 0) return html`${fmtPct((100 * re) / out)} <span class="muted">segs</span>`;
-  if (sent > 0) return html`${fmtPct((100 * lost) / sent)} <span class="muted">pkts</span>`;
-  return '–';
+/**
+ * Loss of the cell's data at the end that sent it, in the unit that end counts in (TCP:
+ * retransmitted / sent segments; QUIC: lost / sent packets), summed over the ok
+ * repetitions; one line per sending end (an echo has two). Older files' figures say which
+ * end they came from.
+ */
+function lossCell(ctx: ResultCtx, g: CellGroup): HtmlValue {
+  const losses = sumLosses(g.ok.flatMap((c) => senderLosses(ctx.result, c))).filter((l) => l.sent > 0);
+  if (!losses.length) return '–';
+  return joinHtml(losses.map((l) => html`${fmtPct((100 * l.lost) / l.sent)} <span class="muted">${lossUnitShort(l.protocol)}, ${lossEndLabel(l)}</span>`), html`<br>`);
 }
 
 /** "2.58–2.78 Mbit/s" when both ends share a unit, else both in full. */
@@ -72,13 +66,13 @@ export function bulkTable(ctx: ResultCtx, workload: string): Html {
       ci ? html`<b>${fmtRate(ci.estimate)}</b>` : '–',
       !ci ? '–' : g.ok.length < 2 ? html`<span class="muted">1 repetition</span>` : html`${fmtRange(ci.lo, ci.hi, fmtRate)}${ci.confidence < 0.95 ? html` <span class="muted">(${Math.round(ci.confidence * 100)}%)</span>` : ''}`,
       m ? fmtRate(m.bps) : '–',
-      retransCell(g),
+      lossCell(ctx, g),
       cpuCell(g),
     ];
   });
   return table({
     caption: `Bulk goodput: ${workload} (median over successful repetitions)`,
-    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput', 'CI of median (95% unless noted)', 'Mathis bound', 'Retransmitted', 'CPU client / server'],
+    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput', 'CI of median (95% unless noted)', 'Mathis bound', 'Lost at the sender', 'CPU client / server'],
     rows,
     numeric: [4, 5, 6, 7],
     rowClass: rowClass(gs),
@@ -101,15 +95,16 @@ export function echoTable(ctx: ResultCtx, workload: string): Html {
       med(g, 'rttMaxUs'),
       med(g, 'firstExchangeUs'),
       med(g, 'echoLossPct'),
+      lossCell(ctx, g),
       cpuCell(g),
     ];
   });
   const foot = thin ? html`<p class="muted">† fewer than 1000 exchanges per repetition: p99.9 is interpolated between the largest samples.</p>` : '';
   return html`${table({
       caption: `Echo round-trip time percentiles: ${workload} (each the median over repetitions of that repetition's percentile)`,
-      head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p90', 'p99', 'p99.9', 'max', 'First exchange', 'Lost', 'CPU client / server'],
+      head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p90', 'p99', 'p99.9', 'max', 'First exchange', 'Requests lost (udp)', 'Lost at the sender (each way)', 'CPU client / server'],
       rows,
-      numeric: [4, 5, 6, 7, 8, 9, 10],
+      numeric: [4, 5, 6, 7, 8, 9, 10, 11],
       rowClass: rowClass(gs),
     })}${foot}`;
 }

@@ -277,5 +277,5 @@ export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}
 /** Implementations under test in a run: every QUIC stack and tunnel (node's own stacks are not). */
 function quicImplementations(r: ResultFile): string[] {
   const facts = transportFacts(r);
-  return [...new Set(r.cells.filter((c) => c.quic || !nameSuffices(facts.get(c.transport))).map((c) => c.implementation))];
+  return [...new Set(r.cells.filter((c) => !nameSuffices(facts.get(c.transport))).map((c) => c.implementation))];
 }

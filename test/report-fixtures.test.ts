@@ -41,7 +41,7 @@ test('single-point fixture', () => {
   assert.equal(r.scenario.points.length, 1);
   assert.deepEqual(r.scenario.sweep, []);
   assert.ok(r.cells.every((c) => c.status === 'ok'));
-  assert.ok(new Set(r.cells.filter((c) => c.quic || c.transport.startsWith('quic')).map((c) => c.implementation)).size >= 2, 'two QUIC implementations');
+  assert.ok(new Set(r.cells.filter((c) => c.counters?.client?.protocol === 'quic' || c.transport.startsWith('quic')).map((c) => c.implementation)).size >= 2, 'two QUIC implementations');
 });
 
 test('loss sweep fixture: 0, 1 and 5 %', () => {

@@ -49,14 +49,23 @@ timeout: 60s
   assert.match(cell('quicgo-tunnel', 'bulk').implementation, /^quic-go \S+ go\S+ tunnel/);
   assert.match(cell('quic-quicgo', 'echo').implementation, /^@matrixai\/quic client -> quic-go \S+ go\S+ echo server$/);
 
-  // Counters describe the link's protocol: at 1 % loss TCP retransmits, and a QUIC cell's
-  // loss shows in its QUIC counters, never as (loopback) TCP segments.
-  assert.ok(cell('tcp', 'bulk').tcp && cell('tcp', 'bulk').tcp!.outSegs > 0, 'tcp cells count TCP segments');
-  assert.equal(cell('tcp', 'bulk').quic, null);
+  // Counters describe the link's protocol and come from each end: a download's data is the
+  // server's, so the server end counts it; TCP segments where TCP crossed the link, QUIC
+  // packets where QUIC did, never (loopback) TCP segments for a tunnel.
+  const tcpBulk = cell('tcp', 'bulk').counters;
+  assert.equal(tcpBulk?.sender, 'server');
+  assert.ok(tcpBulk?.server?.protocol === 'tcp' && tcpBulk.server.outSegs > 0, 'tcp cells count TCP segments at the sending server');
+  assert.ok(tcpBulk?.client?.protocol === 'tcp', 'and at the client');
   for (const transport of ['quic', 'tunnel', 'quicgo-tunnel']) {
-    const bulk = cell(transport, 'bulk');
-    assert.equal(bulk.tcp, null, `${transport}: no TCP counters (its TCP never crossed the link)`);
-    assert.ok(bulk.quic && Object.keys(bulk.quic.stats).length > 0, `${transport}: QUIC counters recorded`);
+    const c = cell(transport, 'bulk').counters;
+    assert.equal(c?.sender, 'server');
+    for (const end of ['client', 'server'] as const) {
+      const e = c?.[end];
+      assert.ok(e?.protocol === 'quic', `${transport}: QUIC counters at the ${end}, no TCP (its TCP never crossed the link)`);
+      assert.ok(e.stats.packetsSent > 0, `${transport}: the ${end} counted its packets`);
+    }
+    // The sender sends far more than the receiver (its ACKs): the two ends are told apart.
+    assert.ok(c!.server!.protocol === 'quic' && c!.client!.protocol === 'quic' && c!.server!.stats.packetsSent > c!.client!.stats.packetsSent, `${transport}: the server sent the data`);
   }
   // The tunnels' endpoints: bench's agent and the tunnel process on each side, both measured.
   for (const transport of ['tunnel', 'quicgo-tunnel']) {

@@ -88,11 +88,19 @@ test('unknown field in link, in a direction, in a workload and in a command tran
   ]);
   await rejects(`${HEAD}workloads:\n  - ping: {}\n`, ['4:5 workloads[0].ping: unknown field (allowed: echo, bulk, handshake, exchange, streams, resumption)']);
   await rejects(`${HEAD}transports:\n  - name: r\n    server: a\n    client: b {clientPort}\n    port: 5\n`, [
-    '7:5 transports[0].port: unknown field (allowed: name, implementation, server, client, readyTimeout, user)',
+    '7:5 transports[0].port: unknown field (allowed: name, implementation, server, client, readyTimeout, user, carries, stats)',
   ]);
   await rejects(`${HEAD}link:\n  loss:\n    gilbert: { p: 1%, r: 20%, q: 2% }\n`, [
     '5:31 link.loss.gilbert.q: unknown field (allowed: p, r, bad, good)',
   ]);
+});
+
+test('a command transport declares what crosses the link and how it hands over counters', async () => {
+  const cmd = `${HEAD}transports:\n  - name: r\n    server: a\n    client: b {clientPort}\n`;
+  await rejects(`${cmd}    carries: sctp\n`, ['7:14 transports[0].carries: "sctp" is not allowed (allowed: tcp, quic, udp)']);
+  await rejects(`${cmd}    carries: quic\n    stats: http\n`, ['8:12 transports[0].stats: "http" is not allowed (allowed: none, sigusr1)']);
+  // A relay of TCP has its counters read from its link-facing sockets.
+  await rejects(`${cmd}    stats: sigusr1\n`, ['7:12 transports[0].stats: a transport that carries tcp has its counters read from its sockets (allowed with carries: tcp: none)']);
 });
 
 test('a workload entry must name exactly one kind', async () => {

@@ -2,18 +2,18 @@
 // lab namespace (`ip netns exec ...`). It speaks the agent protocol (./protocol.ts) on
 // stdio. It exits when stdin closes, so it never outlives the controller. It knows
 // transports and workloads only through their registries.
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { agentTransport } from '../transports/index.js';
+import type { PacketEndCounters } from '../core/types.js';
+import { agentTransport, implementationOf } from '../transports/index.js';
 import type { ServerHandle } from '../transports/types.js';
-import type { TcpCounters } from '../core/types.js';
 import { defOf, type CellSamples } from '../workloads/index.js';
 import type { CellOutcome } from '../workloads/types.js';
 import { serveStream } from '../workloads/wire/protocol.js';
 import { Sessions } from '../workloads/wire/sessions.js';
 import type { AgentRequest, AgentResults, RunRequest, ServeRequest } from './protocol.js';
+import { LinkSocketWatch, namespaceTcpCounters } from './tcp-counters.js';
 
 /** Retry a TCP connect until it succeeds or time runs out (an external endpoint coming up). */
 async function probe(host: string, port: number, timeoutMs: number): Promise<{ afterMs: number }> {
@@ -38,14 +38,15 @@ async function probe(host: string, port: number, timeoutMs: number): Promise<{ a
 }
 
 const servers: ServerHandle[] = [];
+/** The server of each transport this agent serves, by name (their counters are asked for by name). */
+const served = new Map<string, ServerHandle>();
 
-/** TCP counters of this process's network namespace (/proc/net/snmp is per namespace). */
-function tcpCounters(): TcpCounters {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
-  const names = lines[0].split(/\s+/);
-  const vals = lines[1].split(/\s+/);
-  const get = (n: string): number => Number(vals[names.indexOf(n)]);
-  return { retransSegs: get('RetransSegs'), outSegs: get('OutSegs') };
+/** Counters of the server of `name` over every connection it served, when its stack keeps them (QUIC). */
+function serverStats(name: string): PacketEndCounters | null {
+  const t = agentTransport(name);
+  const h = served.get(name);
+  if (!t || !h?.stats || t.carries === 'tcp') return null;
+  return { protocol: t.carries, implementation: implementationOf(t), settings: h.settings?.() ?? {}, stats: h.stats() };
 }
 
 async function serve(req: ServeRequest): Promise<AgentResults['serve']> {
@@ -59,10 +60,14 @@ async function serve(req: ServeRequest): Promise<AgentResults['serve']> {
         ? await t.datagram.listenEcho(at)
         : await t.server.listen(at, req.creds, (s) => serveStream(s, { idleTimeoutMs: req.idleTimeoutMs }));
     servers.push(h);
+    served.set(name, h);
     ports[name] = h.port;
   }
   return { ports };
 }
+
+/** Started on the first request for a relay's link-socket counters, kept until the agent exits. */
+let watch: Promise<LinkSocketWatch> | undefined;
 
 /** The last cell's connections, open until the controller's `close` (outside the cell's window). */
 let open: Sessions | null = null;
@@ -89,8 +94,10 @@ async function runCell(req: RunRequest): Promise<CellOutcome<CellSamples>> {
     open = new Sessions();
     const out = await def.run({ transport: t.client, to, creds: req.creds, seed: req.seed, signal: ac.signal, sessions: open }, req.workload);
     const { stats, ...rest } = out;
-    // A QUIC stack reports its own counters; a TCP cell's come from the namespaces (`tcpstats`).
-    return t.carries === 'quic' ? { ...rest, quic: { settings: t.client.settings?.() ?? {}, stats: stats ?? {} } } : rest;
+    // A QUIC stack counts for its own connections (the client end of this cell); a TCP
+    // cell's counters come from the namespaces (`tcpstats`).
+    if (t.carries === 'tcp') return rest;
+    return { ...rest, clientEnd: { protocol: t.carries, implementation: t.client.implementation, settings: t.client.settings?.() ?? {}, stats: stats ?? {} } };
   } finally {
     clearTimeout(timer);
   }
@@ -103,7 +110,12 @@ async function handle(req: AgentRequest): Promise<AgentResults[AgentRequest['op'
     case 'run':
       return await runCell(req);
     case 'tcpstats':
-      return tcpCounters();
+      return namespaceTcpCounters();
+    case 'tcpsockets':
+      watch ??= LinkSocketWatch.start();
+      return await (await watch).read(req.peer);
+    case 'serverstats':
+      return serverStats(req.transport);
     case 'close':
       return await closeSessions();
     case 'probe':
@@ -128,6 +140,7 @@ function main(): void {
   });
   // The controller is gone (or done): close listeners and leave.
   rl.on('close', () => {
+    void watch?.then((w) => w.stop());
     void Promise.allSettled(servers.map((s) => s.close())).finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   });

@@ -2,7 +2,7 @@
 // response line per request on its stdout ({id, ok, result} or {id, ok: false, error}),
 // logs on stderr. Requests and their results are typed here, for both ends.
 import type { Credentials } from '../core/certs.js';
-import type { TcpCounters } from '../core/types.js';
+import type { PacketEndCounters, TcpCounters } from '../core/types.js';
 import type { CellSamples, Workload } from '../workloads/index.js';
 import type { CellOutcome } from '../workloads/types.js';
 
@@ -32,6 +32,10 @@ export type AgentRequest =
   | RunRequest
   /** This namespace's TCP counters (/proc/net/snmp is per namespace). */
   | { op: 'tcpstats' }
+  /** TCP counters (tcp_info, via ss) of this namespace's sockets whose peer address is `peer`, cumulative over sockets alive and closed. */
+  | { op: 'tcpsockets'; peer: string }
+  /** Cumulative counters and settings of the agent's server for `transport`, over every connection it served (null: that stack keeps none). */
+  | { op: 'serverstats'; transport: string }
   /** Close the last cell's connections (outside its clock and CPU window). */
   | { op: 'close' }
   /** Wait until something accepts TCP connections on host:port (an external endpoint coming up). */
@@ -44,6 +48,8 @@ export interface AgentResults {
   serve: { ports: Record<string, number> };
   run: CellOutcome<CellSamples>;
   tcpstats: TcpCounters;
+  tcpsockets: TcpCounters;
+  serverstats: PacketEndCounters | null;
   close: void;
   probe: { afterMs: number };
 }

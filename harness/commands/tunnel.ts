@@ -125,11 +125,13 @@ Example: bench tunnel server --listen 0.0.0.0:4433 --cert cert.pem --key key.pem
 interface Endpoint {
   close(): Promise<void>;
   counters(): Record<string, number>;
+  settings(): Record<string, string | number | boolean>;
 }
 
 /** Print the ready line, then run until SIGTERM/SIGINT/SIGHUP (or stdin EOF); counters on SIGUSR1 and at exit. */
 async function serveUntilStopped(role: 'server' | 'client', ready: string, ep: Endpoint, exitOnStdinEof?: boolean): Promise<void> {
-  const report = (): void => void process.stderr.write(`${JSON.stringify({ event: 'tunnel-counters', role, ...ep.counters() })}\n`);
+  // The settings ride along, so whoever asks for the counters knows what they were counted under.
+  const report = (): void => void process.stderr.write(`${JSON.stringify({ event: 'tunnel-counters', role, ...ep.counters(), settings: ep.settings() })}\n`);
   process.on('SIGUSR1', report);
   process.stdout.write(`${ready}\n`);
   await new Promise<void>((resolve) => {

@@ -151,14 +151,66 @@ export interface CpuUsage {
   runQueueFraction?: number;
 }
 
-/** TCP counters of a namespace over a cell (/proc/net/snmp), differenced. */
+/**
+ * Files written before per-end counters (issue 15): TCP counters of the client and server
+ * namespaces summed over a cell (/proc/net/snmp), differenced. Read only, never written.
+ */
 export interface TcpCounters {
   retransSegs: number;
   outSegs: number;
 }
 
-/** QUIC settings in effect and counters over a cell (quiche's, or a subject's own). */
+/**
+ * Files written before per-end counters (issue 15): QUIC settings and counters over a cell,
+ * always from the client end (the agent's sessions, or a tunnel's client endpoint). Read only.
+ */
 export interface QuicCounters {
   settings: Record<string, string | number | boolean>;
   stats: Record<string, number>;
+}
+
+/** Which end sends a cell's data, so its loss and retransmission figures are read there (each workload says). */
+export type DataSender = 'client' | 'server' | 'both';
+
+/** The two ends of a cell: the client (bench's client agent and the client endpoint of a tunnel or relay), the server likewise. */
+export type End = 'client' | 'server';
+
+/** TCP counters of one end over a cell, differenced: segments it sent across the link and how many were retransmissions. */
+export interface TcpEndCounters {
+  protocol: 'tcp';
+  /**
+   * What was counted: every TCP socket of the end's namespace (/proc/net/snmp: bench's own
+   * agents talk across the link directly), or only the end's sockets whose peer is the far
+   * end of the link (tcp_info per socket: a relay's local legs left out; sockets opened and
+   * closed within the cell are missed).
+   */
+  scope: 'namespace' | 'link-sockets';
+  retransSegs: number;
+  outSegs: number;
+}
+
+/**
+ * Packet counters of one end over a cell (QUIC from quiche or quic-go's tracer, or what a
+ * command transport hands over), with the settings in effect there. `stats` holds counters
+ * differenced over the cell (packetsSent, packetsLost, ...) and gauges at its end (rttMs, ...).
+ */
+export interface PacketEndCounters {
+  protocol: 'quic' | 'udp';
+  /** The stack that kept them, e.g. "@matrixai/quic 2.0.9 (quiche)", "quic-go 0.29.0". */
+  implementation: string;
+  settings: Record<string, string | number | boolean>;
+  stats: Record<string, number>;
+}
+
+export type EndCounters = TcpEndCounters | PacketEndCounters;
+
+/**
+ * A cell's link counters, each read from the end it describes. Loss and retransmission of
+ * a direction of data are the sending end's: the server's for a download, the client's for
+ * an upload, each end for its own direction of an echo.
+ */
+export interface LinkCounters {
+  sender: DataSender;
+  client: EndCounters | null;
+  server: EndCounters | null;
 }

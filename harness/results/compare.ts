@@ -8,6 +8,7 @@ import { METRICS, okCpuBoundCount, okMetricValues, type MetricDef } from './metr
 import { stableJson } from '../core/stable-json.js';
 import { binomialInterval, deltaCI, mannWhitneyU, medianCI, minAchievableP } from '../core/stats.js';
 import type { Calibration, CellStatus, LabRecord } from '../core/types.js';
+import { senderLosses, sumLosses, type SenderLoss } from './counters.js';
 import type { CellResult, ResultFile } from './types.js';
 import type { Workload, WorkloadKind } from '../workloads/index.js';
 
@@ -72,6 +73,8 @@ export interface GroupComparison extends GroupRef {
   implementation: { baseline: string; candidate: string };
   /** Some ok repetition was CPU-bound (CPU_BOUND_RULE in cpu.ts): the figure measures the CPU. */
   cpuBound: { baseline: boolean; candidate: boolean };
+  /** Loss of the data at the end that sent it, summed over ok repetitions (context, not judged). */
+  losses: { baseline: SenderLoss[]; candidate: SenderLoss[] };
   metrics: MetricComparison[];
 }
 
@@ -300,6 +303,10 @@ export function compareMetric(
   return { metric, label: def.label, unit: def.unit, better: def.better, baseline: base, candidate: cand, deltaPct, deltaCIPct, p, verdict };
 }
 
+function groupLosses(r: ResultFile, cells: CellResult[]): SenderLoss[] {
+  return sumLosses(cells.filter((c) => c.status === 'ok').flatMap((c) => senderLosses(r, c))).filter((l) => l.sent > 0);
+}
+
 function implementations(cells: CellResult[]): string {
   return [...new Set(cells.map((c) => c.implementation).filter(Boolean))].join(' / ');
 }
@@ -371,6 +378,7 @@ export function compareResults(base: ResultFile, cand: ResultFile, opts: Compare
       ...ref(b),
       implementation: { baseline: implementations(b.cells), candidate: implementations(c.cells) },
       cpuBound: { baseline: okCpuBoundCount(b.cells) > 0, candidate: okCpuBoundCount(c.cells) > 0 },
+      losses: { baseline: groupLosses(base, b.cells), candidate: groupLosses(cand, c.cells) },
       metrics,
     });
   }

@@ -1,6 +1,6 @@
 // The result file: one JSON document per run, rewritten atomically after every cell
 // (harness/results/result-file.ts). Complete enough to re-render any report (STYLE: flent).
-import type { BackendName, CellStatus, CpuUsage, HostFacts, LabRecord, QuicCounters, TcpCounters, Warning } from '../core/types.js';
+import type { BackendName, CellStatus, CpuUsage, HostFacts, LabRecord, LinkCounters, QuicCounters, TcpCounters, Warning } from '../core/types.js';
 import type { ResolvedScenario } from '../scenario/types.js';
 import type { TransportFacts } from '../transports/types.js';
 import type { HostLoad } from './host-load.js';
@@ -41,8 +41,16 @@ export interface CellResult {
   cpu: { client: CpuUsage | null; server: CpuUsage | null; cpuBound: boolean } | null;
   /** The whole host over the cell's window (absent in files from before it was measured). */
   host?: HostLoad | null;
-  tcp: TcpCounters | null;
-  quic: QuicCounters | null;
+  /**
+   * Link counters per end, each read from the end it describes, with the end that sent the
+   * data (harness/results/counters.ts reads them, and the two fields below in older files).
+   * Absent in files written before issue 15; null when no end kept counters.
+   */
+  counters?: LinkCounters | null;
+  /** Older files only: TCP counters of both namespaces summed. */
+  tcp?: TcpCounters | null;
+  /** Older files only: QUIC settings and counters of the client end. */
+  quic?: QuicCounters | null;
   /** Output tail of external processes (command-defined transports). */
   logs?: Record<string, string>;
   warnings: Warning[];

@@ -1,46 +1,83 @@
 // A cell's link counters, gathered in one place and always outside the cell's clock and CPU
-// window: TCP retransmits from the namespaces when TCP crossed the link (the subject says
-// what crosses it), and QUIC counters from the stack that kept them (the agent's own
-// sessions, returned with the outcome, or a tunnel endpoint's report, differenced here).
+// window, each from the end it describes (the subject says where each end's come from):
+// TCP from the end's namespace or its link-facing sockets, QUIC from the stack that kept
+// them (the client agent's own sessions, returned with the outcome, or a cumulative reading
+// of a server or tunnel endpoint, differenced here). The workload says which end sent the
+// data, so reports read loss where it happened.
 import type { Agent } from '../agent/controller.js';
 import { counterDelta } from '../core/counters.js';
-import type { TcpCounters } from '../core/types.js';
-import type { Outcome, Subject } from '../subjects/types.js';
+import type { EndCounters, End, TcpCounters } from '../core/types.js';
+import type { CounterSource, Outcome, Subject } from '../subjects/types.js';
+import { defOf, type Workload } from '../workloads/index.js';
 
 export interface CounterEnv {
   server: Agent;
   client: Agent;
-  /** False on the loopback backend: both agents share one namespace, read it once. */
+  /** False on the loopback backend: both agents share one namespace, so no end's TCP can be told apart. */
   separateNamespaces: boolean;
 }
 
-async function tcpReading(env: CounterEnv): Promise<TcpCounters | null> {
-  const read = (a: Agent): Promise<TcpCounters | null> => a.request({ op: 'tcpstats' }, { deadlineMs: 5000 }).catch(() => null);
-  const [c, s] = await Promise.all([read(env.client), env.separateNamespaces ? read(env.server) : Promise.resolve({ retransSegs: 0, outSegs: 0 })]);
-  return c && s ? { retransSegs: c.retransSegs + s.retransSegs, outSegs: c.outSegs + s.outSegs } : null;
+type Reading = { kind: 'tcp'; scope: 'namespace' | 'link-sockets'; v: TcpCounters } | { kind: 'packets'; v: Extract<EndCounters, { protocol: 'quic' | 'udp' }> } | { kind: 'outcome' };
+
+const DEADLINE_MS = 5000;
+
+async function read(src: CounterSource, agent: Agent, env: CounterEnv): Promise<Reading | null> {
+  try {
+    switch (src.kind) {
+      case 'namespace-tcp':
+        return env.separateNamespaces ? { kind: 'tcp', scope: 'namespace', v: await agent.request({ op: 'tcpstats' }, { deadlineMs: DEADLINE_MS }) } : null;
+      case 'link-sockets':
+        return env.separateNamespaces ? { kind: 'tcp', scope: 'link-sockets', v: await agent.request({ op: 'tcpsockets', peer: src.peer }, { deadlineMs: DEADLINE_MS }) } : null;
+      case 'outcome':
+        return { kind: 'outcome' };
+      case 'reading': {
+        const v = await src.read();
+        return v ? { kind: 'packets', v } : null;
+      }
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** What one end counted between two readings. */
+function delta(before: Reading, after: Reading, out: Outcome, end: End): EndCounters | null {
+  if (before.kind === 'tcp' && after.kind === 'tcp') {
+    return { protocol: 'tcp', scope: after.scope, retransSegs: after.v.retransSegs - before.v.retransSegs, outSegs: after.v.outSegs - before.v.outSegs };
+  }
+  if (before.kind === 'packets' && after.kind === 'packets') {
+    const stats = counterDelta(before.v.stats, after.v.stats);
+    return stats ? { ...after.v, stats } : null;
+  }
+  if (after.kind === 'outcome' && end === 'client') return out.clientEnd ?? null;
+  return null;
 }
 
 export class CellCounters {
   private constructor(
     private readonly subject: Subject,
     private readonly env: CounterEnv,
-    private readonly tcp0: TcpCounters | null,
-    private readonly quic0: Record<string, number> | null,
+    private readonly before: Record<End, Reading | null>,
   ) {}
 
   /** Readings at the cell's start, taken before its clock and CPU marks. */
   static async before(subject: Subject, env: CounterEnv): Promise<CellCounters> {
-    const [tcp0, quic0] = await Promise.all([subject.carries === 'tcp' ? tcpReading(env) : null, subject.quicCounters?.() ?? null]);
-    return new CellCounters(subject, env, tcp0, quic0);
+    const { client, server } = subject.counterSources;
+    const [c, s] = await Promise.all([client ? read(client, env.client, env) : null, server ? read(server, env.server, env) : null]);
+    return new CellCounters(subject, env, { client: c, server: s });
   }
 
   /** The cell's counters added to its outcome, read after its window closed. */
-  async after(out: Outcome): Promise<Outcome> {
-    const [tcp1, quic1] = await Promise.all([this.tcp0 ? tcpReading(this.env) : null, this.quic0 ? (this.subject.quicCounters?.() ?? null) : null]);
-    const withCounters: Outcome = { ...out };
-    if (this.tcp0 && tcp1) withCounters.tcp = { retransSegs: tcp1.retransSegs - this.tcp0.retransSegs, outSegs: tcp1.outSegs - this.tcp0.outSegs };
-    const quicStats = counterDelta(this.quic0, quic1);
-    if (quicStats) withCounters.quic = { settings: {}, stats: quicStats };
-    return withCounters;
+  async after(out: Outcome, w: Workload): Promise<Outcome> {
+    const { client, server } = this.subject.counterSources;
+    const [c, s] = await Promise.all([
+      client && this.before.client ? read(client, this.env.client, this.env) : null,
+      server && this.before.server ? read(server, this.env.server, this.env) : null,
+    ]);
+    const clientEnd = this.before.client && c ? delta(this.before.client, c, out, 'client') : null;
+    const serverEnd = this.before.server && s ? delta(this.before.server, s, out, 'server') : null;
+    const { clientEnd: _own, ...rest } = out;
+    if (!clientEnd && !serverEnd) return rest;
+    return { ...rest, counters: { sender: defOf(w).sender(w), client: clientEnd, server: serverEnd } };
   }
 }

@@ -204,8 +204,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       samples: {},
       metrics: {},
       cpu: null,
-      tcp: null,
-      quic: null,
+      counters: null,
       warnings: [],
     };
   }
@@ -331,7 +330,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const client = sumCpu(marks.client.map(cpuSince));
     const server = sumCpu(marks.server.map(cpuSince));
     const host = hostSince(host0, { client, server });
-    if (out) out = await counters.after(out);
+    if (out) out = await counters.after(out, w);
     // The cell's connections close now, outside its window (a QUIC close drains for up to 3 PTO).
     await env.client.request({ op: 'close' }, { deadlineMs: AGENT_BOOKKEEPING_MS }).catch(() => undefined);
     if (out && subject.check) out = await subject.check(out);
@@ -339,8 +338,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       cell.status = out.status;
       cell.reason = out.reason;
       cell.samples = out.samples;
-      cell.tcp = out.tcp ?? null;
-      cell.quic = out.quic ?? null;
+      cell.counters = out.counters ?? null;
       if (out.logs) cell.logs = out.logs;
     }
     this.judge(cell, def, w, subject, env);

@@ -77,6 +77,8 @@ const commandTransportSchema = {
     client: { type: 'string', minLength: 1, maxLength: 4096 },
     readyTimeout: unitValue,
     user: { type: 'string', pattern: '^[a-z_][a-z0-9_-]*[$]?$', 'x-allowed': 'a user name of this machine, e.g. nobody' },
+    carries: { enum: ['tcp', 'quic', 'udp'] },
+    stats: { enum: ['none', 'sigusr1'] },
   },
 };
 

@@ -3,7 +3,7 @@
 // placeholders in commands).
 import type { ValidateFunction } from 'ajv';
 import { durationField, type FieldPath } from '../core/problems.js';
-import { PLACEHOLDERS } from '../subjects/command.js';
+import { PLACEHOLDERS, type CommandTransport } from '../subjects/command.js';
 import { BUILTIN_TRANSPORTS, DEFAULT_TRANSPORTS, isBuiltinTransport, type TransportSpec } from '../subjects/index.js';
 import { shapeProblems } from './schema.js';
 import type { Problems } from './source.js';
@@ -31,7 +31,7 @@ export function resolveTransports(v: unknown, probs: Problems, validateCommand: 
       probs.addShape(shapeProblems(validateCommand.errors, [...path]));
       return;
     }
-    const c = item as { name: string; server: string; client: string; implementation?: string; readyTimeout?: string; user?: string };
+    const c = item as { name: string; server: string; client: string; implementation?: string; readyTimeout?: string; user?: string; carries?: CommandTransport['carries']; stats?: CommandTransport['stats'] };
     if (isBuiltinTransport(c.name) || seen.has(c.name)) {
       probs.add([...path, 'name'], `transport name "${c.name}" is already taken (built-ins: ${BUILTIN_LIST})`);
     }
@@ -44,6 +44,10 @@ export function resolveTransports(v: unknown, probs: Problems, validateCommand: 
       }
     }
     if (!c.client.includes('{clientPort}')) probs.add([...path, 'client'], 'the client command must listen on {clientPort}, where bench connects');
+    const carries = c.carries ?? 'tcp';
+    // A TCP relay's counters are read from its link-facing sockets; only a transport whose
+    // own protocol crosses the link has counters to hand over.
+    if (carries === 'tcp' && c.stats === 'sigusr1') probs.add([...path, 'stats'], 'a transport that carries tcp has its counters read from its sockets (allowed with carries: tcp: none)');
     out.push({
       kind: 'command',
       name: c.name,
@@ -53,6 +57,8 @@ export function resolveTransports(v: unknown, probs: Problems, validateCommand: 
       readyTimeoutMs: durationField(c.readyTimeout, [...path, 'readyTimeout'], probs, 10_000),
       // Only when given: a scenario that does not use it keeps the hash it had before the field existed.
       ...(c.user ? { user: c.user } : {}),
+      carries,
+      stats: c.stats ?? 'none',
     });
   });
   return out;

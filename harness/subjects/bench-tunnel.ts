@@ -23,8 +23,9 @@ export const benchTunnel: TransportEntry = {
         server: '{bench} tunnel server --exit-on-stdin-eof --listen {serverAddr}:{serverPort} --cert {certFile} --key {keyFile} --allow {token}={targetAddr}:{targetPort}',
         client: '{bench} tunnel client --exit-on-stdin-eof --listen {clientAddr}:{clientPort} --server {serverAddr}:{serverPort} --fingerprint {fingerprint} --token {token}',
         readyTimeoutMs: 15_000,
+        carries: 'quic',
+        stats: 'sigusr1',
       },
       env,
-      { carries: 'quic' },
     ),
 };

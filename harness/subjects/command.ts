@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../core/version.js';
 import type { LinkProtocol } from '../transports/types.js';
 import type { Workload } from '../workloads/index.js';
 import { credentialFiles, pickPort, SubjectProcess, TAIL_LINES } from './process.js';
-import { runOnClient, SERVE_DEADLINE_MS, type Outcome, type Subject, type SubjectEnv } from './types.js';
+import { runOnClient, SERVE_DEADLINE_MS, type CounterSource, type Outcome, type Subject, type SubjectEnv } from './types.js';
 
 /**
  * A transport defined by external commands (a tunnel or relay under test). Placeholders
@@ -34,7 +34,22 @@ export interface CommandTransport {
    * own user (result files written before this field have none).
    */
   user?: string | null;
+  /**
+   * What crosses the link between the two endpoints (README "Scenario format"). tcp: the
+   * app's TCP, relayed (socat, an SSH forward, a proxy): bench counts the endpoints'
+   * link-facing TCP sockets. quic: a QUIC tunnel; udp: another datagram protocol: their
+   * counters are the endpoints' own, handed over through `stats`, or none. @default 'tcp'
+   */
+  carries: LinkProtocol;
+  /**
+   * How the endpoints hand over their counters (quic and udp only). sigusr1: they answer
+   * SIGUSR1 with a `{"event":"stats",...}` JSON line (process.ts). @default 'none'
+   */
+  stats: StatsChannel;
 }
+
+export const STATS_CHANNELS = ['none', 'sigusr1'] as const;
+export type StatsChannel = (typeof STATS_CHANNELS)[number];
 
 /** Placeholders a command-defined transport may use; anything else in braces is an error. */
 export const PLACEHOLDERS = ['serverAddr', 'serverPort', 'clientAddr', 'clientPort', 'targetAddr', 'targetPort', 'certFile', 'keyFile', 'fingerprint', 'token', 'bench', 'benchDir'] as const;
@@ -50,18 +65,10 @@ function fillPlaceholders(cmd: string, values: Record<string, string>): string {
   return cmd.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => values[k] ?? m);
 }
 
-export interface CommandOptions {
-  /**
-   * What crosses the link. A relay carries the app's TCP (its retransmits are the link's);
-   * a QUIC tunnel carries QUIC, and its endpoints answer SIGUSR1 with their counters.
-   * @default 'tcp'
-   */
-  carries?: LinkProtocol;
-}
-
 export class CommandSubject implements Subject {
   readonly implementation: string;
   readonly carries: LinkProtocol;
+  readonly counterSources: Subject['counterSources'];
   /** Set when the endpoints did not come up: every cell fails with it, and its output. */
   private startProblem: string | null = null;
   /** Whether the current cell reached the workload (a cell refused before it has nothing to check). */
@@ -73,14 +80,33 @@ export class CommandSubject implements Subject {
     private readonly values: Record<(typeof PLACEHOLDERS)[number], string>,
     private readonly srv: SubjectProcess,
     private readonly cli: SubjectProcess,
-    carries: LinkProtocol,
   ) {
     this.implementation = t.implementation;
-    this.carries = carries;
+    this.carries = t.carries;
+    const lab = env.lab;
+    this.counterSources =
+      t.carries === 'tcp'
+        ? { client: { kind: 'link-sockets', peer: lab.serverAddr }, server: { kind: 'link-sockets', peer: lab.clientAddr } }
+        : t.stats === 'sigusr1'
+          ? { client: this.reading(cli), server: this.reading(srv) }
+          : { client: null, server: null };
+  }
+
+  /** An endpoint's own counters, through its stats channel (not from a dead or never-started subject). */
+  private reading(p: SubjectProcess): CounterSource {
+    const protocol = this.t.carries === 'udp' ? 'udp' : 'quic';
+    return {
+      kind: 'reading',
+      read: async () => {
+        if (this.dead() || this.startProblem) return null;
+        const r = await p.counters();
+        return r && { protocol, implementation: this.implementation, settings: r.settings, stats: r.stats };
+      },
+    };
   }
 
   /** Start both endpoints and wait until the client endpoint accepts connections. */
-  static async start(t: CommandTransport, env: SubjectEnv, opts: CommandOptions = {}): Promise<CommandSubject> {
+  static async start(t: CommandTransport, env: SubjectEnv): Promise<CommandSubject> {
     const { lab, server, client, creds, undo } = env;
     // The backend the subject carries traffic to: bench's own TCP server, in the server namespace.
     const { ports } = await server.request({ op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60_000 }, { deadlineMs: SERVE_DEADLINE_MS });
@@ -111,7 +137,7 @@ export class CommandSubject implements Subject {
     };
     const srv = startOne('server', lab.serverNs, t.server);
     const cli = startOne('client', lab.clientNs, t.client);
-    const subject = new CommandSubject(t, env, values, srv, cli, opts.carries ?? 'tcp');
+    const subject = new CommandSubject(t, env, values, srv, cli);
     try {
       await client.request({ op: 'probe', host: values.clientAddr, port: Number(values.clientPort), timeoutMs: t.readyTimeoutMs }, { deadlineMs: t.readyTimeoutMs + SERVE_DEADLINE_MS });
     } catch (err) {
@@ -152,10 +178,6 @@ export class CommandSubject implements Subject {
 
   serverPids(): number[] {
     return [this.env.server.pid, this.srv.pid].filter((p): p is number => !!p);
-  }
-
-  async quicCounters(): Promise<Record<string, number> | null> {
-    return this.carries === 'quic' && !this.dead() && !this.startProblem ? this.cli.counters() : null;
   }
 
   async run(w: Workload, o: { seed: number; timeoutMs: number }): Promise<Outcome> {

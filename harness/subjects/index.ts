@@ -45,18 +45,21 @@ export const DEFAULT_TRANSPORTS: BuiltinTransport[] = BUILTIN_TRANSPORTS.filter(
 );
 
 /**
- * Facts of a transport as a scenario names it. A command-defined transport is taken to be a
- * relay or tunnel carrying the app's TCP across the link.
+ * Facts of a transport as a scenario names it. A command-defined transport is a relay or
+ * tunnel for the app's TCP that carries what it declares across the link (tcp by default);
+ * one that carries QUIC is taken to encrypt, as QUIC always does.
  */
 export function factsOf(spec: TransportSpec): Omit<TransportEntry, 'start'> {
   if (spec.kind === 'builtin') {
     const { start: _start, ...facts } = transports[spec.name];
     return facts;
   }
+  // Files written before `carries` existed hold relays of TCP.
+  const carries = spec.carries ?? 'tcp';
   return {
     family: 'tunnel',
-    carries: 'tcp',
-    encrypted: false,
+    carries,
+    encrypted: carries === 'quic',
     defaultRank: null,
     reference: null,
     handshake: null,
@@ -66,5 +69,5 @@ export function factsOf(spec: TransportSpec): Omit<TransportEntry, 'start'> {
 
 /** Make the transport of `spec` ready in a lab. */
 export function startSubject(spec: TransportSpec, env: SubjectEnv): Promise<Subject> {
-  return spec.kind === 'builtin' ? transports[spec.name].start(env) : CommandSubject.start(spec, env, { carries: factsOf(spec).carries });
+  return spec.kind === 'builtin' ? transports[spec.name].start(env) : CommandSubject.start(spec, env);
 }

@@ -10,10 +10,35 @@ import type { UndoStack } from '../core/undo.js';
 
 export const TAIL_LINES = 30;
 
+export type Settings = Record<string, string | number | boolean>;
+
+/** A JSON object's settings: primitives as they are, lists joined; the event tag and nested objects left out. */
+function settingsOf(o: Record<string, unknown>): Settings {
+  const out: Settings = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'event') continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+    else if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) out[k] = v.join(', ');
+  }
+  return out;
+}
+
+function jsonLine(line: string): Record<string, unknown> | null {
+  if (!line.startsWith('{')) return null;
+  try {
+    const o = JSON.parse(line) as unknown;
+    return o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 export class SubjectProcess {
   readonly tail: string[] = [];
   /** How it ended ("exited with code 1", "was killed by SIGKILL"), null while it runs. */
   exit: string | null = null;
+  /** The latest settings it printed: a `{"event":"settings",...}` line, or a `settings` object inside its stats line. */
+  settings: Settings = {};
   /** Resolves once the process has exited and its output has been read. */
   readonly ended: Promise<void>;
   private waiter: ((line: string) => void) | null = null;
@@ -28,6 +53,8 @@ export class SubjectProcess {
       createInterface({ input: s }).on('line', (l) => {
         this.tail.push(l);
         if (this.tail.length > TAIL_LINES) this.tail.shift();
+        const o = jsonLine(l);
+        if (o?.event === 'settings') this.settings = settingsOf(o);
         this.waiter?.(l);
         for (const f of this.listeners) f(l);
       });
@@ -42,28 +69,26 @@ export class SubjectProcess {
   }
 
   /**
-   * Ask a built-in tunnel endpoint for its counters: SIGUSR1 makes `bench tunnel` and the
-   * quic-go subject print one JSON line (flat, or with a nested "quic" object). Only for
-   * programs known to handle SIGUSR1: its default action would kill anything else.
+   * Ask the process for its counters: SIGUSR1 makes it print one JSON line on stdout or
+   * stderr, `{"event":"stats",...}` (`tunnel-counters` from `bench tunnel`), with numbers at
+   * the top level or in a nested "quic" object, and optionally a nested "settings" object
+   * (README "Scenario format": the stats channel). Only for programs known or declared to
+   * handle SIGUSR1: its default action would kill anything else.
    */
-  async counters(timeoutMs = 1000): Promise<Record<string, number> | null> {
+  async counters(timeoutMs = 1000): Promise<{ stats: Record<string, number>; settings: Settings } | null> {
     if (this.exit) return null;
-    const got = new Promise<Record<string, number> | null>((resolve) => {
+    const got = new Promise<{ stats: Record<string, number>; settings: Settings } | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs);
       this.waiter = (line) => {
-        let o: Record<string, unknown>;
-        try {
-          o = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          return;
-        }
-        if (o.event !== 'tunnel-counters' && o.event !== 'stats') return;
+        const o = jsonLine(line);
+        if (!o || (o.event !== 'tunnel-counters' && o.event !== 'stats')) return;
         clearTimeout(timer);
-        const flat: Record<string, number> = {};
+        const stats: Record<string, number> = {};
         for (const src of [o, (o.quic ?? {}) as Record<string, unknown>]) {
-          for (const [k, v] of Object.entries(src)) if (typeof v === 'number') flat[k] = v;
+          for (const [k, v] of Object.entries(src)) if (typeof v === 'number') stats[k] = v;
         }
-        resolve(flat);
+        if (o.settings && typeof o.settings === 'object') this.settings = { ...this.settings, ...settingsOf(o.settings as Record<string, unknown>) };
+        resolve({ stats, settings: this.settings });
       };
     });
     this.child.kill('SIGUSR1');

@@ -2,6 +2,7 @@
 // quic-go echo server. The echo header is echo-safe, so echo and handshake run unchanged; a
 // pure echo server has no sink or source, so bulk is unsupported here.
 import { spawn } from '../core/exec.js';
+import type { PacketEndCounters } from '../core/types.js';
 import { QUICGO_BIN } from '../core/native.js';
 import { BENCH_QUIC_ALPN } from '../transports/quic.js';
 import { defOf, type Workload } from '../workloads/index.js';
@@ -15,6 +16,7 @@ const READY_TIMEOUT_MS = 10_000;
 class QuicGoEchoSubject implements Subject {
   readonly carries = 'quic';
   readonly implementation: string;
+  readonly counterSources: Subject['counterSources'];
   private problem: string | null = null;
 
   private constructor(
@@ -24,6 +26,12 @@ class QuicGoEchoSubject implements Subject {
     private readonly port: number,
   ) {
     this.implementation = `@matrixai/quic client -> ${version} echo server`;
+    // Each end counts for itself: the agent's client sessions, the echo server's tracer (SIGUSR1).
+    const server = async (): Promise<PacketEndCounters | null> => {
+      const r = this.problem ? null : await this.srv.counters();
+      return r && { protocol: 'quic', implementation: `${version} echo server`, settings: r.settings, stats: r.stats };
+    };
+    this.counterSources = { client: { kind: 'outcome' }, server: { kind: 'reading', read: server } };
   }
 
   static async start(version: string, env: SubjectEnv): Promise<QuicGoEchoSubject> {

@@ -5,6 +5,7 @@
 import type { Agent } from '../agent/controller.js';
 import type { Credentials } from '../core/certs.js';
 import type { UndoStack } from '../core/undo.js';
+import type { PacketEndCounters } from '../core/types.js';
 import type { Lab } from '../../netem/lab.js';
 import type { HandshakeFacts, LinkProtocol, TransportFacts } from '../transports/types.js';
 import type { CellSamples, Workload } from '../workloads/index.js';
@@ -24,17 +25,31 @@ export interface SubjectEnv {
 
 export type Outcome = CellOutcome<CellSamples>;
 
+/**
+ * Where one end's link counters come from; harness/run/counters.ts reads them before and
+ * after every cell, outside its window, and differences them.
+ */
+export type CounterSource =
+  /** Every TCP socket of the end agent's namespace (/proc/net/snmp): bench's agents talk across the link themselves. */
+  | { kind: 'namespace-tcp' }
+  /** The end agent's namespace's TCP sockets whose peer is `peer`, the far end's lab address: a relay's link legs, not its local ones. */
+  | { kind: 'link-sockets'; peer: string }
+  /** The client agent's own connections, returned with the cell's outcome (agent-run QUIC). */
+  | { kind: 'outcome' }
+  /** A cumulative reading the subject takes itself: a tunnel endpoint's stats, the server agent's QUIC server. */
+  | { kind: 'reading'; read(): Promise<PacketEndCounters | null> };
+
 export interface Subject {
   implementation: string;
-  /** What crosses the link: its counters are the cell's link counters (harness/run/counters.ts). */
+  /** What crosses the link: it decides which counters the ends keep. */
   carries: LinkProtocol;
+  /** Where each end's counters come from; null: that end keeps none bench can read. */
+  counterSources: { client: CounterSource | null; server: CounterSource | null };
   /** A reason when this subject cannot run the workload, else null. */
   unsupported(w: Workload): string | null;
   clientPids(): number[];
   serverPids(): number[];
   run(w: Workload, o: { seed: number; timeoutMs: number }): Promise<Outcome>;
-  /** QUIC counters of the client-side endpoint (a tunnel process), read outside the cell's window. */
-  quicCounters?(): Promise<Record<string, number> | null>;
   /** A process of this subject that is dead or stopped, named; null while all run. */
   health?(): string | null;
   /** After run(), outside the window: a dying process named as the cell's cause, output tails. */
@@ -62,6 +77,7 @@ export function unavailable(reason: string, carries: LinkProtocol): Subject {
   return {
     implementation: 'n/a',
     carries,
+    counterSources: { client: null, server: null },
     unsupported: () => reason,
     clientPids: () => [],
     serverPids: () => [],

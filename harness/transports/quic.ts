@@ -41,7 +41,7 @@ export function quicServerTransport(tuning: QuicTuning = {}): ServerTransport {
         alpn: BENCH_QUIC_ALPN,
         onStream,
       });
-      return { port: srv.port, close: () => srv.close(), stats: () => srv.stats() };
+      return { port: srv.port, close: () => srv.close(), stats: () => srv.stats(), settings: () => srv.settings() };
     },
   };
 }

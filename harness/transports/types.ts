@@ -39,7 +39,10 @@ export interface ClientTransport {
 export interface ServerHandle {
   port: number;
   close(): Promise<void>;
+  /** Counters summed over every connection served so far (a stack that keeps them: QUIC). */
   stats?(): Record<string, number>;
+  /** Settings in effect for its connections, flat. */
+  settings?(): Record<string, string | number | boolean>;
 }
 
 export interface ServerTransport {

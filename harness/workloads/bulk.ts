@@ -173,6 +173,7 @@ export const bulk: WorkloadDef<BulkWorkload, BulkSamples> = {
     return { kind: 'bulk', id: `bulk-${direction}-${amount}-s${streams}`, direction, bytes, durationMs, streams };
   },
   describe: (w) => `${w.direction}, ${w.bytes !== null ? fmtBytes(w.bytes) : fmtMs(w.durationMs ?? 0)}, ${w.streams} stream${w.streams === 1 ? '' : 's'}`,
+  sender: (w) => (w.direction === 'download' ? 'server' : 'client'),
   metrics: {
     goodputBitsPerSec: { label: 'bulk goodput', short: 'goodput', unit: 'bit/s', better: 'higher' },
   },

@@ -190,6 +190,7 @@ export const echo: WorkloadDef<EchoWorkload, EchoSamples> = {
     return { kind: 'echo', id: `echo-${formatBytes(payloadBytes)}-c${concurrency}-${amount}`, payloadBytes, count, durationMs, concurrency, idleTimeoutMs };
   },
   describe: (w) => `${fmtBytes(w.payloadBytes)} payload, ${w.count !== null ? `${w.count} exchanges` : fmtMs(w.durationMs ?? 0)}, concurrency ${w.concurrency}`,
+  sender: () => 'both',
   metrics: {
     rttP50Us: { label: 'echo RTT p50', short: 'echo p50', unit: 'us', better: 'lower' },
     rttP90Us: { label: 'echo RTT p90', unit: 'us', better: 'lower' },

@@ -30,6 +30,7 @@ export const handshake: WorkloadDef<HandshakeWorkload, HandshakeSamples> = {
     return { kind: 'handshake', id: `handshake-n${count}`, count };
   },
   describe: (w) => `${w.count} sequential connection setups`,
+  sender: () => 'both',
   metrics: {
     handshakeP50Us: { label: 'handshake p50', unit: 'us', better: 'lower' },
     handshakeP99Us: { label: 'handshake p99', unit: 'us', better: 'lower' },

@@ -4,7 +4,7 @@
 // workload's kind.
 import type { Credentials } from '../core/certs.js';
 import type { FieldPath, ProblemSink } from '../core/problems.js';
-import type { CellStatus, QuicCounters, ResolvedLink, TcpCounters, Warning } from '../core/types.js';
+import type { CellStatus, DataSender, EndCounters, LinkCounters, ResolvedLink, Warning } from '../core/types.js';
 import type { ClientTransport, DatagramTransport, Endpoint, TransportFacts } from '../transports/types.js';
 import type { Sessions } from './wire/sessions.js';
 
@@ -33,9 +33,10 @@ export interface CellOutcome<S extends object = object> {
   samples: S;
   /** Counters of the cell's own QUIC connections (agent-run QUIC), summed over sessions. */
   stats?: Record<string, number>;
-  /** TCP counters of the namespaces the cell's TCP crossed the link from. */
-  tcp?: TcpCounters;
-  quic?: QuicCounters;
+  /** The client agent's own connections' counters and settings, when its stack keeps them (agent-run QUIC). */
+  clientEnd?: EndCounters;
+  /** Link counters of both ends (harness/run/counters.ts), read outside the cell's window. */
+  counters?: LinkCounters;
   /** Output tail of external processes (command-defined transports). */
   logs?: Record<string, string>;
 }
@@ -104,6 +105,11 @@ export interface WorkloadDef<W extends WorkloadBase, S extends object> {
   resolve(o: Record<string, unknown>, path: FieldPath, probs: ProblemSink): W;
   /** One line for reports, e.g. "64 B payload, 200 exchanges, concurrency 1". */
   describe(w: W): string;
+  /**
+   * Which end sends its data across the link: the end whose loss and retransmission counters
+   * describe it (server for a download, client for an upload, both for an exchange).
+   */
+  sender(w: W): DataSender;
   /** The metrics its cells carry, by name; names are unique across workloads. */
   metrics: Record<string, MetricDef>;
   /** The metrics verdicts, summaries and sweeps speak about, in order. */
