@@ -93,9 +93,10 @@ export interface Scale {
 }
 
 /** The display unit for a set of values in a base unit ('us' or 'bit/s'). */
-export function displayScale(base: 'us' | 'bit/s' | 'pct' | 'rtt', values: number[]): Scale {
+export function displayScale(base: 'us' | 'bit/s' | 'pct' | 'rtt' | 'bool', values: number[]): Scale {
   if (base === 'pct') return { div: 1, unit: '%' };
   if (base === 'rtt') return { div: 1, unit: 'RTT' };
+  if (base === 'bool') return { div: 1, unit: '1 = yes' };
   const max = values.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
   if (base === 'us') return max >= 2000 ? { div: 1000, unit: 'ms' } : { div: 1, unit: 'µs' };
   if (max >= 2e9) return { div: 1e9, unit: 'Gbit/s' };

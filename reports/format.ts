@@ -14,6 +14,7 @@ export function fmtMetric(metric: string, v: number): string {
   if (unit === 'bit/s') return fmtRate(v);
   if (unit === 'pct') return fmtPct(v);
   if (unit === 'rtt') return fmtRoundTrips(v);
+  if (unit === 'bool') return v >= 1 ? 'yes' : v <= 0 ? 'no' : `yes in ${fmtPct(v * 100)}`;
   return sig(v);
 }
 

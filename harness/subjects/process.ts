@@ -1,11 +1,13 @@
 // A process a subject starts in a lab namespace (a tunnel endpoint, a relay, the quic-go
 // echo server): its output tail for error messages, how it ended, counters on request, and
 // a stop that never waits for ever. Also what such processes need: ports and credentials.
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Credentials } from '../core/certs.js';
 import type { Child } from '../core/exec.js';
+import { settleWithin } from '../core/settle.js';
 import type { UndoStack } from '../core/undo.js';
 
 export const TAIL_LINES = 30;
@@ -112,13 +114,58 @@ export class SubjectProcess {
     return `${name} ${this.role} command ${this.exit}${this.tail.length ? `; last output: ${this.tailText(5).replace(/\n/g, ' | ')}` : ''}`;
   }
 
+  /**
+   * Stop it and every process it started: a forking relay (socat `fork`) leaves one child
+   * per connection, and a child orphaned by its parent's death keeps running and keeps the
+   * output pipes open (a relay that ignores EOF never ends: a point's teardown hung on one).
+   * Children are signalled before the parent, while they can still be found as its
+   * descendants; the wait for the pipes is bounded.
+   */
   async stop(): Promise<void> {
-    if (this.exit) return;
-    this.child.kill('SIGTERM');
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-    await this.child.catch(() => undefined);
+    const pid = this.child.pid;
+    if (this.exit || pid === undefined) return;
+    const signal = (sig: NodeJS.Signals): void => {
+      for (const p of [...descendants(pid), pid]) {
+        try {
+          process.kill(p, sig);
+        } catch {
+          // already gone
+        }
+      }
+    };
+    signal('SIGTERM');
+    const t = setTimeout(() => signal('SIGKILL'), 3000);
+    await settleWithin(this.child.catch(() => undefined), 6000);
     clearTimeout(t);
   }
+}
+
+/** Every descendant of `pid` (from /proc), each before its own children. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(d));
+    children.set(ppid, list);
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
 }
 
 const usedPorts = new Set<number>();

@@ -7,7 +7,7 @@ import { countOrDuration, durationField, sizeField } from '../core/problems.js';
 import { formatBytes } from '../core/units.js';
 import type { CellOutcome, RunContext, WorkloadDef } from './types.js';
 import { slice, Verifier } from './wire/data.js';
-import { encodeHeader, Series, SERIES_INTERVAL_MS, type SinkVerdict } from './wire/protocol.js';
+import { encodeHeader, framePrefix, Series, SERIES_INTERVAL_MS, type SinkVerdict } from './wire/protocol.js';
 import { StreamReader } from './wire/reader.js';
 import { guard, timeoutOutcome } from './wire/sessions.js';
 
@@ -33,6 +33,8 @@ export interface BulkSamples {
   elapsedMs?: number;
   /** Goodput time series: verified bytes per interval. */
   series?: { intervalMs: number; bytes: number[] };
+  /** Upload: bytes the client wrote, verified or not (what a failed or timed-out cell moved). */
+  sentBytes?: number;
 }
 
 async function runBulk(ctx: RunContext, w: BulkWorkload): Promise<CellOutcome<BulkSamples>> {
@@ -45,10 +47,12 @@ async function runBulk(ctx: RunContext, w: BulkWorkload): Promise<CellOutcome<Bu
   let t0 = 0;
   let tEnd = 0;
   let uploadElapsedMs = 0;
+  const sent = { bytes: 0, waiting: 0 };
   const samples = (): BulkSamples => ({
     bytes,
     elapsedMs: w.direction === 'upload' ? uploadElapsedMs : Math.max(0, tEnd - t0),
     series: { intervalMs: SERIES_INTERVAL_MS, bytes: series.bytes },
+    ...(w.direction === 'upload' ? { sentBytes: sent.bytes } : {}),
   });
   const perStream = w.bytes === null ? 0 : Math.floor(w.bytes / w.streams);
   const deadline = w.durationMs === null ? null : new AbortController();
@@ -71,7 +75,7 @@ async function runBulk(ctx: RunContext, w: BulkWorkload): Promise<CellOutcome<Bu
         tEnd = performance.now();
         series.add(n, tEnd);
       });
-      else await upload(s, seed, len, deadline?.signal ?? null, (v) => {
+      else await upload(s, seed, len, deadline?.signal ?? null, sent, (v) => {
         // The receiver times an upload: the sink's clock from header to last byte.
         bytes += v.bytes;
         uploadElapsedMs = Math.max(uploadElapsedMs, v.elapsedMs);
@@ -81,14 +85,18 @@ async function runBulk(ctx: RunContext, w: BulkWorkload): Promise<CellOutcome<Bu
     await guard(Promise.all(Array.from({ length: w.streams }, (_, i) => one(i))), ctx.signal, streams);
     return { status: 'ok', reason: null, samples: samples(), stats: sessions.stats() };
   } catch (err) {
-    if (ctx.signal.aborted) return { ...timeoutOutcome(samples(), 'transferring'), stats: sessions.stats() };
+    const what = sent.waiting > 0 ? `waiting for the server's verdict on ${sent.waiting} streams after ${sent.bytes} bytes sent` : 'transferring';
+    if (ctx.signal.aborted) return { ...timeoutOutcome(samples(), what), stats: sessions.stats() };
     return { status: 'failed', reason: (err as Error).message, samples: samples(), stats: sessions.stats() };
   } finally {
     if (timer) clearTimeout(timer);
   }
 }
 
-/** Read and verify `len` bytes (0 = until `stop` fires, then stop counting and hang up). */
+/**
+ * Read and verify `len` bytes (0 = until `stop` fires, then stop counting and hang up). A
+ * download of known length is done at its last byte: no FIN is needed (wire/protocol.ts).
+ */
 function download(s: Duplex, seed: number, len: number, stop: AbortSignal | null, onBytes: (n: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const v = new Verifier(seed);
@@ -113,6 +121,7 @@ function download(s: Duplex, seed: number, len: number, stop: AbortSignal | null
         return;
       }
       onBytes(c.length);
+      if (len > 0 && v.offset >= len) finish(v.offset > len ? new Error(`download: the server sent ${v.offset} of ${len} bytes`) : undefined);
     });
     s.on('end', () => {
       if (len > 0 && v.offset !== len) finish(new Error(`download: stream ended after ${v.offset} of ${len} bytes`));
@@ -125,29 +134,45 @@ function download(s: Duplex, seed: number, len: number, stop: AbortSignal | null
   });
 }
 
-/** Send `len` bytes (0 = until `stop`), end, and wait for the server's verdict. */
-async function upload(s: Duplex, seed: number, len: number, stop: AbortSignal | null, onVerdict: (v: SinkVerdict) => void): Promise<void> {
+/**
+ * Send `len` bytes (0 = until `stop`, framed, ended by an empty frame) and wait for the
+ * server's verdict line; never half-closes (wire/protocol.ts). `sent` counts what was
+ * written, and how many streams wait for a verdict, for a cell that fails or times out.
+ */
+async function upload(s: Duplex, seed: number, len: number, stop: AbortSignal | null, sent: { bytes: number; waiting: number }, onVerdict: (v: SinkVerdict) => void): Promise<void> {
   const reader = new StreamReader(s);
-  s.write(encodeHeader({ mode: 'sink', seed, length: len }));
+  const framed = len === 0;
+  s.write(encodeHeader({ mode: framed ? 'framed-sink' : 'sink', seed, length: len }));
   const CHUNK = 64 * 1024;
   let off = 0;
   while (!(stop?.aborted ?? false) && (len === 0 || off < len)) {
     const n = len === 0 ? CHUNK : Math.min(CHUNK, len - off);
+    if (framed) s.write(framePrefix(n));
     const ok = s.write(slice(seed, off, n));
     off += n;
+    sent.bytes += n;
     if (!ok) await new Promise<void>((r, j) => {
       const onClose = (): void => j(new Error(`upload: stream closed after ${off} bytes sent`));
       s.once('drain', () => { s.off('close', onClose); r(); });
       s.once('close', onClose);
     });
   }
-  s.end();
-  const line = (await reader.readToEnd()).toString('utf8').trim();
+  if (framed) s.write(framePrefix(0));
+  sent.waiting++;
+  let line: string;
+  try {
+    line = (await reader.readLine()).trim();
+  } catch (err) {
+    const partial = (err as { partial?: string }).partial ?? '';
+    throw new Error(`upload: no verdict from the server after ${off} bytes sent (${(err as Error).message}${partial ? `: got ${JSON.stringify(partial.slice(0, 80))}` : ''})`);
+  } finally {
+    sent.waiting--;
+  }
   let v: SinkVerdict;
   try {
     v = JSON.parse(line) as SinkVerdict;
   } catch {
-    throw new Error(`upload: no verdict from the server (got ${JSON.stringify(line.slice(0, 80))})`);
+    throw new Error(`upload: no verdict from the server after ${off} bytes sent (got ${JSON.stringify(line.slice(0, 80))})`);
   }
   if (!v.ok) throw new Error(`upload: byte at offset ${v.badOffset} differs at the server`);
   if (v.bytes !== off) throw new Error(`upload: server verified ${v.bytes} of ${off} bytes sent`);

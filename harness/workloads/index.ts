@@ -4,12 +4,13 @@
 import { bulk } from './bulk.js';
 import { echo } from './echo.js';
 import { exchange } from './exchange.js';
+import { halfclose } from './halfclose.js';
 import { handshake } from './handshake.js';
 import { resumption } from './resumption.js';
 import { streams } from './streams.js';
 import type { MetricDef, WorkloadBase, WorkloadDef } from './types.js';
 
-export const workloads = { echo, bulk, handshake, exchange, streams, resumption };
+export const workloads = { echo, bulk, handshake, exchange, streams, resumption, halfclose };
 
 export type WorkloadKind = keyof typeof workloads;
 

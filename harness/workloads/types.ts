@@ -18,8 +18,8 @@ export interface MetricDef {
   label: string;
   /** Column title in compact tables (summary.md), e.g. "echo p50"; default: the label. */
   short?: string;
-  /** rtt: round trips of the cell's link (its calibrated RTT). */
-  unit: 'us' | 'bit/s' | 'pct' | 'rtt';
+  /** rtt: round trips of the cell's link (its calibrated RTT); bool: 1 yes, 0 no (a median between: yes in that share of repetitions). */
+  unit: 'us' | 'bit/s' | 'pct' | 'rtt' | 'bool';
   better: 'lower' | 'higher';
 }
 

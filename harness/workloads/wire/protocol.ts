@@ -3,11 +3,19 @@
 // the echo and handshake workloads exactly as bench's own server does.
 //
 //   0..3  "BNC1"   4    mode (1 echo, 2 sink = client uploads, 3 source = client downloads,
+//                        4 framed sink = client uploads until it says it is done,
 //                        16 exchange = request/response exchanges, ./exchange.ts,
 //                        17 mux = streams multiplexed on this one, ./mux.ts)
 //   5..7  zero     8..11 seed (u32 BE)   12..19 length in bytes (u64 BE, 0 = until stopped)
 // Codes are never renumbered; 16 and up were added by issue 17, away from the low codes
 // other additions may take.
+//
+// No transfer depends on a half-close (issue 15: many tunnels and relays, quic-tun among
+// them, do not carry a FIN): a sink of known length answers its verdict line once the
+// length arrived, a source of known length is done at its length, and an upload of
+// unknown length is framed (mode 4: u32 BE length + that many pattern bytes, repeated; a
+// zero length ends it). Only sink mode 2 with length 0 still ends at the client's FIN:
+// that is what the halfclose workload asks of a transport.
 import type { Duplex } from 'node:stream';
 import { slice, Verifier } from './data.js';
 import { serveExchanges } from './exchange.js';
@@ -15,8 +23,18 @@ import { MuxConnection } from './mux.js';
 
 export const HEADER_BYTES = 20;
 const MAGIC = Buffer.from('BNC1');
-export type Mode = 'echo' | 'sink' | 'source' | 'exchange' | 'mux';
-const MODE_CODE: Record<Mode, number> = { echo: 1, sink: 2, source: 3, exchange: 16, mux: 17 };
+export type Mode = 'echo' | 'sink' | 'source' | 'framed-sink' | 'exchange' | 'mux';
+const MODE_CODE: Record<Mode, number> = { echo: 1, sink: 2, source: 3, 'framed-sink': 4, exchange: 16, mux: 17 };
+
+/** Bytes of a frame's length prefix (framed sink). */
+export const FRAME_PREFIX_BYTES = 4;
+
+/** One frame of a framed upload: its length prefix, then `payload` (an empty payload ends the upload). */
+export function framePrefix(payloadBytes: number): Buffer {
+  const b = Buffer.alloc(FRAME_PREFIX_BYTES);
+  b.writeUInt32BE(payloadBytes, 0);
+  return b;
+}
 
 export interface Header {
   mode: Mode;
@@ -88,7 +106,7 @@ export function serveStream(s: Duplex, opts: ServeOptions): void {
     }
     const rest = head.subarray(HEADER_BYTES);
     if (h.mode === 'echo') echo(s, head.subarray(0, HEADER_BYTES), rest, opts);
-    else if (h.mode === 'sink') sink(s, h, rest);
+    else if (h.mode === 'sink' || h.mode === 'framed-sink') sink(s, h, rest);
     else if (h.mode === 'exchange') serveExchanges(s, h.seed, rest);
     // Every stream opened inside is served like an accepted one, by its own header.
     else if (h.mode === 'mux') {
@@ -116,18 +134,60 @@ function echo(s: Duplex, header: Buffer, rest: Buffer, opts: ServeOptions): void
   s.resume();
 }
 
+/**
+ * Frames of a framed upload -> its payload bytes, in order; `onEnd` at the zero-length
+ * frame. Prefixes may be split across reads.
+ */
+class Unframer {
+  private left = 0;
+  private prefix: Buffer = Buffer.alloc(0);
+  ended = false;
+  constructor(
+    private readonly onPayload: (b: Buffer) => void,
+    private readonly onEnd: () => void,
+  ) {}
+
+  push(c: Buffer): void {
+    let pos = 0;
+    while (pos < c.length && !this.ended) {
+      if (this.left > 0) {
+        const n = Math.min(this.left, c.length - pos);
+        this.onPayload(c.subarray(pos, pos + n));
+        this.left -= n;
+        pos += n;
+        continue;
+      }
+      const need = FRAME_PREFIX_BYTES - this.prefix.length;
+      this.prefix = Buffer.concat([this.prefix, c.subarray(pos, pos + need)]);
+      pos += Math.min(need, c.length - pos);
+      if (this.prefix.length < FRAME_PREFIX_BYTES) return;
+      this.left = this.prefix.readUInt32BE(0);
+      this.prefix = Buffer.alloc(0);
+      if (this.left === 0) {
+        this.ended = true;
+        this.onEnd();
+      }
+    }
+  }
+}
+
+/**
+ * Verify an upload and answer one verdict line: at its length (length > 0), at the end
+ * frame (framed sink), or at the client's FIN (sink of length 0: only the halfclose
+ * workload asks for that). A stream that ends first is answered with what arrived.
+ */
 function sink(s: Duplex, h: Header, rest: Buffer): void {
   const v = new Verifier(h.seed);
   const series = new Series();
   const t0 = performance.now();
   let last = t0;
   const take = (c: Buffer): void => {
-    if (v.badOffset !== null) return;
+    if (v.badOffset !== null || done) return;
     last = performance.now();
     const before = v.offset;
     v.push(c);
     series.add(v.offset - before, last);
-    if (v.badOffset !== null) finish();
+    if (v.badOffset !== null || (h.length > 0 && v.offset >= h.length)) finish();
   };
   let done = false;
   const finish = (): void => {
@@ -136,8 +196,10 @@ function sink(s: Duplex, h: Header, rest: Buffer): void {
     const verdict: SinkVerdict = { ok: v.badOffset === null, bytes: v.offset, badOffset: v.badOffset, elapsedMs: last - t0, series: series.bytes };
     s.end(`${JSON.stringify(verdict)}\n`);
   };
-  if (rest.length) take(rest);
-  s.on('data', take);
+  const framed = h.mode === 'framed-sink' ? new Unframer(take, finish) : null;
+  const onData = (c: Buffer): void => (framed ? framed.push(c) : take(c));
+  if (rest.length) onData(rest);
+  s.on('data', onData);
   s.on('end', finish);
   s.resume();
 }

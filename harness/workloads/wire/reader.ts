@@ -8,6 +8,7 @@ export class StreamReader {
   private ended = false;
   private error: Error | null = null;
   private endWaiter: (() => void) | null = null;
+  private lineWaiter: (() => void) | null = null;
 
   constructor(s: Duplex) {
     s.on('data', (c: Buffer) => {
@@ -37,6 +38,27 @@ export class StreamReader {
     });
   }
 
+  /**
+   * Bytes up to and including the first newline (at most `maxBytes`), without waiting for
+   * the stream's end; rejects when the stream ends or errors before one arrives, with what
+   * came (`partial`).
+   */
+  async readLine(maxBytes = 64 * 1024): Promise<string> {
+    for (;;) {
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = all.length ? [all] : [];
+      const nl = all.indexOf(10);
+      if (nl >= 0) {
+        this.chunks = nl + 1 < all.length ? [all.subarray(nl + 1)] : [];
+        this.buffered = all.length - nl - 1;
+        return all.subarray(0, nl + 1).toString('utf8');
+      }
+      if (this.error) throw this.error;
+      if (this.ended || all.length > maxBytes) throw Object.assign(new Error(this.ended ? 'stream ended before a line' : `no newline in ${all.length} bytes`), { partial: all.toString('utf8') });
+      await new Promise<void>((r) => (this.lineWaiter = r));
+    }
+  }
+
   /** Everything until the peer ends the stream. */
   async readToEnd(): Promise<Buffer> {
     if (!this.ended && !this.error) await new Promise<void>((r) => (this.endWaiter = r));
@@ -48,6 +70,11 @@ export class StreamReader {
   }
 
   private settle(): void {
+    if (this.lineWaiter) {
+      const w = this.lineWaiter;
+      this.lineWaiter = null;
+      w();
+    }
     if ((this.ended || this.error) && this.endWaiter) {
       this.endWaiter();
       this.endWaiter = null;
