@@ -13,6 +13,7 @@ import { formatProblem, ScenarioError } from '../harness/scenario/source.js';
 import { BUILTIN_LIST } from '../harness/scenario/transports.js';
 import { PLACEHOLDERS } from '../harness/subjects/command.js';
 import { ALLOWED } from '../harness/core/units.js';
+import { WORKLOAD_KINDS } from '../harness/workloads/index.js';
 
 const FILE = 'bad.yaml';
 const HEAD = 'name: t\ndescription: d\n';
@@ -86,7 +87,7 @@ test('unknown field in link, in a direction, in a workload and in a command tran
   await rejects(`${HEAD}workloads:\n  - bulk: { streams: 2, parallel: 4 }\n`, [
     '4:25 workloads[0].bulk.parallel: unknown field (allowed: direction, bytes, duration, streams)',
   ]);
-  await rejects(`${HEAD}workloads:\n  - ping: {}\n`, ['4:5 workloads[0].ping: unknown field (allowed: echo, bulk, handshake, exchange, streams, resumption)']);
+  await rejects(`${HEAD}workloads:\n  - ping: {}\n`, [`4:5 workloads[0].ping: unknown field (allowed: ${WORKLOAD_KINDS.join(', ')})`]);
   await rejects(`${HEAD}transports:\n  - name: r\n    server: a\n    client: b {clientPort}\n    port: 5\n`, [
     '7:5 transports[0].port: unknown field (allowed: name, implementation, server, client, readyTimeout, user, carries, stats)',
   ]);
@@ -104,8 +105,8 @@ test('a command transport declares what crosses the link and how it hands over c
 });
 
 test('a workload entry must name exactly one kind', async () => {
-  await rejects(`${HEAD}workloads:\n  - echo: {}\n    bulk: {}\n`, ['4:5 workloads[0]: must have exactly one of echo, bulk, handshake, exchange, streams, resumption']);
-  await rejects(`${HEAD}workloads:\n  - {}\n`, ['4:5 workloads[0]: must have exactly one of echo, bulk, handshake, exchange, streams, resumption']);
+  await rejects(`${HEAD}workloads:\n  - echo: {}\n    bulk: {}\n`, [`4:5 workloads[0]: must have exactly one of ${WORKLOAD_KINDS.join(', ')}`]);
+  await rejects(`${HEAD}workloads:\n  - {}\n`, [`4:5 workloads[0]: must have exactly one of ${WORKLOAD_KINDS.join(', ')}`]);
 });
 
 test('wrong type: says what was expected and what was found', async () => {

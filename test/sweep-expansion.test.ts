@@ -166,6 +166,9 @@ test('a command transport gets its defaults and keeps its commands verbatim', as
       client: 'relay -c {serverAddr}:{serverPort} -l {clientPort}',
       implementation: 'relay',
       readyTimeoutMs: 10_000,
+      // A relay of the app's TCP unless it says otherwise, with no stats channel.
+      carries: 'tcp',
+      stats: 'none',
     },
   ]);
 });

@@ -164,7 +164,9 @@ async function upload(s: Duplex, seed: number, len: number, stop: AbortSignal | 
     line = (await reader.readLine()).trim();
   } catch (err) {
     const partial = (err as { partial?: string }).partial ?? '';
-    throw new Error(`upload: no verdict from the server after ${off} bytes sent (${(err as Error).message}${partial ? `: got ${JSON.stringify(partial.slice(0, 80))}` : ''})`);
+    // The upload never needed a FIN (its length or end frame ends it): a stream that ends
+    // without an answer was closed or reset on the way, by a relay or the server.
+    throw new Error(`upload: no verdict from the server after ${off} bytes sent (${(err as Error).message}${partial ? `: got ${JSON.stringify(partial.slice(0, 80))}` : ''}); the connection was closed before the server answered: a relay or the server dropped it`);
   } finally {
     sent.waiting--;
   }
