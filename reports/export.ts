@@ -36,6 +36,8 @@ const UNITS: Record<MetricDef['unit'], { unit: string; scale: number }> = {
   'bit/s': { unit: 'Mbit/s', scale: 1e-6 },
   pct: { unit: '%', scale: 1 },
   rtt: { unit: 'round trips', scale: 1 },
+  // 1 yes, 0 no (a median between them: the share of repetitions that said yes).
+  bool: { unit: 'yes=1', scale: 1 },
 };
 
 /**

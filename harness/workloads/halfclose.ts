@@ -86,6 +86,8 @@ export const halfclose: WorkloadDef<HalfCloseWorkload, HalfCloseSamples> = {
   echoSafe: false,
   datagram: { unsupported: 'a datagram transport has no stream to half-close (halfclose)' },
   throughput: null,
+  // Either answer is a measurement; only a cell that never reached the half-close has none.
+  unmeasured: (_w, s) => (s.halfCloseCarried === undefined ? 'the half-close was never sent' : null),
   notes(s) {
     return s.halfCloseCarried === 0
       ? [{
