@@ -82,6 +82,8 @@ export const METRIC_IDS: Readonly<Record<string, string>> = {
   resumedFirstByteRoundTrips: 'resumed-first-byte-rtt',
   resumedPct: 'resumed-pct',
   earlyDataPct: 'early-data-pct',
+  halfCloseCarried: 'half-close-carried',
+  halfCloseAnswerUs: 'half-close-answer-us',
 };
 
 /** Bencher measures beside the figures: how many repetitions the figures stand on. */

@@ -138,6 +138,7 @@ test('metric ids are pinned: every registered metric has one, and none ever chan
     resumedFirstByteRoundTrips: 'resumed-first-byte-rtt',
     resumedPct: 'resumed-pct',
     earlyDataPct: 'early-data-pct',
+    halfCloseCarried: 'half-close-carried', halfCloseAnswerUs: 'half-close-answer-us',
   });
 });
 
