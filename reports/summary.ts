@@ -58,15 +58,15 @@ function pointTable(result: ResultFile, groups: CellGroup[], point: number): Md[
 }
 
 /** Loss of each measurement's data at the end that sent it, in its unit: one line per transport and workload. */
-function lossLines(result: ResultFile, groups: CellGroup[], point: number): string[] {
-  const out: string[] = [];
+function lossLines(result: ResultFile, groups: CellGroup[], point: number): (Md | '')[] {
+  const out: Md[] = [];
   for (const g of groups.filter((x) => x.point === point)) {
     const ls = sumLosses(g.ok.flatMap((c) => senderLosses(result, c))).filter((l) => l.sent > 0);
     if (!ls.length) continue;
     const figs = ls.map((l) => `${fmtPct((100 * l.lost) / l.sent)} ${lossUnitShort(l.protocol)} at ${l.end === 'both' ? '' : 'the '}${lossEndLabel(l)}`);
-    out.push(`- ${mdCell(g.transport)} ${mdCell(g.workload)}: ${figs.map(mdCell).join('; ')}`);
+    out.push(md`- ${g.transport} ${g.workload}: ${joinMd(figs, '; ')}`);
   }
-  return out.length ? ['_Lost at the sender_ (each end counts what it sent):', '', ...out, ''] : [];
+  return out.length ? [md`_Lost at the sender_ (each end counts what it sent):`, '', ...out, ''] : [];
 }
 
 export function renderSummaryMarkdown(result: ResultFile): string {

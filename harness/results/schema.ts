@@ -37,6 +37,13 @@ const direction = obj({
   limit: queueLimit,
 });
 const link = obj({ uplink: direction, downlink: direction });
+const endCounters = {
+  anyOf: [
+    obj({ protocol: { const: 'tcp' }, scope: { enum: ['namespace', 'link-sockets'] }, retransSegs: num, outSegs: num }),
+    obj({ protocol: { enum: ['quic', 'udp'] }, implementation: str, settings: record({ type: ['string', 'number', 'boolean'] }), stats: record(num) }),
+  ],
+  'x-expected': 'TCP counters { protocol: "tcp", scope, retransSegs, outSegs } or packet counters { protocol: "quic"|"udp", implementation, settings, stats }',
+};
 const percentiles = obj({ n: num, min: num, mean: num, p50: num, p90: num, p99: num, p999: num, max: num });
 
 const workload = {
@@ -109,11 +116,16 @@ const cell = obj(
     ),
     metrics: record(num),
     cpu: nullable(obj({ client: cpuUsage, server: cpuUsage, cpuBound: { type: 'boolean' } })),
-    tcp: nullable(obj({ retransSegs: num, outSegs: num })),
-    quic: nullable(obj({ settings: record({ type: ['string', 'number', 'boolean'] }), stats: record(num) })),
     warnings: list(warning),
   },
-  { logs: record(str), host: hostLoad },
+  {
+    logs: record(str),
+    host: hostLoad,
+    // Per-end counters (issue 15); the two fields after them in files written before.
+    counters: nullable(obj({ sender: { enum: ['client', 'server', 'both'] }, client: nullable(endCounters), server: nullable(endCounters) })),
+    tcp: nullable(obj({ retransSegs: num, outSegs: num })),
+    quic: nullable(obj({ settings: record({ type: ['string', 'number', 'boolean'] }), stats: record(num) })),
+  },
 );
 
 const lab = obj(

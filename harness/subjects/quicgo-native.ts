@@ -34,6 +34,9 @@ async function ready(p: SubjectProcess, line: string, what: string): Promise<str
 class QuicGoNativeSubject implements Subject {
   readonly carries = 'quic';
   readonly implementation: string;
+  /** The quic-go client returns its connections' counters with each reply; the echo server keeps none bench reads. */
+  readonly counterSources: Subject['counterSources'] = { client: { kind: 'outcome' }, server: null };
+  private readonly version: string;
   private problem: string | null = null;
   private nextId = 1;
 
@@ -42,6 +45,7 @@ class QuicGoNativeSubject implements Subject {
     private readonly srv: SubjectProcess,
     private readonly cli: SubjectProcess,
   ) {
+    this.version = version;
     this.implementation = `${version} client and echo server (harness/subjects/quic-go)`;
   }
 
@@ -81,7 +85,7 @@ class QuicGoNativeSubject implements Subject {
     const reply = await this.request({ id, connections: plan.connections, resume: plan.resume, seed: o.seed, timeoutMs: o.timeoutMs }, o.timeoutMs + REPLY_GRACE_MS);
     if (typeof reply === 'string') return { status: 'failed', reason: reply, samples: {}, logs: logs() };
     const samples = setups.samples(reply.records);
-    const quic = reply.quic ? { quic: { settings: {}, stats: reply.quic } } : {};
+    const quic = reply.quic ? { clientEnd: { protocol: 'quic' as const, implementation: this.version, settings: {}, stats: reply.quic } } : {};
     if (!reply.error) return { status: 'ok', reason: null, samples, ...quic, logs: logs() };
     const timedOut = /deadline exceeded/.test(reply.error);
     return { status: timedOut ? 'timeout' : 'failed', reason: timedOut ? `cell timeout while setting up connections; samples gathered so far are kept (${reply.error})` : reply.error, samples, ...quic, logs: logs() };

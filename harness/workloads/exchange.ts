@@ -95,6 +95,7 @@ export const exchange: WorkloadDef<ExchangeWorkload, ExchangeSamples> = {
   datagram: { unsupported: 'a datagram transport has no reliable byte stream to verify (exchange)' },
   throughput: null,
   unmeasured: (w, s) => ((s.exchangeUs?.length ?? 0) < w.count ? `${s.exchangeUs?.length ?? 0} of ${w.count} exchanges completed` : null),
+  sender: () => 'both',
   notes(s) {
     const n = s.exchangeUs?.length ?? 0;
     return n < 10 ? [{ code: 'few-samples', message: `only ${n} exchanges`, remedy: 'raise the exchange count' }] : [];

@@ -80,6 +80,7 @@ export const resumption: WorkloadDef<ResumptionWorkload, ResumptionSamples> = {
   datagram: { unsupported: 'a datagram transport has no connection to resume' },
   throughput: null,
   unmeasured: (w, s) => ((s.secondConnections?.length ?? 0) < w.count ? `${s.secondConnections?.length ?? 0} of ${w.count} connection pairs completed` : null),
+  sender: () => 'both',
   notes(s) {
     const second = s.secondConnections ?? [];
     const n = second.filter((r) => r.resumed).length;

@@ -164,6 +164,7 @@ export const streams: WorkloadDef<StreamsWorkload, StreamsSamples> = {
     const rounds = roundsOf(s).length;
     return rounds < w.rounds ? `${rounds} of ${w.rounds} rounds completed on every stream` : null;
   },
+  sender: () => 'both',
   notes(s) {
     const n = roundsOf(s).length;
     return n < 10 ? [{ code: 'few-samples', message: `only ${n} rounds: p99 of round times is the largest round`, remedy: 'raise the rounds' }] : [];
