@@ -24,6 +24,10 @@ export interface CalibrateOptions {
    * longer per hop (RTT p50 over a 50 ms link: 50.47 ms at 10 ms gaps, 50.16 ms at 2 ms).
    */
   intervalMs?: number;
+  /** Told once the probing plan is known: probes to send and how long that should take, ms. */
+  onStart?: (plan: { probes: number; expectedMs: number }) => void;
+  /** Told as probes go out (about every 250 ms): probes sent so far. */
+  onProgress?: (sent: number) => void;
 }
 
 /** Lowest probe interval that keeps probe traffic at <= 5 % of the slower rate, ms. */
@@ -50,7 +54,7 @@ function has(bits: Uint8Array, seq: number): boolean {
 export type ProbeSpawner = (side: 'client' | 'server', args: string[]) => Child;
 
 /** Spawned agent with a line reader; `next` resolves with the next JSON line of `event`. */
-function agent(start: ProbeSpawner, side: 'client' | 'server', args: string[]): { child: Child; next: (event: string, ms: number) => Promise<Record<string, unknown>> } {
+function agent(start: ProbeSpawner, side: 'client' | 'server', args: string[], onProgress?: (sent: number) => void): { child: Child; next: (event: string, ms: number) => Promise<Record<string, unknown>> } {
   const child = start(side, args);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
@@ -60,7 +64,10 @@ function agent(start: ProbeSpawner, side: 'client' | 'server', args: string[]): 
   const rl = createInterface({ input: child.stdout! });
   rl.on('line', (l) => {
     try {
-      queue.push(JSON.parse(l) as Record<string, unknown>);
+      const e = JSON.parse(l) as Record<string, unknown>;
+      // Progress is told as it comes, never queued: nothing waits for it.
+      if (e.event === 'progress') onProgress?.(Number(e.sent));
+      else queue.push(e);
     } catch {
       /* not ours */
     }
@@ -123,6 +130,8 @@ export interface ProbeOptions {
   payloadBytes: number;
   intervalMs: number;
   waitMs: number;
+  /** Probes sent so far, about every 250 ms (an agent too old to say is silent). */
+  onProgress?: (sent: number) => void;
 }
 
 /** One paced UDP echo run between the lab's namespaces: raw numbers only. */
@@ -139,7 +148,7 @@ export async function probePath(start: ProbeSpawner, serverAddr: string, o: Prob
     client = agent(start, 'client', [
       'client', '--to', serverAddr, '--port', String(ready.port), '--count', String(o.probes),
       '--interval-ms', String(o.intervalMs), '--payload', String(o.payloadBytes), '--wait-ms', String(o.waitMs),
-    ]);
+    ], o.onProgress);
     const result = await client.next('result', o.probes * o.intervalMs + o.waitMs + 15_000);
     server.child.stdin?.write('report\n');
     const report = await server.next('report', 5000);
@@ -196,7 +205,8 @@ export async function calibrate(lab: Lab, opts: CalibrateOptions = {}): Promise<
   const intervalMs = Math.max(opts.intervalMs ?? 2, minIntervalMs(uplink, downlink, payloadBytes));
   const expected = expectedRttMs(uplink, downlink, payloadBytes);
   const waitMs = Math.round(Math.max(500, 4 * (expected + uplink.jitterMs + downlink.jitterMs) + 200));
-  const r = await probeLink(lab, { probes, payloadBytes, intervalMs, waitMs });
+  opts.onStart?.({ probes, expectedMs: probes * intervalMs + waitMs });
+  const r = await probeLink(lab, { probes, payloadBytes, intervalMs, waitMs, onProgress: opts.onProgress });
   const cal = calibrationOf(r, payloadBytes);
   const point = lab.record.point;
   const warnings: Warning[] = [];

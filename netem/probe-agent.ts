@@ -4,7 +4,8 @@
 //                             numbers arrived, so uplink and downlink loss can be told apart.
 //   client --to ADDR --port P --count N --interval-ms X --payload B --wait-ms W
 //                             prints one result line: RTT of every answered probe and which
-//                             sequence numbers were answered.
+//                             sequence numbers were answered; before it, progress lines
+//                             ({"event":"progress","sent":n,"count":N}) every 250 ms.
 // stdout carries one JSON object per line; the agent exits when its stdin closes.
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { createInterface } from 'node:readline';
  * link loss. The kernel caps it at net.core.rmem_max (global; bench leaves it alone).
  */
 const RECV_BUFFER_BYTES = 8 * 1024 * 1024;
+/** How often the client says how many probes it has sent, microseconds. */
+const PROGRESS_EVERY_US = 250_000;
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -126,6 +129,9 @@ function client(): void {
   sock.on('error', (e) => fail(e.message));
   let next = 0;
   const start = now();
+  // A progress line at most every 250 ms, for a view that shows calibration advancing; a
+  // reader that does not know it skips it (one line per event, each with its name).
+  let progressAt = start;
   // Paced by schedule, not by timer ticks: each tick sends every probe that is due, so a
   // late timer never lowers the average rate nor bursts above it for long.
   const tick = (): void => {
@@ -137,6 +143,10 @@ function client(): void {
       sent[next] = now();
       sock.send(buf);
       next++;
+    }
+    if (t - progressAt >= PROGRESS_EVERY_US && next < count) {
+      progressAt = t;
+      emit({ event: 'progress', sent: next, count });
     }
     if (next < count) setTimeout(tick, Math.max(0, (start + next * intervalMs * 1000 - now()) / 1000 - 0.3));
     else setTimeout(settle, waitMs);
