@@ -23,6 +23,8 @@ import { defOf, type Workload } from '../workloads/index.js';
 import { calibrate } from '../../netem/calibrate.js';
 import { labUp, type Lab } from '../../netem/lab.js';
 import { CellCounters } from './counters.js';
+import { PlanTracker, type RunEvents, type WarmupInfo } from './events.js';
+export type { RunEvents, WarmupInfo, WorkLeft } from './events.js';
 import { makeRunTmpDir, removeRunState, writeRunState } from './run-state.js';
 
 export interface RunOptions {
@@ -35,13 +37,6 @@ export interface RunOptions {
   calibrationProbes?: number;
   host: ResultFile['host'];
   scenarioSource: string;
-}
-
-export interface RunEvents {
-  point: [point: LinkPoint, lab: Lab | null];
-  cellStart: [info: { point: number; transport: string; workload: string; repetition: number; done: number; total: number }];
-  cell: [cell: CellResult, progress: { done: number; total: number }];
-  warning: [w: Warning];
 }
 
 /** A cell's id: its measurement's key plus the repetition. */
@@ -77,12 +72,15 @@ export class RunEngine extends EventEmitter<RunEvents> {
   private tmpDir = '';
   /** The last failed save's message while saves keep failing. */
   private writeProblem: string | null = null;
+  /** What is left to run, for the progress view's remaining time. */
+  private readonly plan: PlanTracker;
 
   constructor(
     readonly scenario: ResolvedScenario,
     readonly opts: RunOptions,
   ) {
     super();
+    this.plan = new PlanTracker(scenario);
     this.result = {
       formatVersion: FORMAT_VERSION,
       tool: { name: 'bench', version: TOOL_VERSION, gitSha: gitSha() },
@@ -137,12 +135,16 @@ export class RunEngine extends EventEmitter<RunEvents> {
     for (const point of this.scenario.points) {
       if (this.aborted) break;
       const pointUndo = undo.child(`lab point ${point.index}`);
+      const ordinal = this.plan.pointStarts();
+      this.emit('plan', this.plan.left());
+      this.emit('pointStart', point, { ordinal, of: this.scenario.points.length });
       try {
         await this.runPoint(point, pointUndo);
       } catch (err) {
         const why = err instanceof PointBroken ? `point "${point.label}" could not go on: ${err.message}` : `lab for point "${point.label}" failed: ${(err as Error).message}`;
         if (!this.aborted) this.failRemaining(point, why);
       } finally {
+        this.plan.pointOver(point.index);
         const problems = await pointUndo.run();
         for (const p of problems) this.warn({ code: 'cleanup', message: p, remedy: 'run `sudo bench cleanup` to remove leftovers', point: point.index });
       }
@@ -269,10 +271,21 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const lab = await labUp({ runId: this.opts.runId, point, backend: this.opts.backend, congestionControl: s.congestionControl, seed: s.seed, undo });
     this.result.labs.push(lab.record);
     this.emit('point', point, lab);
-    await calibrate(lab, { probes: this.opts.calibrationProbes });
+    const calStart = performance.now();
+    let probes = 0;
+    const calibration = await calibrate(lab, {
+      probes: this.opts.calibrationProbes,
+      onStart: (plan) => {
+        probes = plan.probes;
+        this.emit('calibrationStart', { point: point.index, ...plan });
+      },
+      onProgress: (sent) => this.emit('calibrationProgress', { point: point.index, sent, probes }),
+    });
+    this.emit('calibrationEnd', { point: point.index, calibration, durationMs: performance.now() - calStart, warnings: lab.record.warnings.length });
     for (const w of lab.record.warnings) this.emit('warning', w);
     await this.saveOrWarn();
 
+    const readyStart = performance.now();
     const [server, client] = await Promise.all([startAgent('server', lab.serverNs, undo), startAgent('client', lab.clientNs, undo)]);
     const env: PointEnv = { lab, server, client };
     const idleTimeoutMs = Math.max(MIN_SERVER_IDLE_MS, ...s.workloads.map((w) => ('idleTimeoutMs' in w ? w.idleTimeoutMs : 0)));
@@ -282,9 +295,11 @@ export class RunEngine extends EventEmitter<RunEvents> {
       subjects.set(t.name, subject);
       this.recordTransport(t, subject);
     }
+    this.emit('ready', { point: point.index, transports: subjects.size, durationMs: performance.now() - readyStart });
 
     const order = [...s.transports];
     const total = s.warmup + s.repetitions;
+    let warmups = 0;
     for (let r = 0; r < total; r++) {
       const rep = r - s.warmup; // negative = warm-up, not recorded
       for (const w of s.workloads) {
@@ -293,10 +308,15 @@ export class RunEngine extends EventEmitter<RunEvents> {
         for (const t of rotated) {
           if (this.aborted) return;
           const subject = subjects.get(t.name)!;
-          if (rep >= 0) this.emit('cellStart', { point: point.index, transport: t.name, workload: w.id, repetition: rep, done: this.done(), total: this.total });
+          this.emit('plan', this.plan.left());
+          this.plan.ran(point.index, w.id);
+          const warm: WarmupInfo | null = rep < 0 ? { point: point.index, transport: t.name, workload: w.id, round: r + 1, rounds: s.warmup, index: ++warmups, of: s.warmup * s.workloads.length * s.transports.length } : null;
+          if (warm) this.emit('warmupStart', warm);
+          else this.emit('cellStart', { point: point.index, transport: t.name, workload: w.id, repetition: rep, done: this.done(), total: this.total });
           const cell = await this.runCell(point, t, w, rep, subject, env);
           if (this.aborted) return;
-          if (rep >= 0) await this.pushCell(cell);
+          if (warm) this.emit('warmupEnd', { ...warm, status: cell.status, durationMs: cell.durationMs });
+          else await this.pushCell(cell);
           // A dead or stopped agent or emulator spoils every cell after it: say so at once
           // instead of running each into its timeout.
           const broken = pointBroken(env);
