@@ -1,9 +1,15 @@
-// The progress view: subscribes to the engine's events and draws on stderr. On a TTY one
-// live line (cells done/total, current cell, ETA); otherwise one plain line per cell.
-import { fmtMetric, metricShort } from '../../reports/format.js';
+// The progress view: subscribes to the engine's events and draws on stderr. Every line names
+// its point by its link. On a TTY, lines for what happened and one live line for what runs
+// now (lab, calibration, warm-up, cell) with elapsed and remaining time; otherwise the same
+// facts as plain lines (CI logs).
+import { describeLink, fmtMetric, metricShort } from '../../reports/format.js';
 import { groupCells, metricValues, pointLabel } from '../../reports/model.js';
 import { verdictMetrics } from '../../reports/verdict.js';
 import type { RunEngine } from '../run/engine.js';
+import type { RunEvents, WarmupInfo, WorkLeft } from '../run/events.js';
+import { fmtMs, fmtPct } from '../core/format.js';
+import type { Calibration, LinkPoint, Warning } from '../core/types.js';
+import { fmtClock, fmtSeconds, pointTag, RemainingTime } from './progress-time.js';
 import { median } from '../core/stats.js';
 import type { CellResult, ResultFile } from '../results/types.js';
 import type { WorkloadKind } from '../workloads/index.js';
@@ -18,34 +24,122 @@ function verdictFigures(kind: WorkloadKind, value: (metric: string) => number | 
     .join(' ');
 }
 
+/** Plain (non-TTY) calibration progress lines at most this often: a CI log needs no more. */
+const PLAIN_PROGRESS_EVERY_MS = 5000;
+/** The live line's clock ticks this often on a TTY. */
+const TICK_MS = 1000;
+
+/**
+ * Subscribes to the engine and draws on `out`. Every line starts with the point by its link
+ * ("loss=5%"): the lab going up, calibration (probes sent on a TTY; start, end, and every
+ * 5 s when plain), each warm-up cell, each cell, warnings, with elapsed and remaining time
+ * (and decided k of n when the engine decides). On a TTY a live last line shows what runs
+ * now and its clock; plain output (CI logs) gets the same facts as lines.
+ */
 export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () => void {
   const tty = out.isTTY === true;
   const t0 = Date.now();
-  let last = '';
+  const remaining = new RemainingTime();
+  const points = new Map(engine.scenario.points.map((p) => [p.index, pointTag(p)]));
+  const width = Math.max(0, ...[...points.values()].map((t) => t.length));
+  const tagOf = (point: number | undefined): string => (point === undefined ? '' : (points.get(point) ?? `point ${point}`)).padEnd(width);
+  let current: number | undefined;
+  // What runs now, for the live line: its text and since when.
+  let now: { text: string; since: number } | null = null;
+  let lastPlain = 0;
+
+  const clock = (): string => {
+    const at = Date.now();
+    const left = remaining.estimateMs(at);
+    const d = remaining.decided();
+    return `${fmtClock(at - t0)} elapsed${left === null ? '' : `, ~${fmtClock(left)} left`}${d ? `, decided ${d.k} of ${d.n}` : ''}`;
+  };
+  const live = (): void => {
+    if (!tty || !now) return;
+    const running = Date.now() - now.since >= 1000 ? ` (${fmtClock(Date.now() - now.since)})` : '';
+    const line = terminalLine(`${tagOf(current)}  ${now.text}${running}  | ${clock()}`);
+    out.write(`\r\x1b[K${line.slice(0, (out.columns ?? 100) - 1)}`);
+  };
+  /** A permanent line, named by its point; the live line is drawn again under it. */
+  const say = (point: number | undefined, text: string, withClock = true): void => {
+    const line = terminalLine(`${point === undefined ? '' : `${tagOf(point)}  `}${text}${withClock ? `  | ${clock()}` : ''}`);
+    out.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+    live();
+  };
+  const doing = (text: string): void => {
+    now = { text, since: Date.now() };
+    live();
+  };
+  const timer = tty ? setInterval(live, TICK_MS) : null;
+  timer?.unref();
+
+  const onPointStart = (p: LinkPoint, pos: { ordinal: number; of: number }): void => {
+    current = p.index;
+    remaining.pointStart(Date.now());
+    say(p.index, `point ${pos.ordinal} of ${pos.of}: building the lab (${describeLink(p.link)})`);
+    doing('building the lab');
+  };
+  const onCalStart = (i: { point: number; probes: number; expectedMs: number }): void => {
+    lastPlain = Date.now();
+    say(i.point, `calibration: ${i.probes} UDP echo probes, about ${fmtSeconds(i.expectedMs)}`);
+    doing(`calibration 0/${i.probes} probes`);
+  };
+  const onCalProgress = (i: { point: number; sent: number; probes: number }): void => {
+    if (tty) return doing(`calibration ${i.sent}/${i.probes} probes`);
+    if (Date.now() - lastPlain < PLAIN_PROGRESS_EVERY_MS) return;
+    lastPlain = Date.now();
+    say(i.point, `calibration: ${i.sent}/${i.probes} probes sent`);
+  };
+  const onCalEnd = (i: { point: number; calibration: Calibration; durationMs: number; warnings: number }): void => {
+    const c = i.calibration;
+    const rtt = c.rttMs.n ? `RTT p50 ${fmtMs(c.rttMs.p50)}` : 'no probe came back';
+    const warned = i.warnings ? ` (${i.warnings} warning${i.warnings === 1 ? '' : 's'} below)` : '';
+    say(i.point, `calibrated in ${fmtSeconds(i.durationMs)}: ${rtt}, loss ${fmtPct(c.uplinkLossPct)} up / ${fmtPct(c.downlinkLossPct)} down${warned}`);
+    doing('starting agents and transports');
+  };
+  const onReady = (i: { point: number; transports: number; durationMs: number }): void => {
+    say(i.point, `agents and ${i.transports} transport${i.transports === 1 ? '' : 's'} started in ${fmtSeconds(i.durationMs)}`);
+    doing('starting the first cell');
+  };
+  const onWarmStart = (w: WarmupInfo): void => {
+    remaining.cellStart(w.workload, Date.now());
+    if (w.index === 1) say(w.point, `warm-up: ${w.of} cell${w.of === 1 ? '' : 's'} (${w.rounds} round${w.rounds === 1 ? '' : 's'}), not recorded`);
+    doing(`warm-up ${w.index}/${w.of} ${w.transport} ${w.workload}`);
+  };
+  const onWarmEnd = (w: WarmupInfo & { status: string; durationMs: number }): void => {
+    say(w.point, `warm-up ${w.index}/${w.of} ${w.status.padEnd(11)} ${w.transport.padEnd(13)} ${w.workload} in ${fmtSeconds(w.durationMs)}`);
+  };
+  const onPlan = (left: WorkLeft): void => remaining.plan(left, Date.now());
   const onStart = (i: { point: number; transport: string; workload: string; repetition: number; done: number; total: number }): void => {
-    if (!tty) return;
-    const elapsed = (Date.now() - t0) / 1000;
-    const eta = i.done > 0 ? Math.round((elapsed / i.done) * (i.total - i.done)) : null;
-    last = terminalLine(`[${i.done}/${i.total}] point ${i.point} ${i.transport} ${i.workload} rep ${i.repetition}${eta === null ? '' : `  ETA ${eta}s`}`);
-    out.write(`\r\x1b[K${last.slice(0, (out.columns ?? 100) - 1)}`);
+    remaining.cellStart(i.workload, Date.now());
+    doing(`[${i.done + 1}/${i.total}] ${i.transport} ${i.workload} rep ${i.repetition}`);
   };
   const onCell = (c: CellResult, p: { done: number; total: number }): void => {
     const flag = c.cpu?.cpuBound ? ' [CPU-bound]' : '';
-    // Reasons quote subjects' output: control characters are shown, not sent to the terminal.
-    const line = terminalLine(`[${p.done}/${p.total}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? verdictFigures(c.kind, (m) => c.metrics[m]) : (c.reason ?? '')}${flag}`);
-    out.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+    // Reasons quote subjects' output: control characters are shown, not sent to the terminal (say()).
+    say(c.point, `[${p.done}/${p.total}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? verdictFigures(c.kind, (m) => c.metrics[m]) : (c.reason ?? '')}${flag}`);
   };
-  const onWarn = (w: { message: string; remedy: string }): void => {
-    out.write(`${tty ? '\r\x1b[K' : ''}${terminalLine(`warning: ${w.message} (${w.remedy})`)}\n`);
+  const onWarn = (w: Warning): void => {
+    say(w.point ?? current, `warning: ${w.message} (${w.remedy})`, false);
   };
-  engine.on('cellStart', onStart);
-  engine.on('cell', onCell);
-  engine.on('warning', onWarn);
+  const handlers = {
+    pointStart: onPointStart,
+    calibrationStart: onCalStart,
+    calibrationProgress: onCalProgress,
+    calibrationEnd: onCalEnd,
+    ready: onReady,
+    warmupStart: onWarmStart,
+    warmupEnd: onWarmEnd,
+    plan: onPlan,
+    cellStart: onStart,
+    cell: onCell,
+    warning: onWarn,
+  } satisfies { [E in keyof RunEvents]?: (...a: RunEvents[E]) => void };
+  for (const [e, h] of Object.entries(handlers)) engine.on(e as keyof RunEvents, h as never);
   return () => {
-    engine.off('cellStart', onStart);
-    engine.off('cell', onCell);
-    engine.off('warning', onWarn);
-    if (tty && last) out.write('\r\x1b[K');
+    for (const [e, h] of Object.entries(handlers)) engine.off(e as keyof RunEvents, h as never);
+    if (timer) clearInterval(timer);
+    if (tty && now) out.write('\r\x1b[K');
   };
 }
 

@@ -1,6 +1,6 @@
 // `bench run <scenario>`: validate, preflight, run, write result.json + report.html +
-// summary.md. Progress goes to stderr (a live line on a TTY, one plain line per cell
-// otherwise); stdout only gets the result path.
+// summary.md. Progress goes to stderr (run-progress.ts: lines named by the point's link,
+// plus a live line on a TTY); stdout only gets the result path.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
