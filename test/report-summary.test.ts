@@ -89,11 +89,12 @@ test('terminal summary after a run: medians over the ok repetitions, CPU-bound f
   const lines = out.split('\n');
   assert.equal(lines[1], 'summary (short-rtt-failures, medians over repetitions)');
   assert.match(lines[2], /^point +transport +workload +ok +result$/);
-  const row = (transport: string, workload: string): string => lines.find((l) => l.split(/ +/)[1] === transport && l.split(/ +/)[2] === workload)!;
+  // Rows name the point by its link, as the progress lines did ("base" would say nothing).
+  const row = (transport: string, workload: string): string => lines.find((l) => l.startsWith('delay=5ms loss=0.1% ') && l.slice(20).split(/ +/)[0] === transport && l.slice(20).split(/ +/)[1] === workload)!;
   const tcpBulk = okMetricValues(r.cells.filter((c) => c.transport === 'tcp' && c.kind === 'bulk'), 'goodputBitsPerSec');
   assert.equal(tcpBulk.length, 2);
   // The median of two is their mean, not the better one.
-  assert.equal(row('tcp', 'bulk-down-10s'), 'base                   tcp           bulk-down-10s                2/3   goodput 39.5 Mbit/s', `the mean of ${tcpBulk.join(' and ')}`);
+  assert.equal(row('tcp', 'bulk-down-10s'), 'delay=5ms loss=0.1% tcp           bulk-down-10s                2/3   goodput 39.5 Mbit/s', `the mean of ${tcpBulk.join(' and ')}`);
   assert.match(row('udp', 'echo-64B-c1'), / 3\/3 +p50 10\.1 ms p99 10\.4 ms$/);
   assert.match(row('udp', 'bulk-down-10s'), / 0\/3 +udp is a datagram transport/);
   assert.match(row('tunnel', 'bulk-down-10s'), / 1\/3 +goodput 4 Mbit\/s \[CPU-bound\]$/);

@@ -149,7 +149,11 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
  */
 export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
   out.write(`\n${terminalLine(`summary (${r.scenario.name}, medians over repetitions)`)}\n`);
-  out.write(`${'point'.padEnd(22)} ${'transport'.padEnd(13)} ${'workload'.padEnd(28)} ${'ok'.padEnd(5)} result\n`);
+  // Points by their link, as the progress lines named them ("base" would say nothing).
+  const tags = new Map(r.scenario.points.map((p) => [p.index, pointTag(p)]));
+  const tagOf = (point: number): string => tags.get(point) ?? pointLabel(r, point);
+  const width = Math.max(5, ...[...tags.values()].map((t) => t.length));
+  out.write(`${'point'.padEnd(width)} ${'transport'.padEnd(13)} ${'workload'.padEnd(28)} ${'ok'.padEnd(5)} result\n`);
   for (const g of groupCells(r)) {
     const what = g.ok.length
       ? verdictFigures(g.kind, (m) => {
@@ -159,6 +163,6 @@ export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
       : (g.cells.find((c) => c.reason)?.reason ?? g.cells[0].status);
     const cpu = g.cpuBoundReps ? ' [CPU-bound]' : '';
     const ok = `${g.ok.length}/${g.cells.length}`;
-    out.write(`${terminalLine(`${pointLabel(r, g.point).slice(0, 22).padEnd(22)} ${g.transport.padEnd(13)} ${g.workload.slice(0, 28).padEnd(28)} ${ok.padEnd(5)} ${what}${cpu}`)}\n`);
+    out.write(`${terminalLine(`${tagOf(g.point).padEnd(width)} ${g.transport.padEnd(13)} ${g.workload.slice(0, 28).padEnd(28)} ${ok.padEnd(5)} ${what}${cpu}`)}\n`);
   }
 }
