@@ -95,13 +95,17 @@ test('a CI log (stderr not a TTY): every line names its point by its link; calib
 test('a terminal (tmux): the live line shows calibration and warm-up running; the same facts stay on screen', { skip: skipUnlessRoot() || (spawnSync('tmux', ['-V']).status !== 0 ? 'needs tmux (Debian package tmux, in .ci/apt-packages)' : false), timeout: 240_000 }, async (t) => {
   const dir = await workDir(t);
   // Its own tmux server: other tests' and users' sessions are never touched, and killing it ends everything of this test.
-  const socket = `bench-progress-${randomBytes(4).toString('hex')}`;
+  // Its socket is a path of its own, removed with it (tmux leaves socket files behind).
+  const socket = join(tmpdir(), `bench-progress-tmux-${randomBytes(4).toString('hex')}`);
   const tmux = (...args: string[]): string => {
-    const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    const r = spawnSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  t.after(() => spawnSync('tmux', ['-L', socket, 'kill-server']));
+  t.after(async () => {
+    spawnSync('tmux', ['-S', socket, 'kill-server']);
+    await rm(socket, { force: true });
+  });
   const scenario = join(dir, 's.yaml');
   await writeFile(scenario, 'name: progress-tty\ndescription: progress in a terminal\nlink: { delay: 2ms, loss: 1% }\ntransports: [tcp, udp]\nworkloads:\n  - echo: { payload: 64B, count: 30 }\nrepetitions: 2\nwarmup: 1\n');
   // 1500 probes take at least 3 s: the live line is seen counting them.
