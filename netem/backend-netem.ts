@@ -1,52 +1,99 @@
-// Backend `netem`: a veth pair created directly inside the two lab namespaces (it never
-// exists in the host namespace) and `tc qdisc replace ... netem` on each end's egress:
-// client egress = uplink, server egress = downlink.
+// Backend `netem`: what one direction's `tc qdisc ... netem` is, as data. The qdiscs sit on a
+// router namespace between client and server (netem/router.ts builds it); this file turns a
+// LinkDirection into netem settings and a tc argv, and says what netem cannot emulate.
 import { run } from '../harness/core/exec.js';
-import type { LinkDirection, ResolvedLink } from '../harness/core/types.js';
-import { decimal, netemLimitPackets } from './sizing.js';
-
-export const VETH_DEV = 'veth0';
+import type { LinkDirection, LinkPoint } from '../harness/core/types.js';
+import { decimal } from './sizing.js';
 
 /**
  * Rate given to netem when a direction has jitter but no rate and must not reorder. netem
- * queues by send time, so jitter alone reorders; with a rate set it schedules each packet
- * after its predecessor (time = max(last, now + delay) + size/rate), which is FIFO jitter.
+ * keeps its queue sorted by send time, so jitter alone reorders; with a rate set it
+ * schedules each packet after the latest one queued (send = max(last, now + delay +- jitter)
+ * + size/rate, sch_netem.c netem_enqueue), which is FIFO jitter: the same rule as the
+ * userspace emulator's (release = max(last release, arrival + delay +- jitter)).
  * 1 Tbit/s adds ~12 ns per full-size packet.
  */
 export const FIFO_RATE_BITS_PER_SEC = 1e12;
 
 /**
  * A scenario's rate counts IP bytes, as the userspace emulator does (it forwards bare IP
- * packets). netem on a veth counts the 14-byte Ethernet header too, which would make the
- * same "20mbit" ~1 % slower on this backend; netem's packet overhead argument takes it off.
+ * packets). netem on a veth counts the 14-byte Ethernet header too (qdisc_pkt_len), which
+ * would make the same "20mbit" ~1 % slower for full-size packets and ~10 % for 128-byte
+ * ones; netem's packet overhead argument takes it off.
  */
-const NETEM_PACKET_OVERHEAD = -14;
+export const NETEM_PACKET_OVERHEAD_BYTES = -14;
 
-/** argv for `tc` that puts one direction's impairment on `dev`'s egress (pure; tested as data). */
-export function netemArgs(dev: string, dir: LinkDirection, limitPackets: number): string[] {
-  const us = (ms: number): string => `${Math.round(ms * 1000)}us`;
+/** One direction's netem, in the units the kernel keeps (what tc reads back, netem-readback.ts). */
+export interface NetemSettings {
+  limitPackets: number;
+  delayUs: number;
+  jitterUs: number;
+  loss:
+    | { model: 'none' }
+    | { model: 'random'; pct: number }
+    | { model: 'gemodel'; pPct: number; rPct: number; badLossPct: number; goodLossPct: number };
+  /** null: no rate (netem sends each packet at its time). */
+  rateBitsPerSec: number | null;
+  packetOverheadBytes: number;
+}
+
+export function netemSettings(dir: LinkDirection, limitPackets: number): NetemSettings {
+  const g = dir.gilbert;
+  const loss: NetemSettings['loss'] = g
+    ? // netem's gemodel takes p, r, 1-h (loss in bad state), 1-k (loss in good state).
+      { model: 'gemodel', pPct: g.pPct, rPct: g.rPct, badLossPct: g.badLossPct, goodLossPct: g.goodLossPct }
+    : dir.lossPct > 0
+      ? { model: 'random', pct: dir.lossPct }
+      : { model: 'none' };
+  let rate: number | null = dir.rateBitsPerSec === null ? null : Math.round(dir.rateBitsPerSec);
+  let overhead = rate === null ? 0 : NETEM_PACKET_OVERHEAD_BYTES;
+  if (rate === null && dir.jitterMs > 0 && !dir.reorder) [rate, overhead] = [FIFO_RATE_BITS_PER_SEC, 0];
+  return {
+    limitPackets,
+    delayUs: Math.round(dir.delayMs * 1000),
+    jitterUs: dir.jitterMs > 0 ? Math.round(dir.jitterMs * 1000) : 0,
+    loss,
+    rateBitsPerSec: rate,
+    packetOverheadBytes: overhead,
+  };
+}
+
+/** argv for `tc` that puts settings on `dev`'s egress as its root qdisc (pure; tested as data). */
+export function netemArgsOf(dev: string, s: NetemSettings): string[] {
   const pct = (p: number): string => `${decimal(p, 6)}%`;
-  const args = ['qdisc', 'replace', 'dev', dev, 'root', 'netem', 'limit', String(limitPackets)];
-  args.push('delay', us(dir.delayMs));
-  if (dir.jitterMs > 0) args.push(us(dir.jitterMs));
-  if (dir.gilbert) {
-    const g = dir.gilbert;
-    // netem's gemodel takes p, r, 1-h (loss in bad state), 1-k (loss in good state).
-    args.push('loss', 'gemodel', pct(g.pPct), pct(g.rPct), pct(g.badLossPct), pct(g.goodLossPct));
-  } else if (dir.lossPct > 0) {
-    args.push('loss', 'random', pct(dir.lossPct));
+  const args = ['qdisc', 'replace', 'dev', dev, 'root', 'netem', 'limit', String(s.limitPackets), 'delay', `${s.delayUs}us`];
+  if (s.jitterUs > 0) args.push(`${s.jitterUs}us`);
+  if (s.loss.model === 'gemodel') args.push('loss', 'gemodel', pct(s.loss.pPct), pct(s.loss.rPct), pct(s.loss.badLossPct), pct(s.loss.goodLossPct));
+  else if (s.loss.model === 'random') args.push('loss', 'random', pct(s.loss.pct));
+  if (s.rateBitsPerSec !== null) {
+    args.push('rate', `${s.rateBitsPerSec}bit`);
+    if (s.packetOverheadBytes !== 0) args.push(String(s.packetOverheadBytes));
   }
-  if (dir.rateBitsPerSec !== null) args.push('rate', `${Math.round(dir.rateBitsPerSec)}bit`, String(NETEM_PACKET_OVERHEAD));
-  else if (dir.jitterMs > 0 && !dir.reorder) args.push('rate', `${FIFO_RATE_BITS_PER_SEC}bit`);
   return args;
 }
 
-/** The two tc invocations of a link, with `tc -n <ns>` so they act inside the namespaces. */
-export function netemCommands(link: ResolvedLink, clientNs: string, serverNs: string): { ns: string; args: string[] }[] {
-  return [
-    { ns: clientNs, args: netemArgs(VETH_DEV, link.uplink, netemLimitPackets(link.uplink, link)) },
-    { ns: serverNs, args: netemArgs(VETH_DEV, link.downlink, netemLimitPackets(link.downlink, link)) },
-  ];
+/** argv for one direction's impairment on `dev`'s egress. */
+export function netemArgs(dev: string, dir: LinkDirection, limitPackets: number): string[] {
+  return netemArgsOf(dev, netemSettings(dir, limitPackets));
+}
+
+/**
+ * What netem cannot emulate in a point, one line per direction (empty: all of it can).
+ * Checked before anything is built.
+ */
+export function netemRefusals(point: LinkPoint): string[] {
+  const out: string[] = [];
+  for (const [name, dir] of [['uplink', point.link.uplink], ['downlink', point.link.downlink]] as const) {
+    // With a rate, netem sends packets in the order they came (see FIFO_RATE_BITS_PER_SEC):
+    // it would silently ignore `reorder`.
+    if (dir.reorder && dir.jitterMs > 0 && dir.rateBitsPerSec !== null) {
+      out.push(
+        `point ${point.index} (${point.label}) ${name}: reorder: true with a rate cannot be emulated by netem ` +
+          '(its rate scheduler sends packets in the order they came, so jitter never reorders a rate-limited direction)',
+      );
+    }
+  }
+  return out;
 }
 
 /** Counters from `tc -s qdisc show` ("Sent B bytes P pkt (dropped D, overlimits O requeues R)"). */

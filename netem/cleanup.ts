@@ -1,10 +1,10 @@
 // Finds and removes what labs leave behind when their process is killed: `bench-*`
-// namespaces (and every process inside them), linkemu processes tagged `bench-<runid>`,
-// and state files. Nothing that is not named like a lab is touched, and a namespace named
-// like one is removed only when bench's records show it made it (a state file, or its
-// emulator), or when its run id is named. Labs create nothing
-// in the host namespace (the veth pair and the TUN devices are created inside the lab
-// namespaces), so host interfaces are never looked at, whatever their names.
+// namespaces (client, server, and the netem backend's router, with every process inside
+// them), linkemu processes tagged `bench-<runid>`, and state files. Nothing that is not
+// named like a lab is touched, and a namespace named like one is removed only when bench's
+// records show it made it (a state file, or its emulator), or when its run id is named. Labs
+// create nothing in the host namespace (the veth pairs and the TUN devices are created
+// inside the lab namespaces), so host interfaces are never looked at, whatever their names.
 import { emulatorProcesses, killAndWait } from './backend-userspace.js';
 import { deleteNamespace, listNamespaces } from './namespaces.js';
 import { listStates, readState, removeState, stateLive, type LabState } from './state.js';
@@ -18,9 +18,9 @@ export interface LabRemains {
   live: boolean;
 }
 
-/** Run id of a lab namespace name: bench-<runid>-c / -s. */
+/** Run id of a lab namespace name: bench-<runid>-c / -s, and -r (the netem backend's router). */
 function runIdOf(name: string): string | null {
-  const m = /^bench-(.+)-[cs]$/.exec(name);
+  const m = /^bench-(.+)-[csr]$/.exec(name);
   return m ? m[1] : null;
 }
 

@@ -8,9 +8,10 @@ import { run } from '../harness/core/exec.js';
 import { stalledOrGone } from '../harness/core/proc.js';
 import type { BackendName, LabRecord, LinkPoint } from '../harness/core/types.js';
 import type { UndoStack } from '../harness/core/undo.js';
-import { netemCommands, parseTcStats, probeNetem, VETH_DEV } from './backend-netem.js';
+import { netemRefusals, probeNetem } from './backend-netem.js';
 import { detachedHandle, startAttached, startDetached, TUN_DEV, waitTagGone, type Emulator } from './backend-userspace.js';
 import { addressLink, CLIENT_ADDR, createNamespace, listNamespaces, namespaceNames, SERVER_ADDR, tuneNamespace } from './namespaces.js';
+import { buildRouterLink, netemCounters, netemPlacement, routerNamespace, tuneRouter, type NetemStep } from './router.js';
 import { LabSetup } from './setup.js';
 import { impairments, tcpBufferMaxBytes } from './sizing.js';
 import { processStart, removeState, statsFile, validRunId, writeState, type LabState } from './state.js';
@@ -109,9 +110,21 @@ function emptyRecord(opts: LabOptions, backend: BackendName, ns: { client: strin
   };
 }
 
+/**
+ * Refuse, before anything is built, what netem would silently get wrong (all points at once,
+ * so `bench run` can check a whole sweep up front).
+ */
+export function refuseForNetem(points: readonly LinkPoint[]): void {
+  const problems = points.flatMap((p) => netemRefusals(p));
+  if (problems.length) {
+    throw new InputError(problems.join('; '), 'drop `reorder: true` or the rate of that direction, or use --backend userspace, whose emulator serialises first and then applies (reordering) jitter');
+  }
+}
+
 export async function labUp(opts: LabOptions): Promise<Lab> {
   if (!validRunId(opts.runId)) throw new InputError(`bad run id "${opts.runId}" (allowed: letters, digits, _ . -; at most 48 characters; not ending in .stats)`);
   const { backend, reason } = await resolveBackend(opts.backend);
+  if (backend === 'netem') refuseForNetem([opts.point]);
   return backend === 'loopback' ? loopbackLab(opts, reason) : namespacedLab(opts, backend, reason);
 }
 
@@ -153,8 +166,10 @@ async function loopbackLab(opts: LabOptions, reason: string): Promise<Lab> {
 
 async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', reason: string): Promise<Lab> {
   const ns = namespaceNames(opts.runId);
+  const router = routerNamespace(opts.runId);
+  const placement = backend === 'netem' ? netemPlacement() : null;
   const existing = await listNamespaces();
-  if (existing.includes(ns.client) || existing.includes(ns.server)) {
+  if (existing.includes(ns.client) || existing.includes(ns.server) || existing.includes(router)) {
     throw new InputError(`run id "${opts.runId}" is in use: namespace ${ns.client} exists`, `pick another run id, or remove it: bench lab down ${opts.runId}`);
   }
   const record = emptyRecord(opts, backend, ns, [CLIENT_ADDR, SERVER_ADDR]);
@@ -189,11 +204,11 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
   }
 
   let emulator: Emulator | null = null;
-  if (backend === 'netem') {
-    await setup.cmd('ip', ['link', 'add', VETH_DEV, 'netns', ns.client, 'type', 'veth', 'peer', 'name', VETH_DEV, 'netns', ns.server]);
-    await addressLink(setup, ns.client, VETH_DEV, CLIENT_ADDR, SERVER_ADDR, 'veth', opts.congestionControl);
-    await addressLink(setup, ns.server, VETH_DEV, SERVER_ADDR, CLIENT_ADDR, 'veth', opts.congestionControl);
-    for (const c of netemCommands(opts.point.link, ns.client, ns.server)) await setup.cmd('tc', ['-n', c.ns, ...c.args]);
+  let netem: NetemStep[] = [];
+  if (placement) {
+    await createNamespace(setup, router);
+    await tuneRouter(setup, router);
+    netem = await buildRouterLink(setup, { ...ns, router }, opts.point.link, opts.congestionControl, placement);
   } else {
     const eo = { clientNs: ns.client, serverNs: ns.server, link: opts.point.link, seed: opts.seed, tag: `bench-${opts.runId}` };
     if (opts.detach) {
@@ -210,12 +225,11 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
     record.applied.commands.push(emulator.command);
     await addressLink(setup, ns.client, TUN_DEV, CLIENT_ADDR, SERVER_ADDR, 'p2p', opts.congestionControl);
     await addressLink(setup, ns.server, TUN_DEV, SERVER_ADDR, CLIENT_ADDR, 'p2p', opts.congestionControl);
-  }
-  const dev = backend === 'netem' ? VETH_DEV : TUN_DEV;
-  for (const name of [ns.client, ns.server]) {
-    await setup.readback(name, 'ip', ['-n', name, '-d', 'link', 'show', 'dev', dev]);
-    await setup.readback(name, 'ip', ['-n', name, 'route', 'show']);
-    await setup.readback(name, 'tc', ['-n', name, '-s', 'qdisc', 'show', 'dev', dev]);
+    for (const name of [ns.client, ns.server]) {
+      await setup.readback(name, 'ip', ['-n', name, '-d', 'link', 'show', 'dev', TUN_DEV]);
+      await setup.readback(name, 'ip', ['-n', name, 'route', 'show']);
+      await setup.readback(name, 'tc', ['-n', name, '-s', 'qdisc', 'show', 'dev', TUN_DEV]);
+    }
   }
   state.record = record;
   await setup.step(() => writeState(state));
@@ -228,7 +242,7 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
     clientAddr: CLIENT_ADDR,
     serverAddr: SERVER_ADDR,
     record,
-    emulatorCounters: () => (emulator ? emulator.counters() : netemCounters(ns.client, ns.server)),
+    emulatorCounters: () => (emulator ? emulator.counters() : netemCounters(netem)),
     health: () => {
       const why = emulator ? stalledOrGone(emulator.pid) : null;
       return why ? `the link emulator (linkemu, pid ${emulator!.pid}) ${why}: the link carries nothing` : null;
@@ -253,17 +267,6 @@ function keepCounters(record: LabRecord, c: Record<string, number> | null): void
       point: record.point,
     });
   }
-}
-
-async function netemCounters(clientNs: string, serverNs: string): Promise<Record<string, number> | null> {
-  const out: Record<string, number> = {};
-  for (const [dir, ns] of [['up', clientNs], ['down', serverNs]] as const) {
-    const r = await run('tc', ['-n', ns, '-s', 'qdisc', 'show', 'dev', VETH_DEV], { reject: false });
-    const s = parseTcStats(r.stdout);
-    if (!s) return null;
-    Object.assign(out, { [`${dir}_forwarded`]: s.sentPackets, [`${dir}_bytes`]: s.sentBytes, [`${dir}_dropped`]: s.dropped, [`${dir}_in_flight`]: s.backlogPackets });
-  }
-  return out;
 }
 
 /** Reattach to a detached lab's emulator by its state (for `bench lab` subcommands). */

@@ -87,6 +87,14 @@ export async function tuneNamespace(setup: LabSetup, ns: string, role: 'client' 
   }
 }
 
+/** One lost "packet" must be one MTU-sized packet, not a 64 KB super-packet. */
+export async function offloadsOff(setup: LabSetup, ns: string, dev: string): Promise<void> {
+  const off = await setup.cmd('ethtool', ['-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off'], { netns: ns, reject: false });
+  if (off.exitCode !== 0 && !/Could not change any device features/.test(off.stderr)) {
+    throw new EnvironmentError(`cannot turn offloads off on ${dev} in ${ns}: ${off.stderr.trim()}`, 'install ethtool (apt-get install ethtool)');
+  }
+}
+
 /**
  * Address the lab link and pin congestion control on its route. `peer` addressing for
  * point-to-point TUN devices; a /30 for veth.
@@ -103,11 +111,7 @@ export async function addressLink(
   if (kind === 'p2p') await setup.cmd('ip', ['-n', ns, 'addr', 'add', local, 'peer', `${remote}/32`, 'dev', dev]);
   else await setup.cmd('ip', ['-n', ns, 'addr', 'add', `${local}/30`, 'dev', dev]);
   await setup.cmd('ip', ['-n', ns, 'link', 'set', dev, 'up']);
-  // One lost "packet" must be one MTU-sized packet, not a 64 KB super-packet.
-  const off = await setup.cmd('ethtool', ['-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off'], { netns: ns, reject: false });
-  if (off.exitCode !== 0 && !/Could not change any device features/.test(off.stderr)) {
-    throw new EnvironmentError(`cannot turn offloads off on ${dev} in ${ns}: ${off.stderr.trim()}`, 'install ethtool (apt-get install ethtool)');
-  }
+  await offloadsOff(setup, ns, dev);
   const dst = kind === 'p2p' ? `${remote}/32` : `${local.replace(/\.\d+$/, '.0')}/30`;
   const route = await setup.cmd(
     'ip',

@@ -1,8 +1,13 @@
-// Every link field -> the tc netem argv it produces, as data (this kernel has no sch_netem,
-// so the command generation is what can be checked everywhere).
+// Every link field -> the tc netem argv it produces, where it goes, what is refused, and how
+// the kernel's read-back compares, as data (so it is checked on kernels without sch_netem
+// too; test/netem-real-kernel.test.ts checks the same against a real one).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FIFO_RATE_BITS_PER_SEC, netemArgs, netemCommands, parseTcStats } from '../netem/backend-netem.js';
+import { FIFO_RATE_BITS_PER_SEC, netemArgs, netemRefusals, netemSettings, parseTcStats } from '../netem/backend-netem.js';
+import { refuseForNetem } from '../netem/lab.js';
+import { netemDifferences, parseQdiscJson } from '../netem/netem-readback.js';
+import { netemPlacement, netemPlan } from '../netem/router.js';
+import { InputError } from '../harness/core/errors.js';
 import { netemLimitPackets } from '../netem/sizing.js';
 import { dir, point } from './kit/testkit.js';
 import type { LinkDirection } from '../harness/core/types.js';
@@ -68,13 +73,69 @@ test('queue limit: an explicit packet limit is kept; a byte limit is converted',
   assert.equal(netemLimitPackets(b.uplink, b), Math.ceil((1e6 * 0.01 + 3_000_000) / 1500));
 });
 
-test('commands: uplink on the client namespace, downlink on the server namespace', () => {
+const NS = { client: 'bench-x-c', server: 'bench-x-s', router: 'bench-x-r' };
+
+test('placement: netem on the router, uplink on its way to the server, downlink on its way to the client', () => {
   const p = point({ delayMs: 10 }, { delayMs: 20, lossPct: 2 }).link;
-  const [up, down] = netemCommands(p, 'bench-x-c', 'bench-x-s');
-  assert.equal(up.ns, 'bench-x-c');
-  assert.equal(down.ns, 'bench-x-s');
+  const [up, down] = netemPlan(p, NS);
+  assert.deepEqual([up.direction, up.ns, up.dev], ['uplink', 'bench-x-r', 'toserver']);
+  assert.deepEqual([down.direction, down.ns, down.dev], ['downlink', 'bench-x-r', 'toclient']);
+  assert.deepEqual(up.args.slice(0, 4), ['qdisc', 'replace', 'dev', 'toserver']);
   assert.deepEqual(up.args.slice(8), ['delay', '10000us']);
   assert.deepEqual(down.args.slice(8), ['delay', '20000us', 'loss', 'random', '2%']);
+});
+
+test('placement: the comparison-only endpoint placement puts each direction on its sender', () => {
+  const p = point({ delayMs: 10 }).link;
+  const [up, down] = netemPlan(p, NS, 'endpoints');
+  assert.deepEqual([up.ns, up.dev, down.ns, down.dev], ['bench-x-c', 'veth0', 'bench-x-s', 'veth0']);
+  assert.equal(netemPlacement({}), 'router');
+  assert.equal(netemPlacement({ BENCH_DEV_NETEM_ON: 'endpoints' }), 'endpoints');
+  assert.throws(() => netemPlacement({ BENCH_DEV_NETEM_ON: 'sender' }), /allowed: router, endpoints/);
+});
+
+test('reorder with a rate is refused for netem, naming the point and direction; reorder without a rate is not', () => {
+  const bad = point({ delayMs: 10, jitterMs: 5, reorder: true, rateBitsPerSec: 5e6 }, { delayMs: 10, jitterMs: 5, reorder: true });
+  const problems = netemRefusals({ ...bad, index: 3, label: 'rate=5mbit' });
+  assert.equal(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0], /^point 3 \(rate=5mbit\) uplink: reorder: true with a rate cannot be emulated by netem/);
+  assert.deepEqual(netemRefusals(point({ delayMs: 10, jitterMs: 5, reorder: true })), []);
+  assert.deepEqual(netemRefusals(point({ delayMs: 10, jitterMs: 5, rateBitsPerSec: 5e6 })), []);
+  assert.throws(() => refuseForNetem([bad]), (e: unknown) => e instanceof InputError && /use --backend userspace/.test(e.hint ?? ''));
+});
+
+// `tc -j qdisc show` from iproute2 6.1 on Debian's 6.1 kernel (captured in the netem VM).
+const READBACK = {
+  full: '[{"kind":"netem","handle":"8001:","root":true,"refcnt":3,"options":{"limit":1234,"delay":{"delay":0.025,"jitter":0.005,"correlation":0},"loss-random":{"loss":0.01,"correlation":0},"rate":{"rate":625000,"packetoverhead":-14,"cellsize":0,"celloverhead":0},"ecn":false,"gap":0}}]',
+  fifo: '[{"kind":"netem","handle":"8001:","root":true,"refcnt":3,"options":{"limit":1000,"delay":{"delay":0.025,"jitter":0.005,"correlation":0},"rate":{"rate":125000000000,"packetoverhead":0,"cellsize":0,"celloverhead":0},"ecn":false,"gap":0}}]',
+  gemodel: '[{"kind":"netem","handle":"8002:","root":true,"refcnt":3,"options":{"limit":1000,"loss-gemodel":{"p":0.01,"r":0.25,"1-h":1,"1-k":0},"ecn":false,"gap":0}}]',
+  quantized: '[{"kind":"netem","handle":"8001:","root":true,"refcnt":3,"options":{"limit":1000,"delay":{"delay":0.000249,"jitter":0,"correlation":0},"loss-random":{"loss":1.00001e-06,"correlation":0},"rate":{"rate":154320,"packetoverhead":-14,"cellsize":0,"celloverhead":0},"ecn":false,"gap":0}}]',
+  noqueue: '[{"kind":"noqueue","handle":"0:","root":true,"refcnt":2,"options":{}}]',
+};
+
+test('read-back: what the kernel holds equals what bench set, within the units the kernel keeps', () => {
+  const same = (d: Partial<LinkDirection>, limit: number, json: string): string[] => netemDifferences(netemSettings(dir(d), limit), parseQdiscJson(json)!);
+  assert.deepEqual(same({ delayMs: 25, jitterMs: 5, lossPct: 1, rateBitsPerSec: 5e6 }, 1234, READBACK.full), []);
+  assert.deepEqual(same({ delayMs: 25, jitterMs: 5 }, 1000, READBACK.fifo), []);
+  assert.deepEqual(same({ gilbert: { pPct: 1, rPct: 25, badLossPct: 100, goodLossPct: 0 } }, 1000, READBACK.gemodel), []);
+  // 250 us is 3906 ticks of 64 ns (249.98 us, printed 249); 1234567 bit/s is 154320 B/s.
+  assert.deepEqual(same({ delayMs: 0.25, lossPct: 0.0001, rateBitsPerSec: 1234567 }, 1000, READBACK.quantized), []);
+});
+
+test('read-back: every real difference is named', () => {
+  const want = netemSettings(dir({ delayMs: 25, jitterMs: 5, lossPct: 2, rateBitsPerSec: 6e6 }), 1000);
+  const diffs = netemDifferences(want, parseQdiscJson(READBACK.full)!);
+  assert.deepEqual(diffs, ['limit 1234 packets, asked 1000', 'loss 1 %, asked 2 %', 'rate 5000000 bit/s, asked 6000000 bit/s']);
+  // A qdisc changed in place keeps options it was not given (netem_change): a stale rate shows.
+  const stale = netemDifferences(netemSettings(dir({ delayMs: 25, jitterMs: 5, reorder: true }), 1000), parseQdiscJson(READBACK.fifo)!);
+  assert.deepEqual(stale, ['rate 1000000000000, asked none']);
+  assert.deepEqual(netemDifferences(want, parseQdiscJson(READBACK.noqueue)!), ['qdisc is noqueue, not netem']);
+  assert.equal(parseQdiscJson('qdisc netem 8001: root'), null);
+  const extra = READBACK.gemodel.replace('"ecn":false,"gap":0', '"duplicate":{"duplicate":0.01,"correlation":0},"ecn":false,"gap":5');
+  assert.deepEqual(netemDifferences(netemSettings(dir({ gilbert: { pPct: 1, rPct: 25, badLossPct: 100, goodLossPct: 0 } }), 1000), parseQdiscJson(extra)!), [
+    'has duplicate, which bench did not set',
+    'has gap 5, which bench did not set',
+  ]);
 });
 
 test('tc -s qdisc readback is parsed into counters', () => {

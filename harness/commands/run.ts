@@ -16,7 +16,7 @@ import { withUndo, type UndoOutcome } from '../core/undo.js';
 import { prepareOutDir } from '../results/out-dir.js';
 import type { ResultFile } from '../results/types.js';
 import { gitDescribe, TOOL_VERSION } from '../core/version.js';
-import { isRoot, resolveBackend } from '../../netem/lab.js';
+import { isRoot, refuseForNetem, resolveBackend } from '../../netem/lab.js';
 import type { BackendName, Warning } from '../core/types.js';
 import { run } from '../core/exec.js';
 import type { TransportSpec } from '../subjects/index.js';
@@ -89,6 +89,7 @@ Example: sudo bench run scenarios/loss-5pct.yaml`)
       const probes = Number(flags.calibrationProbes);
       if (!Number.isInteger(probes) || probes < 10) throw new InputError(`--calibration-probes ${flags.calibrationProbes}: must be a whole number >= 10`);
       const { backend, reason } = await resolveBackend(flags.backend);
+      if (backend === 'netem') refuseForNetem(scenario.points);
       if (backend === 'loopback' && scenario.points.some((p) => isImpaired(p.link))) {
         throw new InputError(`scenario ${scenario.name} asks for link impairment, which the loopback backend cannot emulate`, 'use --backend auto (as root) or a scenario without impairment, e.g. scenarios/baseline.yaml');
       }

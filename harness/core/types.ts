@@ -125,6 +125,12 @@ export interface LabRecord {
     commands: string[];
     /** `tc -s qdisc show` output or emulator counters read back after the point. */
     readback: string[];
+    /**
+     * The netem backend's middle hop (netem/router.ts): its namespace and the devices whose
+     * egress carries each direction's netem (towards the server = uplink, towards the client
+     * = downlink). `netemOn: 'endpoints'` only in the placement comparison (a warning says so).
+     */
+    router?: { namespace: string; uplinkDev: string; downlinkDev: string; netemOn: 'router' | 'endpoints' };
   };
   /** Emulator counters at lab teardown (userspace backend). */
   emulatorCounters?: Record<string, number>;
