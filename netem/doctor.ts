@@ -1,9 +1,10 @@
 // What `bench doctor` checks: can this machine build a lab, with which backend, and what is
 // missing (each with its fix). Returns data; harness/commands/doctor.ts prints it.
 import { EMULATOR_BIN, NATIVE_BUILD_HINT } from '../harness/core/native.js';
-import { hasCommand } from '../harness/core/exec.js';
+import { hasCommand, run } from '../harness/core/exec.js';
 import type { BackendName } from '../harness/core/types.js';
 import { probeNetem } from './backend-netem.js';
+import { autoloadProblem, checkModules, hostModulePaths } from './kernel-modules.js';
 import { emulatorBuilt, isRoot, resolveBackend, tunUsable } from './lab.js';
 
 export interface Check {
@@ -51,6 +52,15 @@ export async function doctor(): Promise<DoctorReport> {
   const ethtool = await hasCommand('ethtool');
   add('ethtool', ethtool, ethtool ? 'ethtool found (turns TSO/GSO/GRO off on lab links)' : 'ethtool not found', 'apt-get install ethtool');
 
+  if (ip) {
+    // A system without an init that configures it (a minimal VM, some containers) starts
+    // with lo down; the loopback backend and anything bound to 127.0.0.1 then fail.
+    const lo = await run('ip', ['-o', 'link', 'show', 'dev', 'lo'], { reject: false });
+    const up = /<[^>]*\bUP\b[^>]*>/.test(lo.stdout);
+    add('lo', up, up ? 'loopback interface lo is up' : `loopback interface lo is down or missing${lo.stderr ? `: ${lo.stderr.trim()}` : ''}`, 'ip link set lo up');
+  }
+  const mods = await checkModules(hostModulePaths(), await autoloadProblem());
+  add('modules', mods.ok, mods.detail, mods.fix, mods.optional);
   if (root && ip && tc) {
     const p = await probeNetem();
     add('netem', p.ok, p.detail, 'WSL2 and Docker Desktop kernels lack sch_netem; the userspace backend will be used (or install the kernel module: modprobe sch_netem, package linux-modules-extra-$(uname -r))', true);
