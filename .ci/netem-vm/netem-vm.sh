@@ -63,8 +63,9 @@ if [ ! -f "$INITRD" ] || [ "$HERE/init.stage1" -nt "$INITRD" ]; then
 fi
 
 # 3. The job: the command, in the caller's directory, after reading the files it will use
-#    once (see "virtual time" below). The guest runs /out/run.sh; its output goes to the
-#    second serial port (OUTDIR/run.log), its status to /out/status.
+#    once (9p reads are slow under TCG; better paid before the job's timers run). The guest
+#    runs /out/run.sh; its output goes to the second serial port (OUTDIR/run.log), its
+#    status to /out/status.
 WARM=${NETEM_VM_WARM-"$(command -v node || true) dist node_modules netem/build"}
 mkdir -p "$OUT"
 rm -f "$OUT/status" "$OUT/run.log" "$OUT/console.log"
@@ -77,19 +78,19 @@ rm -f "$OUT/status" "$OUT/run.log" "$OUT/console.log"
   printf 'exec'; printf ' %q' "$@"; echo
 } >"$OUT/run.sh"
 
-# 4. Boot, on virtual time: `-icount shift=0,sleep=off` runs one vCPU whose clock advances by
-#    one nanosecond per guest instruction and jumps straight to the next timer when the guest
-#    is idle. Timing inside the guest (netem's delays, TCP's timers, probe RTTs) then no
-#    longer depends on how busy the host is: measured here at host load 6-10, 300 probes over
-#    a 20 ms netem link had minimum 20.10 ms and p90 20.15 ms, against 21.5-25 ms minimum and
-#    50-140 ms p50 on real time (-smp 2, no icount). The price: a guest waiting on 9p I/O is
-#    idle too, so its clock jumps while the host reads a file, which can fire a timeout
-#    early; hence the warm-up above, and output through a serial port rather than the 9p share.
+# 4. Boot, on virtual time: `-icount shift=0` runs one vCPU whose clock advances by one
+#    nanosecond per guest instruction, and init.stage1 keeps that vCPU busy with an idle-
+#    priority spinner, so the guest is never idle and its clock never jumps: timing inside
+#    the guest (netem's delays, TCP's timers, probe RTTs) no longer depends on how busy the
+#    host is. Measured here at host load 6-10: 300 probes over a 20 ms netem link had
+#    minimum 20.10 ms and p90 20.15 ms, against 21.5-25 ms minimum and 50-140 ms p50 on real
+#    time (-smp 2, no icount). Without the spinner an idle guest's clock jumps to its next
+#    timer, also while it waits for the host to answer a 9p read, which fired 10-15 s
+#    timeouts around the first start of a program. The price: guest time runs at the speed
+#    qemu executes instructions, slower than real time.
 #    clocksource=tsc tsc=reliable: TCG marks the TSC unstable otherwise, and the fallback
-#    clocksource made timing about 5x worse. qemu runs in the foreground of this script's
-#    process group, so whoever kills the group kills the VM; `timeout --foreground` kills
-#    qemu alone when the guest hangs.
-timeout --foreground -s KILL "$TIMEOUT" qemu-system-x86_64 \
+#    clocksource made timing about 5x worse.
+qemu-system-x86_64 \
   -accel tcg ${NETEM_VM_QEMU_ARGS:--smp 1 -icount shift=0,sleep=off} -cpu max -m 2G \
   -display none -monitor none -no-reboot -nic none \
   -serial "file:$OUT/console.log" -serial "file:$OUT/run.log" \
@@ -97,7 +98,21 @@ timeout --foreground -s KILL "$TIMEOUT" qemu-system-x86_64 \
   -append "console=ttyS0 quiet loglevel=4 panic=-1 clocksource=tsc tsc=reliable bench.moddir=$KROOT/lib/modules/$KV" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$OUT,mount_tag=out,security_model=none,multidevs=remap" \
-  </dev/null >>"$OUT/console.log" 2>&1 || echo "netem-vm: qemu exited $? (137: killed after ${TIMEOUT}s)" >>"$OUT/console.log"
+  </dev/null >>"$OUT/console.log" 2>&1 &
+QEMU=$!
+# No qemu outlives its caller: killed on a signal to this script, when the guest runs past
+# NETEM_VM_TIMEOUT, or when the process that started this script is gone (a test runner
+# killed by its own timeout or by SIGKILL).
+trap 'kill -KILL $QEMU 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM HUP
+CALLER=$PPID
+waited=0
+while kill -0 "$QEMU" 2>/dev/null; do
+  if [ "$waited" -ge "$TIMEOUT" ]; then echo "netem-vm: killed qemu after ${TIMEOUT}s" >>"$OUT/console.log"; break; fi
+  if ! kill -0 "$CALLER" 2>/dev/null; then echo "netem-vm: the caller (pid $CALLER) is gone; killed qemu" >>"$OUT/console.log"; break; fi
+  sleep 1; waited=$((waited + 1))
+done
+kill -KILL "$QEMU" 2>/dev/null || true; wait "$QEMU" 2>/dev/null || true
 [ -f "$OUT/status" ] || { echo "netem-vm: the guest gave no status (crash, panic or timeout); console:" >&2; tail -20 "$OUT/console.log" >&2; exit 1; }
 rc=$(cat "$OUT/status")
 # 77 means "skipped" to the caller; a guest command that exits 77 failed.

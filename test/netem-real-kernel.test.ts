@@ -1,0 +1,69 @@
+// The netem backend on a real netem kernel: this machine's kernel has no sch_netem, so the
+// test boots Debian's own (linux-image-amd64, 6.1) under qemu TCG with the host's root over
+// 9p (.ci/netem-vm/netem-vm.sh) and runs .ci/netem-vm/guest-job.sh inside: the netem lab and
+// CLI tests, which must all run and pass there. Skips with the script's one-line reason where
+// qemu, busybox-static, kmod or the kernel package cannot be had; fails when the guest fails.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { skipUnlessRoot } from '../netem/testkit.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SCRIPT = join(ROOT, '.ci/netem-vm/netem-vm.sh');
+/** Wall-clock limit for the whole VM (boot, job, power-off); the job takes a few minutes. */
+const VM_TIMEOUT_S = 1500;
+
+const skip = skipUnlessRoot() || (process.env.BENCH_NETEM_VM === 'skip' && 'BENCH_NETEM_VM=skip');
+const out = mkdtempSync(join(tmpdir(), 'bench-netem-vm-'));
+let group: number | null = null;
+after(() => {
+  // Whatever happened (failure, timeout, Ctrl-C of the runner): no qemu may outlive the test.
+  // The script runs qemu in its own process group, created here.
+  if (group !== null) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  rmSync(out, { recursive: true, force: true });
+});
+
+test('Debian 6.1 kernel in qemu: netem lab and CLI tests pass, nothing left behind', { skip, timeout: (VM_TIMEOUT_S + 60) * 1000 }, async (t) => {
+  const started = Date.now();
+  const child = spawn(SCRIPT, [out, 'sh', '.ci/netem-vm/guest-job.sh'], {
+    cwd: ROOT,
+    detached: true, // its own process group: after() kills qemu with it
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NETEM_VM_TIMEOUT: String(VM_TIMEOUT_S) },
+  });
+  group = child.pid ?? null;
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  group = null;
+  const wallS = ((Date.now() - started) / 1000).toFixed(0);
+  if (code === 77) {
+    t.skip(stderr.trim().split('\n').pop());
+    return;
+  }
+  const log = (() => {
+    try {
+      return readFileSync(join(out, 'run.log'), 'utf8');
+    } catch {
+      return '(no run.log)';
+    }
+  })();
+  t.diagnostic(`VM job: exit ${code}, ${wallS} s wall`);
+  for (const l of log.split('\n').filter((x) => /^\s*(ℹ|#) |netem-vm/.test(x))) t.diagnostic(l.trim());
+  assert.equal(code, 0, `the guest failed (exit ${code}):\n${stderr}\n${log.split('\n').slice(-120).join('\n')}`);
+  const count = (what: string): number => Number(new RegExp(`^ℹ ${what} (\\d+)$`, 'm').exec(log)?.[1] ?? NaN);
+  // Every guest test ran: none skipped (no sch_netem there would be a failure, not a skip).
+  assert.ok(count('pass') >= 10, `guest tests passed: ${count('pass')}`);
+  assert.equal(count('fail'), 0);
+  assert.equal(count('skipped'), 0);
+});
