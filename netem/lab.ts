@@ -1,10 +1,10 @@
-// The lab: two namespaces joined by an emulated link, built for one LinkPoint. The run
-// engine calls labUp() per point and calibrate() before any workload; `bench lab up` uses
-// the same code with a detached emulator.
+// The lab: a client and a server namespace joined by an emulated link, built for one
+// LinkPoint: a router namespace with netem between them (netem/router.ts), or the userspace
+// emulator holding a TUN device in each. The run engine calls labUp() per point and
+// calibrate() before any workload; `bench lab up` uses the same code with a detached emulator.
 import { access, constants, readFile } from 'node:fs/promises';
 import { EMULATOR_BIN, NATIVE_BUILD_HINT } from '../harness/core/native.js';
 import { EnvironmentError, InputError } from '../harness/core/errors.js';
-import { run } from '../harness/core/exec.js';
 import { stalledOrGone } from '../harness/core/proc.js';
 import type { BackendName, LabRecord, LinkPoint } from '../harness/core/types.js';
 import type { UndoStack } from '../harness/core/undo.js';
@@ -170,7 +170,7 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
   const placement = backend === 'netem' ? netemPlacement() : null;
   const existing = await listNamespaces();
   if (existing.includes(ns.client) || existing.includes(ns.server) || existing.includes(router)) {
-    throw new InputError(`run id "${opts.runId}" is in use: namespace ${ns.client} exists`, `pick another run id, or remove it: bench lab down ${opts.runId}`);
+    throw new InputError(`run id "${opts.runId}" is in use: namespace bench-${opts.runId}-* exists`, `pick another run id, or remove it: bench lab down ${opts.runId}`);
   }
   const record = emptyRecord(opts, backend, ns, [CLIENT_ADDR, SERVER_ADDR]);
   const setup = new LabSetup(record);

@@ -27,6 +27,8 @@ export function usageLines(lab: Lab, detached: boolean): string[] {
   const out = [`lab ${lab.runId} is up (backend ${lab.backend}: ${lab.backendReason})`];
   if (lab.clientNs && lab.serverNs) {
     out.push(`  client: namespace ${lab.clientNs}, address ${lab.clientAddr}`, `  server: namespace ${lab.serverNs}, address ${lab.serverAddr}`);
+    const r = lab.record.applied.router;
+    if (r) out.push(`  router: namespace ${r.namespace}, netem on ${r.uplinkDev} (uplink) and ${r.downlinkDev} (downlink)`);
   }
   out.push(`  uplink:   ${describe(lab.record.configured.uplink)}`, `  downlink: ${describe(lab.record.configured.downlink)}`);
   out.push(`  TCP congestion control: ${lab.record.applied.congestionControl}`);
