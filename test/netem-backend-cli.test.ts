@@ -43,6 +43,7 @@ async function labTraces(): Promise<string[]> {
   return [...ns, ...(await listStates()).map((s) => `state file of ${s.runId}`)];
 }
 
+/** A small scenario file; `extra` lines follow the link's rate (indented: link fields; else top level). */
 function scenario(name: string, extra = ''): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
@@ -97,6 +98,16 @@ test('run whose lab fails midway (unknown congestion control): its cells fail wi
   assert.deepEqual(await labTraces(), before);
 });
 
+test('run with reorder: true and a rate: refused (exit 2) before any lab is built, naming point and direction', { skip }, async () => {
+  const before = await labTraces();
+  // Indented: link fields, after the scenario's `rate: 5mbit`.
+  const r = await bench(['run', scenario('netem-reorder', '  jitter: 2ms\n  downlink: { reorder: true }\n'), '--backend', 'netem', '--out', join(dir, 'reorder')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /point 0 \(base\) downlink: reorder: true with a rate cannot be emulated by netem/);
+  assert.match(r.stderr, /--backend userspace/);
+  assert.deepEqual(await labTraces(), before);
+});
+
 test('SIGINT during calibration: exit 130, nothing left', { skip }, async () => {
   const before = await labTraces();
   const child = spawn(process.execPath, [CLI, 'run', scenario('netem-int'), '--backend', 'netem', '--out', join(dir, 'int'), '--calibration-probes', '30000'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,6 +123,24 @@ test('SIGINT during calibration: exit 130, nothing left', { skip }, async () => 
   } finally {
     child.kill('SIGKILL');
   }
+  assert.deepEqual(await labTraces(), before);
+});
+
+test('SIGKILL leaves the lab behind; bench cleanup finds all three namespaces, the router too', { skip }, async () => {
+  const before = await labTraces();
+  const runId = `tk${process.pid}`;
+  const child = spawn(process.execPath, [CLI, 'lab', 'up', scenario('netem-kill'), '--backend', 'netem', '--foreground', '--run-id', runId, '--probes', '50'], { stdio: 'ignore' });
+  const exit = new Promise<void>((r) => child.on('close', () => r()));
+  try {
+    await until(async () => (await listStates()).some((s) => s.runId === runId && s.record !== null), CLI_TIMEOUT_MS, 'the lab to be built');
+  } finally {
+    child.kill('SIGKILL');
+    await exit;
+  }
+  const left = (await labTraces()).filter((l) => !before.includes(l));
+  assert.deepEqual(left.filter((l) => l.startsWith('namespace')).sort(), ['c', 'r', 's'].map((x) => `namespace bench-${runId}-${x}`));
+  const r = await bench(['cleanup', '--run', runId]);
+  assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(await labTraces(), before);
 });
 
