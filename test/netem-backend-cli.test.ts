@@ -9,14 +9,14 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../harness/exec.js';
-import { binomialInterval } from '../harness/stats.js';
-import type { ResultFile } from '../harness/types.js';
+import { run } from '../harness/core/exec.js';
+import { binomialInterval } from '../harness/core/stats.js';
+import type { ResultFile } from '../harness/results/types.js';
 import { probeNetem } from '../netem/backend-netem.js';
 import { expectedRttMs } from '../netem/calibrate.js';
 import { listNamespaces } from '../netem/namespaces.js';
 import { listStates } from '../netem/state.js';
-import { CLI, skipUnlessRoot, until } from '../netem/testkit.js';
+import { CLI, skipUnlessRoot, until } from './kit/testkit.js';
 
 const notRoot = skipUnlessRoot();
 const probe = notRoot ? null : await probeNetem();
