@@ -6,19 +6,17 @@
 // Uses bench's own statistics (dist/, so run npm run build first).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deltaCI, mannWhitneyU, median } from '../../dist/harness/stats.js';
+import { deltaCI, mannWhitneyU, median } from '../../dist/harness/core/stats.js';
 
 const [vmDir, hostDir] = process.argv.slice(2);
 const COLUMNS = [
   { key: 'netem-endpoints', dir: vmDir, label: 'netem on endpoints (VM)' },
   { key: 'netem-router', dir: vmDir, label: 'netem on router (VM)' },
-  { key: 'userspace', dir: vmDir, label: 'userspace (VM)' },
   { key: 'userspace', dir: hostDir, label: 'userspace (host)' },
 ];
 const PAIRS = [
   [0, 1],
   [1, 2],
-  [1, 3],
 ];
 
 const jsonl = (f) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
