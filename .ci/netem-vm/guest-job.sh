@@ -8,7 +8,8 @@ echo "netem-vm job: kernel $(uname -r), $(tc -V)"
 node --test --test-concurrency=1 --test-force-exit --test-timeout=1200000 \
   dist/test/lab-netem-backend.test.js dist/test/netem-backend-cli.test.js
 rc=$?
-left="$(ip netns list) $(ls /run/bench 2>/dev/null) $(pgrep -a linkemu)"
+# Lab and run state files (netem/state.ts, harness/run/run-state.ts), namespaces, emulators.
+left="$(ip netns list) $(find /run/bench -type f 2>/dev/null) $(pgrep -a linkemu)"
 if [ -n "$(echo "$left" | tr -d ' ')" ]; then
   echo "netem-vm job: left behind: $left"
   [ "$rc" -eq 0 ] && rc=1

@@ -14,7 +14,9 @@
 # machine cannot run the VM (no qemu, no busybox-static or kmod, kernel package unavailable).
 #
 # Environment: NETEM_VM_CACHE (unpacked kernel + initramfs; default /var/tmp/bench-netem-vm),
-# NETEM_VM_TIMEOUT (seconds before qemu is killed; default 600).
+# NETEM_VM_TIMEOUT (seconds before qemu is killed; default 600), NETEM_VM_QEMU (the qemu
+# binary; default qemu-system-x86_64) and NETEM_VM_KERNEL (the metapackage naming the kernel;
+# default linux-image-amd64): the last two let the skip paths be tested.
 set -euo pipefail
 skip() { echo "netem-vm: skipped: $*" >&2; exit 77; }
 [ $# -ge 2 ] || { echo "usage: $0 OUTDIR COMMAND [ARG...]" >&2; exit 2; }
@@ -22,8 +24,10 @@ OUT=$(realpath -m "$1"); shift
 HERE=$(dirname "$(realpath "$0")")
 CACHE=${NETEM_VM_CACHE:-/var/tmp/bench-netem-vm}
 TIMEOUT=${NETEM_VM_TIMEOUT:-600}
+QEMU_BIN=${NETEM_VM_QEMU:-qemu-system-x86_64}
+KMETA=${NETEM_VM_KERNEL:-linux-image-amd64}
 
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+command -v "$QEMU_BIN" >/dev/null || skip "$QEMU_BIN not found (apt-get install qemu-system-x86)"
 # The initramfs has no libc: a dynamically linked busybox (package busybox) cannot run there.
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || skip "no static /bin/busybox (apt-get install busybox-static)"
 command -v depmod >/dev/null || skip "depmod not found (apt-get install kmod; the guest also needs its modprobe)"
@@ -31,8 +35,9 @@ command -v dpkg >/dev/null && command -v apt-get >/dev/null || skip "needs Debia
 
 # 1. Debian's kernel package, unpacked (never installed: no /boot hooks, the running kernel
 #    is untouched). The package name comes from linux-image-amd64's dependency.
-PKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-[ -n "$PKG" ] || skip "apt knows no linux-image-amd64 (run apt-get update)"
+# (|| true: apt-cache fails for an unknown package, which pipefail would turn into an exit.)
+PKG=$(apt-cache depends "$KMETA" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}' || true)
+[ -n "$PKG" ] || skip "apt knows no $KMETA (run apt-get update)"
 KV=${PKG#linux-image-}
 KROOT=$CACHE/kroot-$KV
 mkdir -p "$CACHE"
@@ -90,7 +95,7 @@ rm -f "$OUT/status" "$OUT/run.log" "$OUT/console.log"
 #    qemu executes instructions, slower than real time.
 #    clocksource=tsc tsc=reliable: TCG marks the TSC unstable otherwise, and the fallback
 #    clocksource made timing about 5x worse.
-qemu-system-x86_64 \
+"$QEMU_BIN" \
   -accel tcg ${NETEM_VM_QEMU_ARGS:--smp 1 -icount shift=0,sleep=off} -cpu max -m 2G \
   -display none -monitor none -no-reboot -nic none \
   -serial "file:$OUT/console.log" -serial "file:$OUT/run.log" \
@@ -107,12 +112,15 @@ trap 'kill -KILL $QEMU 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM HUP
 CALLER=$PPID
 waited=0
+ready=
 while kill -0 "$QEMU" 2>/dev/null; do
+  if [ -z "$ready" ] && grep -q 'guest ready' "$OUT/run.log" 2>/dev/null; then ready=$waited; fi
   if [ "$waited" -ge "$TIMEOUT" ]; then echo "netem-vm: killed qemu after ${TIMEOUT}s" >>"$OUT/console.log"; break; fi
   if ! kill -0 "$CALLER" 2>/dev/null; then echo "netem-vm: the caller (pid $CALLER) is gone; killed qemu" >>"$OUT/console.log"; break; fi
   sleep 1; waited=$((waited + 1))
 done
 kill -KILL "$QEMU" 2>/dev/null || true; wait "$QEMU" 2>/dev/null || true
+echo "netem-vm: wall time: guest ready after ${ready:-?} s, done after $waited s" >&2
 [ -f "$OUT/status" ] || { echo "netem-vm: the guest gave no status (crash, panic or timeout); console:" >&2; tail -20 "$OUT/console.log" >&2; exit 1; }
 rc=$(cat "$OUT/status")
 # 77 means "skipped" to the caller; a guest command that exits 77 failed.
