@@ -116,15 +116,19 @@ QEMU=$!
 trap 'kill -KILL $QEMU 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM HUP
 CALLER=$PPID
+# Wall seconds since qemu started (bash's SECONDS: a counter of 1 s sleeps falls behind on a
+# loaded machine, which let the VM outlive its timeout).
+SECONDS=0
 waited=0
 ready=
 while kill -0 "$QEMU" 2>/dev/null; do
   if [ -z "$ready" ] && grep -q 'guest ready' "$OUT/run.log" 2>/dev/null; then ready=$waited; fi
   if [ "$waited" -ge "$TIMEOUT" ]; then echo "netem-vm: killed qemu after ${TIMEOUT}s" >>"$OUT/console.log"; break; fi
   if ! kill -0 "$CALLER" 2>/dev/null; then echo "netem-vm: the caller (pid $CALLER) is gone; killed qemu" >>"$OUT/console.log"; break; fi
-  sleep 1; waited=$((waited + 1))
+  sleep 1; waited=$SECONDS
 done
 kill -KILL "$QEMU" 2>/dev/null || true; wait "$QEMU" 2>/dev/null || true
+waited=$SECONDS
 echo "netem-vm: wall time: guest ready after ${ready:-?} s, done after $waited s" >&2
 [ -f "$OUT/status" ] || { echo "netem-vm: the guest gave no status (crash, panic or timeout); console:" >&2; tail -20 "$OUT/console.log" >&2; exit 1; }
 rc=$(cat "$OUT/status")
