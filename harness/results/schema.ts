@@ -149,7 +149,11 @@ const lab = obj(
         durationMs: num,
       }),
     ),
-    applied: obj({ congestionControl: str, sysctls: record(str), commands: list(str), readback: list(str) }),
+    applied: obj(
+      { congestionControl: str, sysctls: record(str), commands: list(str), readback: list(str) },
+      // The netem backend's middle hop (netem/router.ts).
+      { router: obj({ namespace: str, uplinkDev: str, downlinkDev: str, netemOn: { enum: ['router', 'endpoints'] } }) },
+    ),
     warnings: list(warning),
   },
   { emulatorCounters: record(num) },
