@@ -4,6 +4,7 @@ import type { CellStatus, LabRecord } from '../harness/core/types.js';
 import { quicSettingsOf } from '../harness/results/counters.js';
 import { transportFacts } from '../harness/results/transports.js';
 import type { ResultFile } from '../harness/results/types.js';
+import { hostFactRows, isRealPath, linkWhere, realPathAsIs } from './real-path.js';
 import { describeLink, fmtBytes, fmtDate, fmtMs, fmtPct, fmtRate, lossOf, rttMsOf } from './format.js';
 import { countStatuses, labOf, pointIndexes, pointLabel, pointOf } from './model.js';
 import { badge, details, html, joinHtml, section, statusBadge, table, type Html, type HtmlValue } from './style.js';
@@ -48,15 +49,18 @@ function linkTable(result: ResultFile): Html {
     const conf = lab?.configured ?? p?.link;
     if (!conf) continue;
     const m = lab?.measured ?? null;
+    // A real path bench did not impair has nothing configured: only the measured columns mean anything.
+    const asIs = realPathAsIs(lab);
+    const confCell = (v: HtmlValue): HtmlValue => (asIs ? html`<span class="muted">real path</span>` : v);
     const flagged = lab ? flaggedFigures(lab) : new Set<MeasuredFigure>();
     const off = (f: MeasuredFigure): string => (flagged.has(f) ? ' ⚠' : '');
     rows.push([
       html`<b>${pointLabel(result, i)}</b>`,
-      html`${fmtMs(rttMsOf(conf))}${conf.uplink.jitterMs || conf.downlink.jitterMs ? html` <span class="muted">±${fmtMs(conf.uplink.jitterMs)}/±${fmtMs(conf.downlink.jitterMs)}</span>` : ''}`,
+      confCell(html`${fmtMs(rttMsOf(conf))}${conf.uplink.jitterMs || conf.downlink.jitterMs ? html` <span class="muted">±${fmtMs(conf.uplink.jitterMs)}/±${fmtMs(conf.downlink.jitterMs)}</span>` : ''}`),
       m ? html`${fmtMs(m.rttMs.p50)} <span class="muted">p99 ${fmtMs(m.rttMs.p99)}</span>${off('rtt')}` : html`<span class="muted">not calibrated</span>`,
-      `${lossOf(conf.uplink)} / ${lossOf(conf.downlink)}`,
+      confCell(`${lossOf(conf.uplink)} / ${lossOf(conf.downlink)}`),
       m ? `${fmtPct(m.uplinkLossPct)}${off('lossUp')} / ${fmtPct(m.downlinkLossPct)}${off('lossDown')}` : '–',
-      `${fmtRate(conf.uplink.rateBitsPerSec)} / ${fmtRate(conf.downlink.rateBitsPerSec)}`,
+      confCell(`${fmtRate(conf.uplink.rateBitsPerSec)} / ${fmtRate(conf.downlink.rateBitsPerSec)}`),
     ]);
     cls.push([undefined, undefined, flagged.has('rtt') ? 'off' : undefined, undefined, flagged.has('lossUp') || flagged.has('lossDown') ? 'off' : undefined, undefined]);
   }
@@ -132,7 +136,7 @@ export function headerSection(result: ResultFile, idPrefix: string): Html {
     fact('Cells', cellCounts(result)),
     fact('Date', `${fmtDate(result.startedAt)}${result.finishedAt ? ` → ${fmtDate(result.finishedAt)}` : ''}`),
     fact('Tool', html`${result.tool.name} ${result.tool.version}${sha}`),
-    fact('Backend', result.backend),
+    isRealPath(result) ? fact('Link', html`${badge('real path', 'info')} ${linkWhere(result)}`) : fact('Backend', result.backend),
     fact('Kernel', result.host.kernel),
     fact('TCP congestion control', congestionControl(result)),
     fact('Host', `${result.host.hostname}: ${result.host.cpus} × ${result.host.cpuModel}, ${fmtBytes(result.host.memBytes)}, node ${result.host.node}`),
@@ -141,7 +145,11 @@ export function headerSection(result: ResultFile, idPrefix: string): Html {
     fact('Scenario file', html`<code>${sc.sourceFile}</code> <span class="muted">sha256 ${String(result.scenarioSha256).slice(0, 12)}</span>`),
   ];
   const sweep = sc.sweep.length ? [fact('Sweep', joinHtml(sc.sweep.map((a) => `${a.field} = ${a.values.join(', ')}`), html`<br>`))] : [];
-  const link = sc.points.length === 1 ? html`<p><b>Link:</b> ${describeLink(sc.points[0].link)}</p>` : '';
+  const link = isRealPath(result)
+    ? html`<p><b>Link:</b> the real path between two hosts, measured as it is${result.labs.some((l) => l.path?.impairments.length) ? ' with impairment bench added' : " (the scenario's link was not emulated)"}</p>`
+    : sc.points.length === 1
+      ? html`<p><b>Link:</b> ${describeLink(sc.points[0].link)}</p>`
+      : '';
   return html`<header id="${idPrefix}top">
 <h1>${sc.name}</h1>
 <p class="subtitle">${sc.description || 'No description.'}</p>
@@ -164,6 +172,7 @@ export function runDetailsSection(result: ResultFile, idPrefix: string): Html {
     [
       quicSettingsTable(result),
       table({ caption: 'Host', head: ['Fact', 'Value'], rows: [['Hostname', h.hostname], ['Platform', `${h.platform} ${h.arch}`], ['Kernel', h.kernel], ['CPU', `${h.cpus} × ${h.cpuModel}`], ['Memory', fmtBytes(h.memBytes)], ['Node', h.node]] }),
+      result.hosts ? table({ caption: 'Hosts at the ends of the real path (probed over SSH)', head: ['Fact', 'Client', 'Server'], rows: hostFactRows(result) }) : '',
       tools.length ? table({ caption: 'External tools', head: ['Tool', 'Version'], rows: tools }) : '',
       joinHtml(labs, '\n'),
       details(html`Scenario source <span class="muted">(${result.scenario.sourceFile}, sha256 ${result.scenarioSha256})</span>`, html`<pre>${result.scenarioSource}</pre>`),

@@ -9,6 +9,7 @@ import { METRICS, WORKLOAD_KINDS, workloadInfo } from '../harness/results/metric
 import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct } from './format.js';
 import { countStatuses, groupCells, labOf, metricValues, pointIndexes, pointLabel, pointOf, resultSeries, seriesLabel, workloadOrder, type CellGroup } from './model.js';
 import { CPU_BOUND_MEANING } from './style.js';
+import { isRealPath, linkWhere } from './real-path.js';
 import { collectWarnings, problemRows } from './notices.js';
 import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, type Segment } from './verdict.js';
 import { joinMd, md, mdCode, type Md } from './safe-markdown.js';
@@ -80,6 +81,7 @@ export function renderSummaryMarkdown(result: ResultFile): string {
     '',
     sc.description ? md`${sc.description}` : '',
     '',
+    isRealPath(result) ? md`**Link: ${linkWhere(result)}** (measured as it is, not emulated) · kernel ${result.host.kernel} · TCP ${sc.congestionControl} · ${sc.repetitions} repetitions · bench ${result.tool.version}${sha} · ${fmtDate(result.startedAt)}` :
     md`Backend ${result.backend} · kernel ${result.host.kernel} · TCP ${sc.congestionControl} · ${sc.repetitions} repetitions · bench ${result.tool.version}${sha} · ${fmtDate(result.startedAt)}`,
     '',
   ];

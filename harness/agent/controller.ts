@@ -18,6 +18,12 @@ export class Agent {
   private stderrTail: string[] = [];
   private exited: string | null = null;
   readonly ready: Promise<void>;
+  /**
+   * The agent's pid on the host it runs on, as it reported when ready: the same as `pid` for a
+   * local agent (`ip netns exec` execs into node), the remote process for an agent over SSH.
+   * CPU readings use it; signals and health checks use `pid`, the process this one started.
+   */
+  endPid: number | undefined;
 
   constructor(
     readonly role: string,
@@ -29,7 +35,15 @@ export class Agent {
       readyResolve = res;
       readyReject = rej;
     });
-    this.pending.set(0, { resolve: () => readyResolve(), reject: readyReject });
+    this.endPid = child.pid;
+    this.pending.set(0, {
+      resolve: (r) => {
+        const pid = (r as { pid?: unknown } | undefined)?.pid;
+        if (typeof pid === 'number') this.endPid = pid;
+        readyResolve();
+      },
+      reject: readyReject,
+    });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let msg: { id: number; ok: boolean; result?: unknown; error?: string };
       try {
@@ -106,7 +120,7 @@ export class Agent {
  * same bytes, and that CPU is taken from the link emulator on a small machine. A larger
  * initial old space removes those collections; it reserves no memory up front.
  */
-const AGENT_NODE_FLAGS = ['--initial-old-space-size=64'];
+export const AGENT_NODE_FLAGS = ['--initial-old-space-size=64'];
 
 /** Start an agent (in `netns` when given) and register its stop on `undo`. */
 export async function startAgent(role: string, netns: string | null, undo: UndoStack): Promise<Agent> {

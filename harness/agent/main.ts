@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import type { PacketEndCounters } from '../core/types.js';
 import { agentTransport, implementationOf } from '../transports/index.js';
 import type { ServerHandle } from '../transports/types.js';
+import { readCpu, readHost } from '../core/cpu-reading.js';
 import { defOf, type CellSamples } from '../workloads/index.js';
 import type { CellOutcome } from '../workloads/types.js';
 import { serveStream } from '../workloads/wire/protocol.js';
@@ -116,6 +117,8 @@ async function handle(req: AgentRequest): Promise<AgentResults[AgentRequest['op'
       return await (await watch).read(req.peer);
     case 'serverstats':
       return serverStats(req.transport);
+    case 'cpu':
+      return { procs: [process.pid, ...req.pids].map(readCpu), host: readHost() };
     case 'close':
       return await closeSessions();
     case 'probe':

@@ -2,6 +2,7 @@
 // response line per request on its stdout ({id, ok, result} or {id, ok: false, error}),
 // logs on stderr. Requests and their results are typed here, for both ends.
 import type { Credentials } from '../core/certs.js';
+import type { CpuMark, HostMark } from '../core/cpu-reading.js';
 import type { PacketEndCounters, TcpCounters } from '../core/types.js';
 import type { CellSamples, Workload } from '../workloads/index.js';
 import type { CellOutcome } from '../workloads/types.js';
@@ -36,6 +37,12 @@ export type AgentRequest =
   | { op: 'tcpsockets'; peer: string }
   /** Cumulative counters and settings of the agent's server for `transport`, over every connection it served (null: that stack keeps none). */
   | { op: 'serverstats'; transport: string }
+  /**
+   * CPU readings taken on the agent's own host: the agent process itself and `pids` (other
+   * processes of the endpoint there, e.g. a tunnel endpoint), and the host's CPU time. How a
+   * controller measures an endpoint it cannot read /proc of (a remote host).
+   */
+  | { op: 'cpu'; pids: number[] }
   /** Close the last cell's connections (outside its clock and CPU window). */
   | { op: 'close' }
   /** Wait until something accepts TCP connections on host:port (an external endpoint coming up). */
@@ -50,6 +57,8 @@ export interface AgentResults {
   tcpstats: TcpCounters;
   tcpsockets: TcpCounters;
   serverstats: PacketEndCounters | null;
+  /** procs[0] is the agent, then one per requested pid (null: gone). Clocks are the agent's. */
+  cpu: { procs: (CpuMark | null)[]; host: HostMark | null };
   close: void;
   probe: { afterMs: number };
 }

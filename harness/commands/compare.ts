@@ -62,7 +62,7 @@ export function registerCompare(program: Command): void {
     .argument('<candidate>', 'result.json of the candidate run (e.g. the pull request)')
     .option('--threshold <pct>', 'a significant change counts only beyond this, percent of the baseline median', String(COMPARE_DEFAULTS.thresholdPct))
     .option('--alpha <p>', 'significance level of the Mann-Whitney U test', String(COMPARE_DEFAULTS.alpha))
-    .option('--force', 'compare even when the scenario hash or the measured links differ')
+    .option('--force', 'compare even when the scenario hash or the measured links differ, or one run was on an emulated link and the other on a real path')
     .option('--markdown', 'print Markdown (for $GITHUB_STEP_SUMMARY or a PR comment) instead of the table')
     .option('--json', 'print the comparison as JSON instead of the table')
     .option('--html <file>', 'also write a self-contained HTML comparison report to <file>')

@@ -153,6 +153,10 @@ export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
   const tags = new Map(r.scenario.points.map((p) => [p.index, pointTag(p)]));
   const tagOf = (point: number): string => tags.get(point) ?? pointLabel(r, point);
   const width = Math.max(5, ...[...tags.values()].map((t) => t.length));
+  if (r.backend === 'real-path') {
+    const labs = r.labs.filter((l) => l.measured);
+    out.write(`${terminalLine(`link: REAL PATH ${r.hosts ? `${r.hosts.client.destination} -> ${r.hosts.server.destination}` : ''}, not emulated${labs.length ? `; calibrated RTT p50 ${labs.map((l) => `${l.measured!.rttMs.p50.toFixed(1)} ms`).join(', ')}` : ''}`)}\n`);
+  }
   out.write(`${'point'.padEnd(width)} ${'transport'.padEnd(13)} ${'workload'.padEnd(28)} ${'ok'.padEnd(5)} result\n`);
   for (const g of groupCells(r)) {
     const what = g.ok.length

@@ -20,6 +20,8 @@ import { isRoot, refuseForNetem, resolveBackend } from '../../netem/lab.js';
 import type { BackendName, Warning } from '../core/types.js';
 import { run } from '../core/exec.js';
 import type { TransportSpec } from '../subjects/index.js';
+import { prepareRemoteHosts, type RemoteHosts } from '../remote/hosts.js';
+import { destination, isSshInventory, resolveInventory, type SshInventory } from '../remote/inventory.js';
 import { attachProgress, printSummary } from './run-progress.js';
 import { writeReports } from './run-reports.js';
 
@@ -31,6 +33,9 @@ interface RunFlags {
   force?: boolean;
   set: string[];
   transports?: string;
+  client?: string;
+  server?: string;
+  hosts?: string;
 }
 
 function sudoOwner(): { uid: number; gid: number } | null {
@@ -43,10 +48,11 @@ function sudoOwner(): { uid: number; gid: number } | null {
  * Command transports run a scenario's commands: refuse a `user:` this machine lacks before
  * anything is set up, and warn when they would run as root.
  */
-async function commandTransportChecks(transports: readonly TransportSpec[]): Promise<Warning[]> {
+async function commandTransportChecks(transports: readonly TransportSpec[], remote: boolean): Promise<Warning[]> {
   const warnings: Warning[] = [];
   for (const t of transports) {
-    if (t.kind !== 'command') continue;
+    // On remote hosts the ssh user runs the commands (a `user:` makes the transport unsupported there).
+    if (t.kind !== 'command' || remote) continue;
     if (t.user) {
       const id = await run('id', ['-u', t.user], { reject: false });
       if (id.exitCode !== 0) throw new EnvironmentError(`transport ${t.name}: user "${t.user}" does not exist on this machine`, 'create the user, or change `user:` in the scenario');
@@ -61,6 +67,12 @@ async function commandTransportChecks(transports: readonly TransportSpec[]): Pro
   return warnings;
 }
 
+/** Reach and check both hosts: the first failure is a host-named error, and whatever was done is undone. */
+async function prepareHosts(inv: SshInventory, undo: Parameters<typeof prepareRemoteHosts>[1]): Promise<RemoteHosts> {
+  process.stderr.write(`bench: reaching ${destination(inv.client)} and ${destination(inv.server)} over ssh...\n`);
+  return prepareRemoteHosts(inv, undo);
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -73,11 +85,15 @@ export function registerRun(program: Command): void {
     .option('--transports <list>', 'run only these transports (comma-separated), e.g. --transports tcp,quic')
     .option('--label <text>', 'label stored in the result, e.g. the release under test (default: git describe of the current directory, else the bench version)')
     .option('--calibration-probes <n>', 'UDP echo probes per lab point before any workload', '500')
+    .option('--client <endpoint>', 'where the client endpoint runs: local (the lab) or ssh://[user@]host[:port]?addr=<test address> (see README "Two hosts")')
+    .option('--server <endpoint>', 'where the server endpoint runs, like --client')
+    .option('--hosts <file>', 'a hosts file with client: and server: entries, instead of --client/--server')
     .addHelpText('after', `
 Exit codes: 0 all cells ok or unsupported, 2 bad scenario or flags, 3 environment not
 usable (e.g. not root for a namespace backend), 4 some cells failed or timed out,
 130 interrupted (everything set up was removed; the partial result is kept).
-Example: sudo bench run scenarios/loss-5pct.yaml`)
+Example: sudo bench run scenarios/loss-5pct.yaml
+Two hosts: bench run scenarios/baseline.yaml --client 'ssh://root@a?addr=10.0.0.1' --server 'ssh://root@b?addr=10.0.0.2'`)
     .action(async (file: string, flags: RunFlags) => {
       let overrides: Override[];
       try {
@@ -88,52 +104,72 @@ Example: sudo bench run scenarios/loss-5pct.yaml`)
       const scenario = await loadScenario(file, overrides);
       const probes = Number(flags.calibrationProbes);
       if (!Number.isInteger(probes) || probes < 10) throw new InputError(`--calibration-probes ${flags.calibrationProbes}: must be a whole number >= 10`);
-      const { backend, reason } = await resolveBackend(flags.backend);
-      if (backend === 'netem') refuseForNetem(scenario.points);
-      if (backend === 'loopback' && scenario.points.some((p) => isImpaired(p.link))) {
-        throw new InputError(`scenario ${scenario.name} asks for link impairment, which the loopback backend cannot emulate`, 'use --backend auto (as root) or a scenario without impairment, e.g. scenarios/baseline.yaml');
-      }
-      if (backend !== 'loopback' && !isRoot()) {
-        throw new EnvironmentError(`the ${backend} backend needs root to create network namespaces`, `run it with sudo (see README: "sudo bench run ..."), or use --backend loopback for an unimpaired scenario`);
+      const inventory = await resolveInventory(flags);
+      const remote = isSshInventory(inventory) ? inventory : null;
+      let backend: ResultFile['backend'];
+      let reason: string;
+      if (remote) {
+        if (flags.backend !== 'auto') throw new InputError(`--backend ${flags.backend} applies to the local lab; with --client/--server ssh://... the link is the real path between the hosts`, 'drop --backend');
+        backend = 'real-path';
+        reason = `client ${destination(remote.client)}, server ${destination(remote.server)}`;
+      } else {
+        const b = await resolveBackend(flags.backend);
+        backend = b.backend;
+        reason = b.reason;
+        if (b.backend === 'netem') refuseForNetem(scenario.points);
+        if (b.backend === 'loopback' && scenario.points.some((p) => isImpaired(p.link))) {
+          throw new InputError(`scenario ${scenario.name} asks for link impairment, which the loopback backend cannot emulate`, 'use --backend auto (as root) or a scenario without impairment, e.g. scenarios/baseline.yaml');
+        }
+        if (b.backend !== 'loopback' && !isRoot()) {
+          throw new EnvironmentError(`the ${b.backend} backend needs root to create network namespaces`, `run it with sudo (see README: "sudo bench run ..."), or use --backend loopback for an unimpaired scenario`);
+        }
       }
       const owner = sudoOwner();
       const runId = randomBytes(3).toString('hex');
-      const outDir = await prepareOutDir({ out: flags.out, scenario: scenario.name, runId, owner, force: flags.force === true });
       const label = flags.label ?? gitDescribe(process.cwd()) ?? `bench ${TOOL_VERSION}`;
-      const engine = new RunEngine(scenario, {
-        runId,
-        backend,
-        resultPath: join(outDir, 'result.json'),
-        label,
-        owner,
-        creds: await generateCredentials(),
-        calibrationProbes: probes,
-        host: await hostFacts(),
-        scenarioSource: await readFile(file, 'utf8'),
-      });
-      process.stderr.write(`bench: ${scenario.name}: backend ${backend} (${reason}); ${engine.total} cells over ${scenario.points.length} link point(s); writing ${outDir}\n`);
-      const detach = attachProgress(engine, process.stderr);
-      for (const w of await commandTransportChecks(scenario.transports)) engine.warn(w);
+      const creds = await generateCredentials();
+      const host = await hostFacts();
+      const scenarioSource = await readFile(file, 'utf8');
+      let engine: RunEngine | null = null;
+      let outDir = '';
+      let detach = (): void => undefined;
       let outcome: UndoOutcome<ResultFile>;
       try {
         // On a signal the engine stops starting cells before cleanup tears the lab down under it.
-        outcome = await withUndo((undo) => engine.run(undo), { onSignal: () => engine.abort() });
+        outcome = await withUndo(
+          async (undo) => {
+            // Remote hosts are reached and checked before anything is written: a host that
+            // cannot run the scenario leaves no output directory behind.
+            const hosts: RemoteHosts | undefined = remote ? await prepareHosts(remote, undo) : undefined;
+            outDir = await prepareOutDir({ out: flags.out, scenario: scenario.name, runId, owner, force: flags.force === true });
+            const e = new RunEngine(scenario, { runId, backend, remote: hosts, resultPath: join(outDir, 'result.json'), label, owner, creds, calibrationProbes: probes, host, scenarioSource });
+            engine = e;
+            process.stderr.write(`bench: ${scenario.name}: ${remote ? 'real path' : `backend ${backend}`} (${reason}); ${e.total} cells over ${scenario.points.length} link point(s); writing ${outDir}\n`);
+            detach = attachProgress(e, process.stderr);
+            for (const w of await commandTransportChecks(scenario.transports, remote !== null)) e.warn(w);
+            return e.run(undo);
+          },
+          { onSignal: () => engine?.abort() },
+        );
       } catch (err) {
-        await engine.finish('failed').catch(() => undefined);
-        throw err instanceof BenchError ? err : new EnvironmentError(`run failed: ${(err as Error).message}`, `the partial result is in ${outDir}`);
+        const e = engine as RunEngine | null;
+        await e?.finish('failed').catch(() => undefined);
+        throw err instanceof BenchError ? err : new EnvironmentError(`run failed: ${(err as Error).message}`, outDir ? `the partial result is in ${outDir}` : 'nothing was written');
       } finally {
         detach();
       }
+      if (!engine) throw new InterruptedError(outcome.interrupted ?? 'interrupted', 'interrupted before the run started; nothing was written');
+      const engineDone = engine as RunEngine;
       if (outcome.interrupted) {
         // Everything set up was removed; the cells measured so far are kept, status interrupted.
-        await engine.finish('interrupted').catch(() => undefined);
-        await writeReports(engine.result, outDir, owner).catch(() => undefined);
+        await engineDone.finish('interrupted').catch(() => undefined);
+        await writeReports(engineDone.result, outDir, owner).catch(() => undefined);
         throw new InterruptedError(outcome.interrupted, `everything the run had set up was removed; partial result in ${join(outDir, 'result.json')}`);
       }
-      await writeReports(engine.result, outDir, owner);
-      printSummary(engine.result, process.stderr);
+      await writeReports(engineDone.result, outDir, owner);
+      printSummary(engineDone.result, process.stderr);
       process.stdout.write(`${join(outDir, 'result.json')}\n`);
-      const bad = engine.result.cells.filter((c) => c.status === 'failed' || c.status === 'timeout');
-      if (bad.length) throw new BenchError(`${bad.length} of ${engine.result.cells.length} cells failed or timed out (see the summary above and report.html)`, EXIT.cellsFailed);
+      const bad = engineDone.result.cells.filter((c) => c.status === 'failed' || c.status === 'timeout');
+      if (bad.length) throw new BenchError(`${bad.length} of ${engineDone.result.cells.length} cells failed or timed out (see the summary above and report.html)`, EXIT.cellsFailed);
     });
 }

@@ -3,6 +3,7 @@
 // workloads/, the resolved scenario in scenario/types.ts, the result file in
 // results/types.ts). Units live in names: *Ms milliseconds, *Us microseconds, *Pct percent
 // (0..100), *BitsPerSec, *Bytes.
+import type { RealPathRecord } from './real-path.js';
 
 /** One direction of an emulated link, fully resolved (no units left to parse). */
 export interface LinkDirection {
@@ -42,6 +43,12 @@ export interface ResolvedLink {
 }
 
 export type BackendName = 'netem' | 'userspace' | 'loopback';
+
+/**
+ * How a point's link was made, as results record it: a lab backend, or `real-path`, the path
+ * between two remote hosts (issue 18), impaired or not (LabRecord.path says).
+ */
+export type LinkBackend = BackendName | 'real-path';
 /** One point of a sweep: the cross product of every list-valued link field. */
 export interface LinkPoint {
   index: number;
@@ -113,7 +120,7 @@ export interface Calibration {
 
 export interface LabRecord {
   point: number;
-  backend: BackendName;
+  backend: LinkBackend;
   namespaces: { client: string; server: string } | null;
   addresses: { client: string; server: string };
   configured: ResolvedLink;
@@ -134,6 +141,8 @@ export interface LabRecord {
   };
   /** Emulator counters at lab teardown (userspace backend). */
   emulatorCounters?: Record<string, number>;
+  /** backend `real-path`: the hosts at its ends and any impairment put on a host (absent for a lab). */
+  path?: RealPathRecord;
   warnings: Warning[];
 }
 
@@ -155,6 +164,11 @@ export interface CpuUsage {
    * Absent in files from before it was measured.
    */
   runQueueFraction?: number;
+  /**
+   * Where the endpoint ran when not on this machine ("client host root@10.1.0.1"): its CPU was
+   * read there, from /proc, by its own agent (agent op `cpu`). Absent: read by the controller.
+   */
+  host?: string;
 }
 
 /**
@@ -188,9 +202,11 @@ export interface TcpEndCounters {
    * What was counted: every TCP socket of the end's namespace (/proc/net/snmp: bench's own
    * agents talk across the link directly), or only the end's sockets whose peer is the far
    * end of the link (tcp_info per socket: a relay's local legs left out; sockets opened and
-   * closed within the cell are missed).
+   * closed within the cell are missed), or `host`: /proc/net/snmp of a real host (a run between
+   * two hosts), which counts every TCP socket of the host (its SSH sessions and anything else
+   * running there), not only the cell's.
    */
-  scope: 'namespace' | 'link-sockets';
+  scope: 'namespace' | 'link-sockets' | 'host';
   retransSegs: number;
   outSegs: number;
 }

@@ -1,6 +1,7 @@
 // Runs on a remote host as an ssh session's command, in one of two roles:
 //   node agent-wrapper.js [--idle-exit-ms N] [--grace-ms N] -- <node args of the agent...>
 //   node agent-wrapper.js [--idle-exit-ms N] --hold <bundle dir>
+//   node agent-wrapper.js [--idle-exit-ms N] [--grace-ms N] --sh <command line>
 // In front of an agent, it starts the agent in a session (and process group) of its own, so
 // that everything the agent starts (tunnel endpoints, external subjects) can be killed as one
 // group, and kills that group when the controller is gone:
@@ -12,6 +13,12 @@
 //   seconds as a keepalive, which the wrapper drops;
 // - the agent exits: its leftover children are killed and the wrapper exits with its status;
 // - SIGHUP / SIGTERM / SIGINT to the wrapper.
+// With --sh, it runs a subject's command (a tunnel endpoint, the quic-go server) the same way
+// instead of an agent: `sh -c 'exec <command>'` in its own group, its pid announced first on
+// stdout ("bench-wrapper: pid N", for CPU readings on this host), its stdin a pipe that closes
+// when the controller is gone, SIGTERM to its group then, and a controller line
+// "signal SIGUSR1" relayed to it (the counters request of bench tunnel and the quic-go subject;
+// signalling the ssh client instead would end the session).
 // With --hold, it runs no agent: it holds a pushed bundle for the whole run (agents come and
 // go per lab point) and removes it on the same signs that the controller is gone, so a killed
 // bench leaves no files behind either.
@@ -22,11 +29,12 @@ interface Options {
   idleExitMs: number;
   graceMs: number;
   hold: string | null;
+  sh: string | null;
   agentArgs: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { idleExitMs: 0, graceMs: 3000, hold: null, agentArgs: [] };
+  const o: Options = { idleExitMs: 0, graceMs: 3000, hold: null, sh: null, agentArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -37,9 +45,10 @@ function parseArgs(argv: string[]): Options {
     if (a === '--idle-exit-ms') o.idleExitMs = Number(v);
     else if (a === '--grace-ms') o.graceMs = Number(v);
     else if (a === '--hold') o.hold = v;
+    else if (a === '--sh') o.sh = v;
     else throw new Error(`agent-wrapper: unknown option ${a}`);
   }
-  if (!o.hold && !o.agentArgs.length) throw new Error('agent-wrapper: nothing to do (give the agent after --, or --hold <dir>)');
+  if (!o.hold && !o.sh && !o.agentArgs.length) throw new Error('agent-wrapper: nothing to do (give the agent after --, --sh <command> or --hold <dir>)');
   if (o.hold && !o.hold.startsWith('/')) throw new Error('agent-wrapper: --hold takes an absolute path');
   return o;
 }
@@ -79,10 +88,17 @@ function hold(o: Options, dir: string): void {
   process.stdout.write(`${JSON.stringify({ holding: dir })}\n`);
 }
 
+/** Signals a controller may relay to a command: only those its programs are known to handle. */
+const RELAYED = new Set(['SIGUSR1']);
+
 function runAgent(o: Options): void {
   // detached: setsid(), so the agent leads a new session and process group (pgid = its pid).
-  const child: ChildProcess = spawn(process.execPath, o.agentArgs, { detached: true, stdio: ['pipe', 'inherit', 'inherit'] });
+  const child: ChildProcess = o.sh
+    ? spawn('sh', ['-c', `exec ${o.sh}`], { detached: true, stdio: ['pipe', 'inherit', 'inherit'] })
+    : spawn(process.execPath, o.agentArgs, { detached: true, stdio: ['pipe', 'inherit', 'inherit'] });
   const pgid = child.pid!;
+  // Written synchronously (stdout is a pipe): the controller reads it before the command's output.
+  if (o.sh) process.stdout.write(`bench-wrapper: pid ${pgid}\n`);
   let exiting = false;
   let stopping = false;
   const finish = (code: number): void => {
@@ -101,14 +117,33 @@ function runAgent(o: Options): void {
     finish(127);
   });
   child.stdin!.on('error', () => undefined);
+  const relay = (lines: string[]): void => {
+    for (const l of lines) {
+      const sig = /^signal (SIG[A-Z0-9]+)$/.exec(l)?.[1];
+      if (sig && RELAYED.has(sig)) {
+        try {
+          process.kill(pgid, sig as NodeJS.Signals);
+        } catch {
+          /* gone: its exit is reported */
+        }
+      }
+    }
+  };
   watchController(
     o,
-    (lines) => child.stdin!.write(`${lines.join('\n')}\n`),
+    o.sh ? relay : (lines) => child.stdin!.write(`${lines.join('\n')}\n`),
     (why) => {
       if (stopping || exiting) return;
       stopping = true;
-      process.stderr.write(`agent-wrapper: ${why}; stopping the agent (pgid ${pgid})\n`);
+      process.stderr.write(`agent-wrapper: ${why}; stopping the ${o.sh ? 'command' : 'agent'} (pgid ${pgid})\n`);
       child.stdin!.end();
+      if (o.sh) {
+        try {
+          process.kill(-pgid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+      }
       setTimeout(() => finish(0), o.graceMs).unref();
     },
   );

@@ -4,7 +4,7 @@
 // process group of its own and kills that group when the session ends, the controller
 // falls silent, or the agent exits. The controller side is harness/agent/controller.ts's Agent,
 // unchanged: it only sees a child process with stdio pipes.
-import { Agent } from '../agent/controller.js';
+import { Agent, AGENT_NODE_FLAGS } from '../agent/controller.js';
 import type { UndoStack } from '../core/undo.js';
 import type { RemoteBench } from './install.js';
 import { destination } from './inventory.js';
@@ -18,12 +18,6 @@ export interface RemoteAgentOptions {
   /** Time the agent gets to exit after its stdin closed, before its group is killed. @default 3000 */
   graceMs?: number;
 }
-
-/**
- * V8 flags of every agent (harness/agent/controller.ts AGENT_NODE_FLAGS, where the measurement that
- * motivates them is; to be imported from there once it is exported).
- */
-const AGENT_NODE_FLAGS = ['--initial-old-space-size=64'];
 
 /** argv of the remote session that runs an agent from the bench at `bench.root`. */
 export function remoteAgentArgv(ssh: SshHost, bench: RemoteBench, o: RemoteAgentOptions = {}): string[] {

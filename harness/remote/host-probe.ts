@@ -15,6 +15,8 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'n
 import { connect, createServer } from 'node:net';
 import os from 'node:os';
 import { basename, join } from 'node:path';
+// Type only (erased): this file must import node: builtins only at run time.
+import type { RemoteHostFacts } from '../core/real-path.js';
 
 export interface CodeIdentity {
   /** package.json version. */
@@ -72,27 +74,8 @@ function gitShaOf(root: string): string | null {
   }
 }
 
-/** What the result file records about each host (issue 18, deliverable 3). */
-export interface ProbedFacts {
-  hostname: string;
-  kernel: string;
-  arch: string;
-  cpus: number;
-  cpuModel: string;
-  memBytes: number;
-  node: string;
-  testAddress: string;
-  /** The interface holding the test address, null when the address is not on this host. */
-  nic: { name: string; driver: string | null; speedMbps: number | null; mtu: number | null; qdisc: string | null; offloads: Record<string, string> } | null;
-  /** Every IPv4 address of the host, for an error message when the test address is not among them. */
-  ipv4: string[];
-  congestionControl: string | null;
-  availableCongestionControl: string | null;
-  tcpRmem: string | null;
-  tcpWmem: string | null;
-  /** `ip route get <peer>`: the interface and source address the test traffic leaves by. */
-  routeToPeer: { dev: string | null; src: string | null; via: string | null; raw: string } | null;
-}
+/** What the result file records about each host (issue 18, deliverable 3); the type lives in core so results can read it. */
+export type ProbedFacts = RemoteHostFacts;
 
 function readText(p: string): string | null {
   try {

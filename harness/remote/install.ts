@@ -96,12 +96,13 @@ export async function pushBundle(ssh: SshHost, bundle: Bundle, undo: UndoStack):
  * controller is gone (killed, or its connection dropped or went silent): the agent wrapper in
  * --hold mode. Agents come and go per lab point; the bundle stays until this ends.
  */
-export async function holdBundle(ssh: SshHost, dir: string, undo: UndoStack, o: { keepaliveMs?: number; idleExitMs?: number } = {}): Promise<void> {
-  const child = ssh.spawn([ssh.placement.node, `${dir}/dist/harness/remote/agent-wrapper.js`, '--idle-exit-ms', String(o.idleExitMs ?? 30_000), '--hold', dir]);
+export async function holdBundle(ssh: SshHost, dir: string, undo: UndoStack, o: { keepaliveMs?: number; idleExitMs?: number; benchRoot?: string } = {}): Promise<void> {
+  // The wrapper comes from the bench at benchRoot (default: the bundle itself); `dir` may be any directory of the run's (credential files).
+  const child = ssh.spawn([ssh.placement.node, `${o.benchRoot ?? dir}/dist/harness/remote/agent-wrapper.js`, '--idle-exit-ms', String(o.idleExitMs ?? 30_000), '--hold', dir]);
   const stopKeepalive = keepAlive(child, o.keepaliveMs ?? 5000);
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
-  undo.push(`bundle holder on ${ssh.label}`, async () => {
+  undo.push(`holder of ${dir} on ${ssh.label}`, async () => {
     stopKeepalive();
     child.stdin?.end();
     const t = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -225,7 +225,12 @@ function comparability(base: ResultFile, cand: ResultFile): { reasons: string[];
         (oa?.length || ob?.length ? `; baseline ran with ${set(oa)}, candidate with ${set(ob)}` : ''),
     );
   }
-  if (base.backend !== cand.backend) notes.push(`backends differ: baseline ${base.backend}, candidate ${cand.backend}`);
+  const real = (r: ResultFile): boolean => r.backend === 'real-path';
+  if (real(base) !== real(cand)) {
+    // An emulated link and a real path differ in everything the link does: a delta would measure that, not the change under test.
+    const what = (r: ResultFile): string => (real(r) ? `a real path between ${r.hosts ? `${r.hosts.client.destination} and ${r.hosts.server.destination}` : 'two hosts'}` : `an emulated link (${r.backend} backend)`);
+    reasons.push(`baseline ran on ${what(base)}, candidate on ${what(cand)}: an emulated link and a real path are not the same link`);
+  } else if (base.backend !== cand.backend) notes.push(`backends differ: baseline ${base.backend}, candidate ${cand.backend}`);
   const candLabs = new Map<string, LabRecord>();
   for (const l of cand.labs) candLabs.set(pointIdentity(cand, l.point, false).key, l);
   for (const bl of base.labs) {

@@ -4,54 +4,21 @@
 // not from /proc/<pid>/stat's 10 ms ticks, which made a 5 ms cell read "303 % of a core".
 // The same file says how long the process's threads waited for a CPU: the run-queue delay
 // that tells a contended host from a busy endpoint (harness/results/host-load.ts).
-import { readdirSync, readFileSync } from 'node:fs';
 import type { CpuUsage } from '../core/types.js';
+import { readCpu, type CpuMark } from '../core/cpu-reading.js';
 
-const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+export type { CpuMark } from '../core/cpu-reading.js';
 
-export interface CpuMark {
-  pid: number;
-  userUs: number;
-  sysUs: number;
-  /** On-CPU and run-queue time summed over the process's threads, ns (null: no schedstat). */
-  sched: { runNs: number; waitNs: number } | null;
-  at: number;
-}
-
-/** schedstat of every thread: "<on-cpu ns> <waiting on a run queue ns> <timeslices>". */
-function schedTotals(pid: number): { runNs: number; waitNs: number } | null {
-  try {
-    let runNs = 0;
-    let waitNs = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const f = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
-      runNs += Number(f[0]);
-      waitNs += Number(f[1]);
-    }
-    return { runNs, waitNs };
-  } catch {
-    return null;
-  }
-}
-
-export function cpuMark(pid: number | undefined): CpuMark | null {
-  if (!pid) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the ")" of comm: state is field 3; utime 14, stime 15, cutime 16, cstime 17.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ut = Number(f[11]) + Number(f[13]);
-    const st = Number(f[12]) + Number(f[14]);
-    return { pid, userUs: ut * TICK_US, sysUs: st * TICK_US, sched: schedTotals(pid), at: performance.now() };
-  } catch {
-    return null;
-  }
-}
+/** A reading of one process's CPU time, taken on this machine. */
+export const cpuMark = readCpu;
 
 export function cpuSince(m: CpuMark | null): CpuUsage | null {
-  if (!m) return null;
-  const now = cpuMark(m.pid);
-  if (!now) return null;
+  return m ? cpuBetween(m, readCpu(m.pid)) : null;
+}
+
+/** Usage between two readings of one process taken by the same reader (this machine, or a remote agent). */
+export function cpuBetween(m: CpuMark | null, now: CpuMark | null): CpuUsage | null {
+  if (!m || !now) return null;
   const wallMs = now.at - m.at;
   const userUs = now.userUs - m.userUs;
   const sysUs = now.sysUs - m.sysUs;

@@ -4,8 +4,8 @@
 // endpoints' own accounting (harness/results/cpu.ts), how long they waited for a CPU. A cell
 // measured on a saturated or contended host is flagged with its own warning, apart from
 // "CPU-bound": the endpoint did not run out of CPU, the host gave it none.
-import { readFileSync } from 'node:fs';
 import type { CpuUsage } from '../core/types.js';
+import { readHost, type HostMark } from '../core/cpu-reading.js';
 
 /** A cell's view of the host. Fractions are 0..1 of the cell's wall time (busy: of all CPUs). */
 export interface HostLoad {
@@ -21,36 +21,10 @@ export interface HostLoad {
   contended: boolean;
 }
 
-export interface HostMark {
-  at: number;
-  /** Jiffies of the aggregate "cpu" line: user nice system idle iowait irq softirq steal. */
-  cpu: number[];
-  pressureSomeUs: number | null;
-}
+export type { HostMark } from '../core/cpu-reading.js';
 
-function cpuLine(): { fields: number[]; cpus: number } {
-  const text = readFileSync('/proc/stat', 'utf8');
-  const lines = text.split('\n');
-  const fields = lines[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  return { fields, cpus: lines.filter((l) => /^cpu\d+ /.test(l)).length };
-}
-
-function pressureSomeUs(): number | null {
-  try {
-    const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-export function hostMark(): HostMark | null {
-  try {
-    return { at: performance.now(), cpu: cpuLine().fields, pressureSomeUs: pressureSomeUs() };
-  } catch {
-    return null;
-  }
-}
+/** A reading of this machine's CPU time and pressure. */
+export const hostMark = readHost;
 
 /** Thresholds: a host this busy, or endpoints waiting this much, is not measuring the link alone. */
 export const CONTENTION = {
@@ -71,16 +45,19 @@ const pct = (x: number): string => `${Math.round(100 * x)} %`;
  * Returns the load and, when contended, the sentence that says why.
  */
 export function hostSince(m: HostMark | null, endpoints: { client: CpuUsage | null; server: CpuUsage | null }): { load: HostLoad; why: string | null } | null {
-  if (!m) return null;
-  const now = hostMark();
-  if (!now) return null;
+  return m ? hostBetween(m, readHost(), endpoints) : null;
+}
+
+/** The same between two readings of one host taken by the same reader (this machine, or a remote agent on its host). */
+export function hostBetween(m: HostMark | null, now: HostMark | null, endpoints: { client: CpuUsage | null; server: CpuUsage | null }): { load: HostLoad; why: string | null } | null {
+  if (!m || !now) return null;
   const d = now.cpu.map((v, i) => v - m.cpu[i]);
   const [user, nice, system, , , irq, softirq, steal] = d;
   const total = d.reduce((a, b) => a + b, 0);
   if (!(total > 0)) return null;
   const wallUs = (now.at - m.at) * 1000;
   const load: HostLoad = {
-    cpus: cpuLine().cpus,
+    cpus: now.cpus,
     busyFraction: (user + nice + system + irq + softirq + steal) / total,
     softirqFraction: softirq / total,
     stealFraction: steal / total,

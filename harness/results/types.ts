@@ -1,6 +1,7 @@
 // The result file: one JSON document per run, rewritten atomically after every cell
 // (harness/results/result-file.ts). Complete enough to re-render any report (STYLE: flent).
-import type { BackendName, CellStatus, CpuUsage, HostFacts, LabRecord, LinkCounters, QuicCounters, TcpCounters, Warning } from '../core/types.js';
+import type { CellStatus, CpuUsage, HostFacts, LabRecord, LinkBackend, LinkCounters, QuicCounters, TcpCounters, Warning } from '../core/types.js';
+import type { HostRecord } from '../core/real-path.js';
 import type { ResolvedScenario } from '../scenario/types.js';
 import type { TransportFacts } from '../transports/types.js';
 import type { HostLoad } from './host-load.js';
@@ -39,8 +40,10 @@ export interface CellResult {
   /** Derived by the controller from samples (each workload's metricsOf). */
   metrics: Record<string, number>;
   cpu: { client: CpuUsage | null; server: CpuUsage | null; cpuBound: boolean } | null;
-  /** The whole host over the cell's window (absent in files from before it was measured). */
+  /** The whole host over the cell's window (absent in files from before it was measured; null on a real path, see hostLoads). */
   host?: HostLoad | null;
+  /** Real path: each endpoint's own host over the cell's window, read there by its agent. */
+  hostLoads?: { client: HostLoad | null; server: HostLoad | null };
   /**
    * Link counters per end, each read from the end it describes, with the end that sent the
    * data (harness/results/counters.ts reads them, and the two fields below in older files).
@@ -69,7 +72,10 @@ export interface ResultFile {
   scenario: ResolvedScenario;
   scenarioSha256: string;
   scenarioSource: string;
-  backend: BackendName;
+  /** The lab backend, or `real-path` for a run between two remote hosts (`hosts` then says which). */
+  backend: LinkBackend;
+  /** A run between remote hosts (--client/--server/--hosts): each host's facts and bench. Absent for a lab. */
+  hosts?: { client: HostRecord; server: HostRecord; router?: HostRecord };
   /**
    * Facts of every transport of the run, by name, from the transport registry (absent in
    * files written before they were recorded: harness/results/transports.ts derives them).

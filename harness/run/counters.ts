@@ -15,9 +15,11 @@ export interface CounterEnv {
   client: Agent;
   /** False on the loopback backend: both agents share one namespace, so no end's TCP can be told apart. */
   separateNamespaces: boolean;
+  /** `host`: real hosts, whose /proc/net/snmp counts every TCP socket of the host (its SSH sessions too). */
+  scope?: 'host';
 }
 
-type Reading = { kind: 'tcp'; scope: 'namespace' | 'link-sockets'; v: TcpCounters } | { kind: 'packets'; v: Extract<EndCounters, { protocol: 'quic' | 'udp' }> } | { kind: 'outcome' };
+type Reading = { kind: 'tcp'; scope: 'namespace' | 'link-sockets' | 'host'; v: TcpCounters } | { kind: 'packets'; v: Extract<EndCounters, { protocol: 'quic' | 'udp' }> } | { kind: 'outcome' };
 
 const DEADLINE_MS = 5000;
 
@@ -25,7 +27,8 @@ async function read(src: CounterSource, agent: Agent, env: CounterEnv): Promise<
   try {
     switch (src.kind) {
       case 'namespace-tcp':
-        return env.separateNamespaces ? { kind: 'tcp', scope: 'namespace', v: await agent.request({ op: 'tcpstats' }, { deadlineMs: DEADLINE_MS }) } : null;
+        // On a real host the "namespace" is the whole host: its counters are host-wide.
+        return env.separateNamespaces ? { kind: 'tcp', scope: env.scope ?? 'namespace', v: await agent.request({ op: 'tcpstats' }, { deadlineMs: DEADLINE_MS }) } : null;
       case 'link-sockets':
         return env.separateNamespaces ? { kind: 'tcp', scope: 'link-sockets', v: await agent.request({ op: 'tcpsockets', peer: src.peer }, { deadlineMs: DEADLINE_MS }) } : null;
       case 'outcome':

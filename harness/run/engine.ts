@@ -4,14 +4,13 @@
 // An interruption is a value: run() returns the result with status `interrupted`.
 import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
-import { startAgent, type Agent } from '../agent/controller.js';
 import type { Credentials } from '../core/certs.js';
-import type { BackendName, LinkPoint, Warning } from '../core/types.js';
+import type { LinkBackend, LinkPoint, Warning } from '../core/types.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { UndoStack } from '../core/undo.js';
 import { gitSha, TOOL_VERSION } from '../core/version.js';
-import { cpuBoundVerdict, cpuMark, cpuSince, sumCpu } from '../results/cpu.js';
-import { hostMark, hostSince } from '../results/host-load.js';
+import type { RemoteHosts } from '../remote/hosts.js';
+import { cpuBoundVerdict } from '../results/cpu.js';
 import { cellKey, cellMetrics } from '../results/metrics.js';
 import { writeResultFileAtomic } from '../results/result-file.js';
 import { FORMAT_VERSION, type CellResult, type ResultFile } from '../results/types.js';
@@ -20,16 +19,20 @@ import type { ResolvedScenario } from '../scenario/types.js';
 import { factsOf, startSubject, type TransportSpec } from '../subjects/index.js';
 import type { Outcome, Subject } from '../subjects/types.js';
 import { defOf, type Workload } from '../workloads/index.js';
-import { calibrate } from '../../netem/calibrate.js';
-import { labUp, type Lab } from '../../netem/lab.js';
+import type { Lab } from '../../netem/lab.js';
 import { CellCounters } from './counters.js';
 import { PlanTracker, type RunEvents, type WarmupInfo } from './events.js';
 export type { RunEvents, WarmupInfo, WorkLeft } from './events.js';
+import { labSite, remoteSite, type PointSite } from './point-site.js';
+import { hostRecords, realPathWarnings } from './real-path.js';
 import { makeRunTmpDir, removeRunState, writeRunState } from './run-state.js';
 
 export interface RunOptions {
   runId: string;
-  backend: BackendName;
+  /** A lab backend, or `real-path` (then `remote` says between which hosts). */
+  backend: LinkBackend;
+  /** Both endpoints on remote hosts, prepared (reached, checked, bench found or pushed) before the run. */
+  remote?: RemoteHosts;
   resultPath: string;
   label: string;
   owner: { uid: number; gid: number } | null;
@@ -50,17 +53,13 @@ class PointBroken extends Error {}
 
 /** Why the point's link or agents cannot carry another cell, or null. */
 function pointBroken(env: PointEnv): string | null {
-  return env.lab.health() ?? env.server.health() ?? env.client.health();
+  return env.health();
 }
 
 /** bench's servers close connections idle this long, or longer when a workload asks (ms). */
 const MIN_SERVER_IDLE_MS = 30_000;
 
-interface PointEnv {
-  lab: Lab;
-  server: Agent;
-  client: Agent;
-}
+type PointEnv = PointSite;
 
 export class RunEngine extends EventEmitter<RunEvents> {
   readonly result: ResultFile;
@@ -93,6 +92,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       scenarioSha256: scenarioSha256(scenario),
       scenarioSource: opts.scenarioSource,
       backend: opts.backend,
+      ...(opts.remote ? { hosts: hostRecords(opts.remote) } : {}),
       transports: {},
       labs: [],
       cells: [],
@@ -132,6 +132,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       undo.push('run state', () => removeRunState(this.opts.runId));
     }
     await this.save();
+    if (this.opts.remote) for (const w of realPathWarnings(this.scenario, this.opts.remote)) this.warn(w);
     for (const point of this.scenario.points) {
       if (this.aborted) break;
       const pointUndo = undo.child(`lab point ${point.index}`);
@@ -268,30 +269,41 @@ export class RunEngine extends EventEmitter<RunEvents> {
 
   private async runPoint(point: LinkPoint, undo: UndoStack): Promise<void> {
     const s = this.scenario;
-    const lab = await labUp({ runId: this.opts.runId, point, backend: this.opts.backend, congestionControl: s.congestionControl, seed: s.seed, undo });
-    this.result.labs.push(lab.record);
-    this.emit('point', point, lab);
     const calStart = performance.now();
     let probes = 0;
-    const calibration = await calibrate(lab, {
-      probes: this.opts.calibrationProbes,
-      onStart: (plan) => {
+    let readyStart = performance.now();
+    const hooks = {
+      linkUp: (record: PointSite['record']) => {
+        this.result.labs.push(record);
+      },
+      calibrateStart: (plan: { probes: number; expectedMs: number }) => {
         probes = plan.probes;
         this.emit('calibrationStart', { point: point.index, ...plan });
       },
-      onProgress: (sent) => this.emit('calibrationProgress', { point: point.index, sent, probes }),
-    });
-    this.emit('calibrationEnd', { point: point.index, calibration, durationMs: performance.now() - calStart, warnings: lab.record.warnings.length });
-    for (const w of lab.record.warnings) this.emit('warning', w);
-    await this.saveOrWarn();
-
-    const readyStart = performance.now();
-    const [server, client] = await Promise.all([startAgent('server', lab.serverNs, undo), startAgent('client', lab.clientNs, undo)]);
-    const env: PointEnv = { lab, server, client };
+      calibrateProgress: (sent: number) => this.emit('calibrationProgress', { point: point.index, sent, probes }),
+      calibrated: async (record: PointSite['record']) => {
+        if (record.measured) this.emit('calibrationEnd', { point: point.index, calibration: record.measured, durationMs: performance.now() - calStart, warnings: record.warnings.length });
+        for (const w of record.warnings) this.emit('warning', w);
+        await this.saveOrWarn();
+        readyStart = performance.now();
+      },
+    };
+    const env: PointEnv = this.opts.remote
+      ? await (async () => {
+          this.emit('point', point, null);
+          return remoteSite(point, this.opts.remote!, { probes: this.opts.calibrationProbes, congestionControl: s.congestionControl }, undo, hooks);
+        })()
+      : await labSite(
+          point,
+          { runId: this.opts.runId, backend: this.opts.backend as Lab['backend'], congestionControl: s.congestionControl, seed: s.seed, probes: this.opts.calibrationProbes, tmpDir: this.tmpDir },
+          undo,
+          { ...hooks, lab: (lab) => this.emit('point', point, lab) },
+        );
+    const { server, client } = env;
     const idleTimeoutMs = Math.max(MIN_SERVER_IDLE_MS, ...s.workloads.map((w) => ('idleTimeoutMs' in w ? w.idleTimeoutMs : 0)));
     const subjects = new Map<string, Subject>();
     for (const t of s.transports) {
-      const subject = await startSubject(t, { lab, server, client, creds: this.opts.creds, undo, idleTimeoutMs, tmpDir: this.tmpDir });
+      const subject = await startSubject(t, { lab: env.ends, places: env.places, server, client, creds: this.opts.creds, undo, idleTimeoutMs, tmpDir: this.tmpDir });
       subjects.set(t.name, subject);
       this.recordTransport(t, subject);
     }
@@ -324,7 +336,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
         }
       }
     }
-    lab.record.emulatorCounters = (await lab.emulatorCounters()) ?? undefined;
+    await env.finish();
     for (const sub of subjects.values()) await sub.stop?.();
   }
 
@@ -334,10 +346,10 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const cell = this.emptyCell(point.index, t, w, rep, 'ok', null, subject.implementation);
     const def = defOf(w);
     // Counters are read before the CPU marks and the clock start, so those round trips are in neither.
-    const counters = await CellCounters.before(subject, { server: env.server, client: env.client, separateNamespaces: env.lab.clientNs !== null });
+    const counters = await CellCounters.before(subject, { server: env.server, client: env.client, separateNamespaces: env.separateNamespaces, scope: env.tcpScope });
+    // A remote window's readings are round trips to the agents: taken before the clock starts.
+    const cpuWindow = await env.cpuWindow(subject);
     const t0 = performance.now();
-    const marks = { client: subject.clientPids().map(cpuMark), server: subject.serverPids().map(cpuMark) };
-    const host0 = hostMark();
     let out: Outcome | null = null;
     try {
       out = await subject.run(w, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
@@ -347,9 +359,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     }
     // The cell's clock and CPU window end here, before any bookkeeping round trip.
     cell.durationMs = performance.now() - t0;
-    const client = sumCpu(marks.client.map(cpuSince));
-    const server = sumCpu(marks.server.map(cpuSince));
-    const host = hostSince(host0, { client, server });
+    const { client, server, host, hostLoads } = await cpuWindow.end();
     if (out) out = await counters.after(out, w);
     // The cell's connections close now, outside its window (a QUIC close drains for up to 3 PTO).
     await env.client.request({ op: 'close' }, { deadlineMs: AGENT_BOOKKEEPING_MS }).catch(() => undefined);
@@ -362,9 +372,9 @@ export class RunEngine extends EventEmitter<RunEvents> {
       if (out.logs) cell.logs = out.logs;
     }
     this.judge(cell, def, w, subject, env);
-    cell.metrics = cellMetrics(w.kind, cell.samples, { rttMs: env.lab.record.measured?.rttMs.p50 ?? null });
+    cell.metrics = cellMetrics(w.kind, cell.samples, { rttMs: env.record.measured?.rttMs.p50 ?? null });
     const tp = def.throughput;
-    const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: tp.linkRateBitsPerSec(point.link, w) } : null;
+    const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: env.rateKnown ? tp.linkRateBitsPerSec(point.link, w) : null } : null;
     const verdict = cpuBoundVerdict(client, server, subject.implementation, throughput);
     cell.cpu = { client, server, cpuBound: verdict !== null };
     if (verdict) {
@@ -375,12 +385,15 @@ export class RunEngine extends EventEmitter<RunEvents> {
         cellId: cell.id,
       });
     }
-    if (host) {
-      cell.host = host.load;
-      if (host.why) {
+    if (hostLoads) cell.hostLoads = { client: hostLoads.client?.load ?? null, server: hostLoads.server?.load ?? null };
+    const hostViews = host ? [{ view: host, who: '' }] : hostLoads ? (['client', 'server'] as const).map((end) => ({ view: hostLoads[end], who: `${end} host: ` })) : [];
+    for (const { view, who } of hostViews) {
+      if (!view) continue;
+      if (host) cell.host = view.load;
+      if (view.why) {
         cell.warnings.push({
           code: 'host-contended',
-          message: `${host.why}: this figure reflects a contended host as well as the link`,
+          message: `${who}${view.why}: this figure reflects a contended host as well as the link`,
           remedy: 'run on an otherwise idle machine, or with fewer processes than CPUs (a lower link rate takes less of the emulator)',
           cellId: cell.id,
         });

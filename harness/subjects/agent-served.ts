@@ -33,8 +33,8 @@ export function agentServed(name: string, t: AgentTransport): TransportEntry {
           const d = defOf(w).datagram;
           return family === 'datagram' && 'unsupported' in d ? `${name}: ${d.unsupported}` : null;
         },
-        clientPids: () => [env.client.pid ?? 0].filter(Boolean),
-        serverPids: () => [env.server.pid ?? 0].filter(Boolean),
+        clientPids: () => [env.client.endPid ?? 0].filter(Boolean),
+        serverPids: () => [env.server.endPid ?? 0].filter(Boolean),
         run: (w, o) =>
           runOnClient(env.client, { transport: name, workload: w, host: env.lab.serverAddr, port: ports[name], creds: env.creds, seed: o.seed, timeoutMs: o.timeoutMs }),
       };

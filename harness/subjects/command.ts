@@ -3,15 +3,12 @@
 // external commands (a user's tunnel release, the real quic-tun, socat...), and bench's own
 // TCP-over-QUIC tunnel and the quic-go tunnel, which are the same thing with built-in
 // commands. bench's TCP workloads run through the client endpoint to bench's own TCP server.
-import { join } from 'node:path';
-import { EnvironmentError } from '../core/errors.js';
-import { run, spawn } from '../core/exec.js';
 import { stalledOrGone } from '../core/proc.js';
 import { settleWithin } from '../core/settle.js';
-import { PROJECT_ROOT } from '../core/version.js';
 import type { LinkProtocol } from '../transports/types.js';
 import type { Workload } from '../workloads/index.js';
-import { credentialFiles, pickPort, SubjectProcess, TAIL_LINES } from './process.js';
+import type { End } from './places.js';
+import { pickPort, type SubjectProcess, TAIL_LINES } from './process.js';
 import { runOnClient, SERVE_DEADLINE_MS, type CounterSource, type Outcome, type Subject, type SubjectEnv } from './types.js';
 
 /**
@@ -54,13 +51,6 @@ export type StatsChannel = (typeof STATS_CHANNELS)[number];
 /** Placeholders a command-defined transport may use; anything else in braces is an error. */
 export const PLACEHOLDERS = ['serverAddr', 'serverPort', 'clientAddr', 'clientPort', 'targetAddr', 'targetPort', 'certFile', 'keyFile', 'fingerprint', 'token', 'bench', 'benchDir'] as const;
 
-/** uid and primary gid of a user of this machine (an environment problem when there is none). */
-async function userIds(user: string): Promise<{ uid: number; gid: number }> {
-  const [u, g] = await Promise.all([run('id', ['-u', user], { reject: false }), run('id', ['-g', user], { reject: false })]);
-  if (u.exitCode !== 0 || g.exitCode !== 0) throw new EnvironmentError(`command transport user "${user}" does not exist on this machine`, 'create the user, or change `user:` in the scenario');
-  return { uid: Number(u.stdout), gid: Number(g.stdout) };
-}
-
 function fillPlaceholders(cmd: string, values: Record<string, string>): string {
   return cmd.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => values[k] ?? m);
 }
@@ -77,7 +67,7 @@ export class CommandSubject implements Subject {
   private constructor(
     private readonly t: CommandTransport,
     private readonly env: SubjectEnv,
-    private readonly values: Record<(typeof PLACEHOLDERS)[number], string>,
+    private readonly values: Record<End, Record<(typeof PLACEHOLDERS)[number], string>>,
     private readonly srv: SubjectProcess,
     private readonly cli: SubjectProcess,
   ) {
@@ -110,36 +100,29 @@ export class CommandSubject implements Subject {
     const { lab, server, client, creds, undo } = env;
     // The backend the subject carries traffic to: bench's own TCP server, in the server namespace.
     const { ports } = await server.request({ op: 'serve', host: lab.serverAddr, transports: ['tcp'], creds, idleTimeoutMs: 60_000 }, { deadlineMs: SERVE_DEADLINE_MS });
-    const as = t.user ? await userIds(t.user) : null;
-    const files = await credentialFiles(creds, env.tmpDir, undo, as);
-    const values = {
+    const user = { user: t.user ?? null };
+    const [srvFiles, cliFiles] = await Promise.all((['server', 'client'] as const).map((end) => env.places.credentialFiles(end, creds, undo, user)));
+    const common = {
       serverAddr: lab.serverAddr,
       serverPort: String(pickPort()),
       clientAddr: '127.0.0.1',
       clientPort: String(pickPort()),
       targetAddr: lab.serverAddr,
       targetPort: String(ports.tcp),
-      certFile: files.cert,
-      keyFile: files.key,
       fingerprint: creds.fingerprintSha256,
       token: 'bench',
-      bench: `${process.execPath} ${join(PROJECT_ROOT, 'dist', 'harness', 'cli.js')}`,
-      benchDir: PROJECT_ROOT,
     };
-    const startOne = (role: string, netns: string | null, cmd: string): SubjectProcess => {
-      // setpriv: the command gets SIGTERM when bench dies (even by SIGKILL), and runs as
-      // `user` when one is given. `exec` all the way, so the pid we measure and signal is the
-      // command's own.
-      const priv = ['--pdeathsig', 'TERM', ...(as ? ['--reuid', String(as.uid), '--regid', String(as.gid), '--init-groups'] : [])];
-      const p = new SubjectProcess(role, spawn('setpriv', [...priv, '--', 'sh', '-c', `exec ${fillPlaceholders(cmd, values)}`], { netns, stdinPipe: true }));
-      undo.push(`${t.name} ${role} process`, () => p.stop());
-      return p;
+    // Files and bench differ per end: on remote hosts each has its own copy and its own bench.
+    const at = (end: End, files: { cert: string; key: string }): Record<(typeof PLACEHOLDERS)[number], string> => {
+      const b = env.places.bench(end);
+      return { ...common, certFile: files.cert, keyFile: files.key, bench: b.command, benchDir: b.dir };
     };
-    const srv = startOne('server', lab.serverNs, t.server);
-    const cli = startOne('client', lab.clientNs, t.client);
+    const values = { server: at('server', srvFiles), client: at('client', cliFiles) };
+    const startOne = (end: End, cmd: string): Promise<SubjectProcess> => env.places.start(end, end, fillPlaceholders(cmd, values[end]), undo, user);
+    const [srv, cli] = await Promise.all([startOne('server', t.server), startOne('client', t.client)]);
     const subject = new CommandSubject(t, env, values, srv, cli);
     try {
-      await client.request({ op: 'probe', host: values.clientAddr, port: Number(values.clientPort), timeoutMs: t.readyTimeoutMs }, { deadlineMs: t.readyTimeoutMs + SERVE_DEADLINE_MS });
+      await client.request({ op: 'probe', host: common.clientAddr, port: Number(common.clientPort), timeoutMs: t.readyTimeoutMs }, { deadlineMs: t.readyTimeoutMs + SERVE_DEADLINE_MS });
     } catch (err) {
       subject.startProblem = subject.dead() ?? `${t.name}: ${(err as Error).message}`;
     }
@@ -173,18 +156,18 @@ export class CommandSubject implements Subject {
   }
 
   clientPids(): number[] {
-    return [this.env.client.pid, this.cli.pid].filter((p): p is number => !!p);
+    return [this.env.client.endPid, this.cli.endPid].filter((p): p is number => !!p);
   }
 
   serverPids(): number[] {
-    return [this.env.server.pid, this.srv.pid].filter((p): p is number => !!p);
+    return [this.env.server.endPid, this.srv.endPid].filter((p): p is number => !!p);
   }
 
   async run(w: Workload, o: { seed: number; timeoutMs: number }): Promise<Outcome> {
     const before = this.dead() ?? this.startProblem;
     this.ran = !before;
     if (before) return { status: 'failed', reason: before, samples: {}, logs: this.logs() };
-    return runOnClient(this.env.client, { transport: 'tcp', workload: w, host: this.values.clientAddr, port: Number(this.values.clientPort), creds: this.env.creds, seed: o.seed, timeoutMs: o.timeoutMs });
+    return runOnClient(this.env.client, { transport: 'tcp', workload: w, host: this.values.client.clientAddr, port: Number(this.values.client.clientPort), creds: this.env.creds, seed: o.seed, timeoutMs: o.timeoutMs });
   }
 
   async check(out: Outcome): Promise<Outcome> {

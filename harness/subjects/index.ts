@@ -14,7 +14,7 @@ import { CommandSubject, type CommandTransport } from './command.js';
 import { quicGoTunnel } from './quicgo-tunnel.js';
 import { quicQuicGo } from './quic-quicgo.js';
 import { quicGoNative } from './quicgo-native.js';
-import type { Subject, SubjectEnv, TransportEntry } from './types.js';
+import { unavailable, type Subject, type SubjectEnv, type TransportEntry } from './types.js';
 
 const processSubjects = {
   tunnel: benchTunnel,
@@ -68,6 +68,9 @@ export function factsOf(spec: TransportSpec): Omit<TransportEntry, 'start'> {
 }
 
 /** Make the transport of `spec` ready in a lab. */
-export function startSubject(spec: TransportSpec, env: SubjectEnv): Promise<Subject> {
-  return spec.kind === 'builtin' ? transports[spec.name].start(env) : CommandSubject.start(spec, env);
+export async function startSubject(spec: TransportSpec, env: SubjectEnv): Promise<Subject> {
+  if (spec.kind === 'builtin') return transports[spec.name].start(env);
+  // bench switches users only on this machine; on remote hosts the ssh user runs every command.
+  if (spec.user && env.places.kind === 'remote') return unavailable(`${spec.name}: \`user: ${spec.user}\` is not supported on remote hosts (commands run as the ssh user); remove it to run there`, factsOf(spec).carries);
+  return CommandSubject.start(spec, env);
 }

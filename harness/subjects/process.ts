@@ -34,6 +34,11 @@ function jsonLine(line: string): Record<string, unknown> | null {
     return null;
   }
 }
+/**
+ * The line a remote agent wrapper writes first in command mode (harness/remote/agent-wrapper.ts):
+ * the command's pid on its host, which the CPU readings there need. Not part of the output.
+ */
+export const WRAPPER_PID_LINE = /^bench-wrapper: pid (\d+)$/;
 
 export class SubjectProcess {
   readonly tail: string[] = [];
@@ -45,14 +50,27 @@ export class SubjectProcess {
   readonly ended: Promise<void>;
   private waiter: ((line: string) => void) | null = null;
   private readonly listeners = new Set<(line: string) => void>();
+  /** The pid on the host the process runs on: a remote wrapper announces it; here, the child's own. */
+  endPid: number | undefined;
 
+  /**
+   * @param signal how to signal the process: the child itself here, a request to the agent
+   * wrapper on a remote host (signalling the local ssh client would kill the session).
+   */
   constructor(
     readonly role: string,
     readonly child: Child,
+    private readonly signal: (sig: NodeJS.Signals) => void = (sig) => void child.kill(sig),
   ) {
+    this.endPid = child.pid;
     for (const s of [child.stdout, child.stderr]) {
       if (!s) continue;
       createInterface({ input: s }).on('line', (l) => {
+        const pid = WRAPPER_PID_LINE.exec(l);
+        if (pid) {
+          this.endPid = Number(pid[1]);
+          return;
+        }
         this.tail.push(l);
         if (this.tail.length > TAIL_LINES) this.tail.shift();
         const o = jsonLine(l);
@@ -66,6 +84,7 @@ export class SubjectProcess {
     });
   }
 
+  /** The local child's pid (a remote process's ssh client): what health checks look at. */
   get pid(): number | undefined {
     return this.child.pid;
   }
@@ -93,7 +112,7 @@ export class SubjectProcess {
         resolve({ stats, settings: this.settings });
       };
     });
-    this.child.kill('SIGUSR1');
+    this.signal('SIGUSR1');
     const r = await got;
     this.waiter = null;
     return r;

@@ -1,13 +1,11 @@
 // Interoperability: bench's @matrixai/quic client (the agent's quic transport) against the
 // quic-go echo server. The echo header is echo-safe, so echo and handshake run unchanged; a
 // pure echo server has no sink or source, so bulk is unsupported here.
-import { spawn } from '../core/exec.js';
+import { formatCommand } from '../core/exec.js';
 import type { PacketEndCounters } from '../core/types.js';
-import { QUICGO_BIN } from '../core/native.js';
 import { BENCH_QUIC_ALPN } from '../transports/quic.js';
 import { defOf, type Workload } from '../workloads/index.js';
-import { credentialFiles, pickPort, SubjectProcess, TAIL_LINES } from './process.js';
-import { QUICGO_MISSING, quicGoVersion } from './quicgo.js';
+import { pickPort, type SubjectProcess, TAIL_LINES } from './process.js';
 import { runOnClient, unavailable, type Outcome, type Subject, type SubjectEnv, type TransportEntry } from './types.js';
 
 /** How long the quic-go echo server may take to say it listens. */
@@ -34,14 +32,13 @@ class QuicGoEchoSubject implements Subject {
     this.counterSources = { client: { kind: 'outcome' }, server: { kind: 'reading', read: server } };
   }
 
-  static async start(version: string, env: SubjectEnv): Promise<QuicGoEchoSubject> {
+  static async start(q: { bin: string; version: string }, env: SubjectEnv): Promise<QuicGoEchoSubject> {
     const { lab, creds, undo } = env;
-    const files = await credentialFiles(creds, env.tmpDir, undo);
+    const files = await env.places.credentialFiles('server', creds, undo);
     const port = pickPort();
     const args = ['echo-server', '--exit-on-stdin-eof', '--listen', `${lab.serverAddr}:${port}`, '--cert', files.cert, '--key', files.key, '--alpn', BENCH_QUIC_ALPN];
-    const srv = new SubjectProcess('server', spawn(QUICGO_BIN, args, { netns: lab.serverNs, stdinPipe: true }));
-    undo.push('quic-go echo server', () => srv.stop());
-    const subject = new QuicGoEchoSubject(version, env, srv, port);
+    const srv = await env.places.start('server', 'server', formatCommand(q.bin, args), undo);
+    const subject = new QuicGoEchoSubject(q.version, env, srv, port);
     // It prints "ready udp ADDR" once listening; UDP can't be probed with a connect.
     const ready = (): boolean => srv.tail.some((l) => l.startsWith('ready udp'));
     const t0 = Date.now();
@@ -56,11 +53,11 @@ class QuicGoEchoSubject implements Subject {
   }
 
   clientPids(): number[] {
-    return [this.env.client.pid].filter((p): p is number => !!p);
+    return [this.env.client.endPid].filter((p): p is number => !!p);
   }
 
   serverPids(): number[] {
-    return [this.srv.pid].filter((p): p is number => !!p);
+    return [this.srv.endPid].filter((p): p is number => !!p);
   }
 
   async run(w: Workload, o: { seed: number; timeoutMs: number }): Promise<Outcome> {
@@ -87,7 +84,7 @@ export const quicQuicGo: TransportEntry = {
   handshake: { promisedRoundTrips: 1, expectedRoundTrips: 1, note: 'the quic-go server sends no Retry' },
   resumption: { unsupported: "the client is bench's quic transport (@matrixai/quic), which cannot resume a session (see the quic transport)" },
   async start(env) {
-    const version = quicGoVersion();
-    return version ? QuicGoEchoSubject.start(version, env) : unavailable(QUICGO_MISSING, 'quic');
+    const q = await env.places.quicGo('server');
+    return 'missing' in q ? unavailable(q.missing, 'quic') : QuicGoEchoSubject.start(q, env);
   },
 };

@@ -3,12 +3,12 @@
 // of connection setups (handshake, resumption: a workload's `setups`). It is the QUIC stack
 // here that can resume a session and send 0-RTT data; bench's other workloads run over
 // quic-go through quicgo-tunnel.
-import { spawn } from '../core/exec.js';
+import { formatCommand } from '../core/exec.js';
 import { QUICGO_BIN } from '../core/native.js';
 import { BENCH_QUIC_ALPN } from '../transports/quic.js';
 import { defOf, type Workload } from '../workloads/index.js';
 import type { SetupRecord } from '../workloads/types.js';
-import { credentialFiles, pickPort, SubjectProcess, TAIL_LINES } from './process.js';
+import { pickPort, type SubjectProcess, TAIL_LINES } from './process.js';
 import { QUICGO_MISSING, quicGoVersion } from './quicgo.js';
 import { unavailable, type Outcome, type Subject, type SubjectEnv, type TransportEntry } from './types.js';
 
@@ -51,13 +51,11 @@ class QuicGoNativeSubject implements Subject {
 
   static async start(version: string, env: SubjectEnv): Promise<QuicGoNativeSubject> {
     const { lab, creds, undo } = env;
-    const files = await credentialFiles(creds, env.tmpDir, undo);
+    const files = await env.places.credentialFiles('server', creds, undo);
     const at = `${lab.serverAddr}:${pickPort()}`;
     const common = ['--exit-on-stdin-eof', '--alpn', BENCH_QUIC_ALPN];
-    const srv = new SubjectProcess('server', spawn(QUICGO_BIN, ['echo-server', ...common, '--allow-0rtt', '--listen', at, '--cert', files.cert, '--key', files.key], { netns: lab.serverNs, stdinPipe: true }));
-    undo.push('quic-go echo server', () => srv.stop());
-    const cli = new SubjectProcess('client', spawn(QUICGO_BIN, ['setup-client', ...common, '--server', at, '--fingerprint', creds.fingerprintSha256], { netns: lab.clientNs, stdinPipe: true }));
-    undo.push('quic-go setup client', () => cli.stop());
+    const srv = await env.places.start('server', 'server', formatCommand(QUICGO_BIN, ['echo-server', ...common, '--allow-0rtt', '--listen', at, '--cert', files.cert, '--key', files.key]), undo);
+    const cli = await env.places.start('client', 'client', formatCommand(QUICGO_BIN, ['setup-client', ...common, '--server', at, '--fingerprint', creds.fingerprintSha256]), undo);
     const subject = new QuicGoNativeSubject(version, srv, cli);
     subject.problem = (await ready(srv, 'ready udp', 'quic-go echo server')) ?? (await ready(cli, 'ready stdin', 'quic-go setup client'));
     return subject;
@@ -139,6 +137,8 @@ export const quicGoNative: TransportEntry = {
     note: 'quic-go resumes with the earlier connection\'s session ticket and sends the request as 0-RTT data (DialEarly against ListenEarly): usable at once, the first response one round trip later',
   },
   async start(env) {
+    // Its setup client takes requests on stdin, which the remote agent wrapper does not carry.
+    if (env.places.kind === 'remote') return unavailable('quicgo-native drives its setup client over stdin, which bench does not carry to a remote host; run it in the local lab (quicgo-tunnel and quic-quicgo run on remote hosts)', 'quic');
     const version = quicGoVersion();
     return version ? QuicGoNativeSubject.start(version, env) : unavailable(QUICGO_MISSING, 'quic');
   },

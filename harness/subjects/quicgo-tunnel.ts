@@ -1,8 +1,9 @@
 // The quic-go TCP-over-QUIC tunnel (harness/subjects/quic-go), a native QUIC reference: a
 // command subject carrying QUIC, built into bench.
+import { relative } from 'node:path';
 import { QUICGO_BIN } from '../core/native.js';
+import { PROJECT_ROOT } from '../core/version.js';
 import { CommandSubject } from './command.js';
-import { QUICGO_MISSING, quicGoVersion } from './quicgo.js';
 import { TUNNEL_NO_RESUMPTION, TUNNELLED_TCP_HANDSHAKE, unavailable, type TransportEntry } from './types.js';
 
 export const quicGoTunnel: TransportEntry = {
@@ -16,9 +17,13 @@ export const quicGoTunnel: TransportEntry = {
   handshake: TUNNELLED_TCP_HANDSHAKE,
   resumption: { unsupported: TUNNEL_NO_RESUMPTION },
   async start(env) {
-    const version = quicGoVersion();
-    if (!version) return unavailable(QUICGO_MISSING, 'quic');
-    const bin = QUICGO_BIN;
+    // Both ends run the binary: each must have it (on remote hosts, the pushed bundle carries it).
+    const [srv, cli] = await Promise.all([env.places.quicGo('server'), env.places.quicGo('client')]);
+    if ('missing' in srv) return unavailable(srv.missing, 'quic');
+    if ('missing' in cli) return unavailable(cli.missing, 'quic');
+    // Each end's own copy: {benchDir} is that end's bench (a remote bundle has the binary at the same place).
+    const bin = `{benchDir}/${relative(PROJECT_ROOT, QUICGO_BIN)}`;
+    const { version } = srv;
     return CommandSubject.start(
       {
         name: 'quicgo-tunnel',

@@ -6,13 +6,21 @@ import type { Agent } from '../agent/controller.js';
 import type { Credentials } from '../core/certs.js';
 import type { UndoStack } from '../core/undo.js';
 import type { PacketEndCounters } from '../core/types.js';
-import type { Lab } from '../../netem/lab.js';
+import type { SubjectPlaces } from './places.js';
 import type { HandshakeFacts, LinkProtocol, TransportFacts } from '../transports/types.js';
 import type { CellSamples, Workload } from '../workloads/index.js';
 import type { CellOutcome } from '../workloads/types.js';
 
+/** The addresses of a point's two ends: a lab's, or the test addresses of two remote hosts. */
+export interface LinkEnds {
+  clientAddr: string;
+  serverAddr: string;
+}
+
 export interface SubjectEnv {
-  lab: Lab;
+  lab: LinkEnds;
+  /** Where the subject's own processes run (lab namespaces or remote hosts). */
+  places: SubjectPlaces;
   server: Agent;
   client: Agent;
   creds: Credentials;
