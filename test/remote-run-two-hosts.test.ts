@@ -1,0 +1,164 @@
+// `bench run --client ssh://... --server ssh://...` end to end, for real: two "hosts" made of
+// network namespaces with Debian's OpenSSH server (test/kit/ssh-hosts.ts), joined by a lab link
+// (userspace emulator, 10 ms each way, 1 % loss, 20 Mbit/s). The same scenario runs through
+// the local lab and through the hosts; every cell must be ok (each workload verifies its bytes),
+// the figures are printed side by side, and the hosts run nothing and hold no file of bench's
+// afterwards, also when bench is killed mid-cell. One kit for every test (sshd start-up and a
+// lab are the slow part). Only physical bounds are asserted (shared machine).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, spawn } from '../harness/core/exec.js';
+import { EXIT } from '../harness/core/errors.js';
+import { PROJECT_ROOT } from '../harness/core/version.js';
+import type { ResultFile } from '../harness/results/types.js';
+import { skipUnlessSsh, SshHosts, type HostName } from './kit/ssh-hosts.js';
+import { benchRun, point, until } from './kit/testkit.js';
+
+const skip = skipUnlessSsh();
+const CLI = join(PROJECT_ROOT, 'dist', 'harness', 'cli.js');
+const DELAY_MS = 10;
+const RATE = 20e6;
+let kit: SshHosts;
+let dir: string;
+
+const SCENARIO = `name: two-hosts
+description: The same link driven by local agents and by agents on two hosts over SSH.
+link: { delay: ${DELAY_MS}ms, loss: 1%, rate: 20mbit }
+transports: [tcp, quic, tunnel, quicgo-tunnel, quic-quicgo]
+workloads:
+  - echo: { payload: 64B, duration: 1s }
+  - bulk: { direction: download, duration: 3s }
+repetitions: 1
+warmup: 0
+timeout: 30s
+`;
+
+before(async () => {
+  if (skip) return;
+  kit = await SshHosts.create({ lab: point({ delayMs: DELAY_MS, lossPct: 1, rateBitsPerSec: RATE }) });
+  dir = await mkdtemp(join(tmpdir(), 'bench-two-hosts-'));
+});
+after(async () => {
+  if (kit) {
+    await kit.destroy();
+    assert.deepEqual(await kit.remains(), []);
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** An endpoint flag for kit host `name`, with the kit's key and known_hosts, its bench the checkout's. */
+function spec(name: HostName, o: { port?: number; bench?: boolean } = {}): string {
+  const h = kit.hosts[name];
+  const q = new URLSearchParams({ addr: h.testAddress, identity: kit.identityFile, 'known-hosts': kit.knownHostsFile, node: process.execPath, ...(o.bench === false ? {} : { bench: PROJECT_ROOT }) });
+  return `ssh://root@${h.sshAddress}:${o.port ?? h.port}?${q}`;
+}
+
+/** `bench run` in the kit's controller namespace (where the hosts' management addresses are). */
+async function benchRemote(args: string[], timeoutMs = 240_000): Promise<{ code: number; stderr: string; stdout: string }> {
+  const r = await run(process.execPath, [CLI, 'run', ...args], { netns: kit.ctl, reject: false, timeoutMs });
+  return { code: r.exitCode, stderr: r.stderr, stdout: r.stdout };
+}
+
+/** Files bench leaves in a host's temp dir (bundles, credentials): the hosts share this machine's /tmp. */
+async function benchFilesOnHosts(): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((e) => /^bench-(creds|bundle)-/.test(e));
+}
+
+async function hostsClean(): Promise<void> {
+  await kit.settled('a', 45_000);
+  await kit.settled('b', 45_000);
+  await until(async () => (await benchFilesOnHosts()).length === 0, 45_000, 'no bench files on the hosts');
+}
+
+test('one scenario through the local lab and through two hosts over SSH: every cell ok, figures side by side', { skip, timeout: 420_000 }, async (t) => {
+  await mkdir(join(dir, 'lab'));
+  const lab = await benchRun(join(dir, 'lab'), SCENARIO, { probes: 500, timeoutMs: 200_000 });
+  const scenario = join(dir, 'scenario.yaml');
+  await writeFile(scenario, SCENARIO);
+  const out = join(dir, 'remote');
+  const r = await benchRemote([scenario, '--out', out, '--client', spec('a'), '--server', spec('b'), '--calibration-probes', '500']);
+  assert.equal(r.code, 0, r.stderr);
+  const remote = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as ResultFile;
+
+  assert.equal(remote.backend, 'real-path');
+  assert.equal(remote.hosts?.client.testAddress, kit.hosts.a.testAddress);
+  assert.ok(remote.hosts?.server.facts?.kernel && remote.hosts.client.facts?.nic, 'both hosts\' facts recorded');
+  assert.deepEqual(remote.labs[0].path?.impairments, []);
+  for (const c of remote.cells) {
+    // The quic-go echo server only echoes (harness/subjects/quic-quicgo.ts).
+    if (c.transport === 'quic-quicgo' && c.kind === 'bulk') {
+      assert.equal(c.status, 'unsupported');
+      continue;
+    }
+    assert.equal(c.status, 'ok', `${c.id}: ${c.reason}`);
+    // Each end's CPU was read on its host by its agent, not from the local ssh client.
+    assert.match(c.cpu?.client?.host ?? '', /^client host root@/, `${c.id} client CPU read on the client host`);
+    assert.ok(c.hostLoads?.server, `${c.id}: server host load`);
+    if (c.tcp) assert.equal(c.tcp.scope, 'host', `${c.id}: TCP counters labelled host-wide`);
+  }
+  assert.ok(remote.cells.some((c) => c.transport === 'quic-quicgo' && c.implementation.includes('quic-go')), 'quic-go subject ran on the server host');
+  const cal = remote.labs[0].measured!;
+  assert.ok(cal.rttMs.min >= 2 * DELAY_MS, `real path RTT min ${cal.rttMs.min} >= ${2 * DELAY_MS} ms`);
+  const summary = await readFile(join(out, 'summary.md'), 'utf8');
+  assert.match(summary, /Link: real path root@/);
+  assert.match(await readFile(join(out, 'report.html'), 'utf8'), /real path/);
+  assert.match(r.stderr, /link: REAL PATH/);
+
+  const goodput = (res: ResultFile, transport: string): string => {
+    const c = res.cells.find((x) => x.transport === transport && x.kind === 'bulk');
+    return c?.metrics.goodputBitsPerSec !== undefined ? `${(c.metrics.goodputBitsPerSec / 1e6).toFixed(2)} Mbit/s` : c?.status ?? '-';
+  };
+  for (const c of remote.cells) t.diagnostic(`${c.id}: ${c.status}; client CPU ${c.cpu?.client?.coreFraction.toFixed(2)} core (${c.cpu?.client?.host}), server ${c.cpu?.server?.coreFraction.toFixed(2)}${c.tcp ? `; TCP retrans ${c.tcp.retransSegs}/${c.tcp.outSegs} (${c.tcp.scope})` : ''}`);
+  t.diagnostic(`calibrated RTT p50: lab ${lab.result.labs[0].measured?.rttMs.p50.toFixed(2)} ms, two hosts ${cal.rttMs.p50.toFixed(2)} ms`);
+  for (const tr of ['tcp', 'quic', 'tunnel', 'quicgo-tunnel']) t.diagnostic(`${tr} bulk goodput: lab ${goodput(lab.result, tr)}, two hosts ${goodput(remote, tr)}`);
+  for (const c of remote.cells) {
+    if (c.kind !== 'bulk' || c.status !== 'ok') continue;
+    const bps = c.metrics.goodputBitsPerSec;
+    assert.ok(bps > 0 && bps <= RATE * 1.04, `${c.id}: ${bps} bit/s within the link's rate`);
+  }
+
+  // An emulated link and a real path are not compared without --force.
+  const cmp = await run(process.execPath, [CLI, 'compare', join(dir, 'lab', 'out', 'result.json'), join(out, 'result.json')], { reject: false });
+  assert.equal(cmp.exitCode, EXIT.usage, cmp.stderr);
+  assert.match(cmp.stderr, /an emulated link and a real path are not the same link/);
+  const forced = await run(process.execPath, [CLI, 'compare', '--force', join(dir, 'lab', 'out', 'result.json'), join(out, 'result.json')], { reject: false });
+  assert.notEqual(forced.exitCode, EXIT.usage, forced.stderr);
+  await hostsClean();
+});
+
+test('bench killed mid-cell (a tunnel cell over SSH): nothing runs on the hosts and no file of bench is left there', { skip, timeout: 180_000 }, async () => {
+  const scenario = join(dir, 'long.yaml');
+  await writeFile(scenario, SCENARIO.replace('transports: [tcp, quic, tunnel, quicgo-tunnel, quic-quicgo]', 'transports: [tunnel]').replace('duration: 3s', 'duration: 60s').replace('timeout: 30s', 'timeout: 90s'));
+  const child = spawn(process.execPath, [CLI, 'run', scenario, '--out', join(dir, 'killed'), '--client', spec('a'), '--server', spec('b'), '--calibration-probes', '50'], { netns: kit.ctl });
+  child.catch(() => undefined);
+  // The tunnel endpoints run on both hosts, and the bulk cell is under way.
+  await until(async () => (await kit.processes('b')).some((p) => p.cmd.includes('tunnel server')) && (await kit.processes('a')).some((p) => p.cmd.includes('tunnel client')), 90_000, 'tunnel endpoints on both hosts');
+  await new Promise((res) => setTimeout(res, 4000));
+  child.kill('SIGKILL');
+  await child.catch(() => undefined);
+  await hostsClean();
+});
+
+test('errors of a two-host run name the flag or the host, and leave no output directory', { skip, timeout: 120_000 }, async () => {
+  const scenario = join(dir, 'scenario.yaml');
+  await writeFile(scenario, SCENARIO);
+  const cases: { args: string[]; code: number; message: RegExp }[] = [
+    { args: ['--client', spec('a')], code: EXIT.usage, message: /--server is missing/ },
+    { args: ['--client', spec('a'), '--server', spec('b'), '--backend', 'userspace'], code: EXIT.usage, message: /--backend userspace applies to the local lab/ },
+    { args: ['--client', spec('a'), '--server', 'ssh://root:secret@198.19.200.6?addr=198.18.0.2'], code: EXIT.usage, message: /--server .* password: passwords are not accepted/ },
+    // Nothing listens on port 2 of host b: the host is named, with what to do.
+    { args: ['--client', spec('a'), '--server', spec('b', { port: 2 })], code: EXIT.environment, message: /server host root@[\d.]+:2/ },
+  ];
+  for (const c of cases) {
+    const out = join(dir, `err-${cases.indexOf(c)}`);
+    const r = await benchRemote([scenario, '--out', out, ...c.args], 90_000);
+    assert.equal(r.code, c.code, `${c.args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, c.message);
+    assert.equal(existsSync(out), false, `${out} not created`);
+  }
+  await hostsClean();
+});
