@@ -19,10 +19,13 @@ import { skipUnlessSsh, SshHosts, type HostName } from './kit/ssh-hosts.js';
 import { benchRun, point, until } from './kit/testkit.js';
 
 const skip = skipUnlessSsh();
+/** This kernel has sch_netem (CI may): the no-netem refusal cannot be shown here then. */
+const NETEM_HERE = existsSync('/sys/module/sch_netem') || (await run('modprobe', ['-n', '-q', 'sch_netem'], { reject: false })).exitCode === 0;
 const CLI = join(PROJECT_ROOT, 'dist', 'harness', 'cli.js');
 const DELAY_MS = 10;
 const RATE = 20e6;
 let kit: SshHosts;
+const USER = { name: 'bench18b', uid: 64993 };
 let dir: string;
 
 const SCENARIO = `name: two-hosts
@@ -39,7 +42,7 @@ timeout: 30s
 
 before(async () => {
   if (skip) return;
-  kit = await SshHosts.create({ lab: point({ delayMs: DELAY_MS, lossPct: 1, rateBitsPerSec: RATE }) });
+  kit = await SshHosts.create({ lab: point({ delayMs: DELAY_MS, lossPct: 1, rateBitsPerSec: RATE }), users: [USER] });
   dir = await mkdtemp(join(tmpdir(), 'bench-two-hosts-'));
 });
 after(async () => {
@@ -51,10 +54,10 @@ after(async () => {
 });
 
 /** An endpoint flag for kit host `name`, with the kit's key and known_hosts, its bench the checkout's. */
-function spec(name: HostName, o: { port?: number; bench?: boolean } = {}): string {
+function spec(name: HostName, o: { port?: number; bench?: boolean; user?: string } = {}): string {
   const h = kit.hosts[name];
   const q = new URLSearchParams({ addr: h.testAddress, identity: kit.identityFile, 'known-hosts': kit.knownHostsFile, node: process.execPath, ...(o.bench === false ? {} : { bench: PROJECT_ROOT }) });
-  return `ssh://root@${h.sshAddress}:${o.port ?? h.port}?${q}`;
+  return `ssh://${o.user ?? 'root'}@${h.sshAddress}:${o.port ?? h.port}?${q}`;
 }
 
 /** `bench run` in the kit's controller namespace (where the hosts' management addresses are). */
@@ -143,7 +146,7 @@ test('bench killed mid-cell (a tunnel cell over SSH): nothing runs on the hosts 
   await hostsClean();
 });
 
-test('errors of a two-host run name the flag or the host, and leave no output directory', { skip, timeout: 120_000 }, async () => {
+test('errors of a two-host run name the flag or the host, and leave no output directory', { skip, timeout: 180_000 }, async (t) => {
   const scenario = join(dir, 'scenario.yaml');
   await writeFile(scenario, SCENARIO);
   const cases: { args: string[]; code: number; message: RegExp }[] = [
@@ -153,12 +156,32 @@ test('errors of a two-host run name the flag or the host, and leave no output di
     // Nothing listens on port 2 of host b: the host is named, with what to do.
     { args: ['--client', spec('a'), '--server', spec('b', { port: 2 })], code: EXIT.environment, message: /server host root@[\d.]+:2/ },
   ];
+  // Impairment (--impair): each refusal before anything changes on the host.
+  const testDev = /dev (\S+)/.exec((await run('ip', ['-o', 'route', 'get', kit.hosts.b.testAddress], { netns: kit.hosts.a.netns })).stdout)![1];
+  const both = ['--client', spec('a'), '--server', spec('b')];
+  cases.push(
+    { args: ['--impair', 'client:eth0'], code: EXIT.usage, message: /--impair applies to a run between two hosts/ },
+    { args: [...both, '--impair', 'router:eth1'], code: EXIT.usage, message: /--impair router:eth1: no router given/ },
+    { args: [...both, '--impair', 'client:nosuch0'], code: EXIT.environment, message: /client host root@[\d.]+: cannot impair: it has no interface nosuch0 \(it has .*mgmt0/ },
+    // The session's own interface is refused, whatever netem would do there.
+    { args: [...both, '--impair', 'client:mgmt0'], code: EXIT.environment, message: /cannot impair: mgmt0 carries bench's own SSH session \(from 198\.19\.200\.1\)/ },
+    { args: ['--client', spec('a', { user: USER.name }), '--server', spec('b'), '--impair', `client:${testDev}`], code: EXIT.environment, message: new RegExp(`client host ${USER.name}@[\\d.]+: netem on ${testDev} needs root, and ${USER.name} is not root`) },
+  );
+  if (!NETEM_HERE) cases.push({ args: [...both, '--impair', `client:${testDev}`], code: EXIT.environment, message: /client host root@[\d.]+: cannot impair: its kernel \(.*\) has no sch_netem/ });
   for (const c of cases) {
     const out = join(dir, `err-${cases.indexOf(c)}`);
     const r = await benchRemote([scenario, '--out', out, ...c.args], 90_000);
     assert.equal(r.code, c.code, `${c.args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, c.message);
+    t.diagnostic(`exit ${r.code}: ${r.stderr.trim().split('\n').filter((l) => l.startsWith('bench: error') || l.startsWith('  ')).join(' / ').slice(0, 400)}`);
     assert.equal(existsSync(out), false, `${out} not created`);
   }
+  // bench cleanup --hosts: finds no netem of bench's on either host (and needs no local root for it).
+  const hostsFile = join(dir, 'hosts.yaml');
+  const entry = (name: HostName): string => `  host: ${kit.hosts[name].sshAddress}\n  user: root\n  address: ${kit.hosts[name].testAddress}\n  identity: ${kit.identityFile}\n  knownHosts: ${kit.knownHostsFile}\n  node: ${process.execPath}\n`;
+  await writeFile(hostsFile, `client:\n${entry('a')}server:\n${entry('b')}`);
+  const cl = await run(process.execPath, [CLI, 'cleanup', '--hosts', hostsFile], { netns: kit.ctl, reject: false, timeoutMs: 60_000 });
+  assert.equal(cl.exitCode, 0, cl.stderr);
+  assert.match(cl.stdout, /nothing to clean up on the hosts|removed/);
   await hostsClean();
 });

@@ -8,6 +8,24 @@ import { validRunId } from '../../netem/state.js';
 import { isRoot } from '../../netem/lab.js';
 import { EnvironmentError, InputError } from '../core/errors.js';
 import { cleanupDeadRuns } from '../run/run-state.js';
+import { withUndo } from '../core/undo.js';
+import { removeImpairments } from '../remote/impair.js';
+import { resolveInventory } from '../remote/inventory.js';
+import { removeDeadControllerDirs } from '../remote/ssh.js';
+
+/** `--hosts`: bench's netem (handle bec0:) removed from every remote host of the file, router included. */
+async function cleanupHosts(file: string, dryRun: boolean): Promise<string[]> {
+  const inv = await resolveInventory({ hosts: file });
+  const hosts = [inv.client, inv.server, inv.router].filter((p) => p?.kind === 'ssh');
+  if (!hosts.length) throw new InputError(`--hosts ${file}: no remote host in it (both endpoints are local)`);
+  if (dryRun) return hosts.map((p) => `would remove bench's netem from ${p!.kind === 'ssh' ? p!.host : ''}`);
+  const r = await withUndo(async (undo) => {
+    const lines: string[] = [];
+    for (const p of hosts) if (p?.kind === 'ssh') lines.push(...(await removeImpairments(p, undo)));
+    return lines;
+  });
+  return r.value ?? [];
+}
 
 export function registerCleanup(program: Command): void {
   program
@@ -16,15 +34,24 @@ export function registerCleanup(program: Command): void {
     .option('--run <runid>', 'only this run (removed even if its owner is still alive)')
     .option('--all', 'also remove live labs, including those left up by `bench lab up`')
     .option('--dry-run', 'list what would be removed, remove nothing')
-    .action(async (o: { run?: string; all?: boolean; dryRun?: boolean }) => {
+    .option('--hosts <file>', 'remote hosts (a hosts file, router included): remove the netem bench put on their interfaces (bench run --impair)')
+    .action(async (o: { run?: string; all?: boolean; dryRun?: boolean; hosts?: string }) => {
       if (o.run !== undefined && !validRunId(o.run)) throw new InputError(`bad run id "${o.run}"`);
+      if (o.hosts !== undefined) {
+        // Remote hosts need no root here: only ssh, with the hosts' own privileges there.
+        const lines = [...(await cleanupHosts(o.hosts, o.dryRun === true)), ...(await removeDeadControllerDirs({ dryRun: o.dryRun })).map((d) => `${o.dryRun ? 'would remove' : 'removed'} ${d}`)];
+        process.stdout.write(`${(lines.length ? lines : ['nothing to clean up on the hosts']).join('\n')}\n`);
+        return;
+      }
       if (!isRoot()) throw new EnvironmentError('bench cleanup needs root (it deletes namespaces)', 'run it with sudo');
       const r = await cleanup({ runId: o.run, all: o.all, dryRun: o.dryRun });
       const runs = await cleanupDeadRuns({ runId: o.run, dryRun: o.dryRun });
+      const dirs = await removeDeadControllerDirs({ dryRun: o.dryRun });
       r.problems.push(...runs.problems);
       const verb = o.dryRun ? 'would remove' : 'removed';
       const lines: string[] = [];
       for (const d of runs.runs) lines.push(`${o.dryRun ? 'would clean up after' : 'cleaned up after'} killed run ${d.runId}${d.done.length ? `: ${d.done.join(', ')}` : ''}`);
+      for (const d of dirs) lines.push(`${o.dryRun ? 'would remove' : 'removed'} ${d} (left by a killed bench run between two hosts)`);
       for (const ns of r.foreign) lines.push(`left namespace ${ns}: named like a lab but bench has no record of creating it (if it is a leftover of bench, remove it with: bench cleanup --run ${ns.replace(/^bench-/, '').replace(/-[cs]$/, '')})`);
       for (const l of r.removed) {
         const what = [...l.namespaces.map((n) => `namespace ${n}`), ...l.emulatorPids.map((p) => `linkemu pid ${p}`)];

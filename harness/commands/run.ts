@@ -21,6 +21,7 @@ import type { BackendName, Warning } from '../core/types.js';
 import { run } from '../core/exec.js';
 import type { TransportSpec } from '../subjects/index.js';
 import { prepareRemoteHosts, type RemoteHosts } from '../remote/hosts.js';
+import { parseImpairFlag, prepareImpairment, type ImpairRequest, type ImpairTarget } from '../remote/impair.js';
 import { destination, isSshInventory, resolveInventory, type SshInventory } from '../remote/inventory.js';
 import { attachProgress, printSummary } from './run-progress.js';
 import { writeReports } from './run-reports.js';
@@ -36,6 +37,9 @@ interface RunFlags {
   client?: string;
   server?: string;
   hosts?: string;
+  router?: string;
+  impair: string[];
+  impairSshInterface?: boolean;
 }
 
 function sudoOwner(): { uid: number; gid: number } | null {
@@ -68,9 +72,11 @@ async function commandTransportChecks(transports: readonly TransportSpec[], remo
 }
 
 /** Reach and check both hosts: the first failure is a host-named error, and whatever was done is undone. */
-async function prepareHosts(inv: SshInventory, undo: Parameters<typeof prepareRemoteHosts>[1]): Promise<RemoteHosts> {
+async function prepareHosts(inv: SshInventory, undo: Parameters<typeof prepareRemoteHosts>[1], impair: ImpairRequest[]): Promise<RemoteHosts> {
   process.stderr.write(`bench: reaching ${destination(inv.client)} and ${destination(inv.server)} over ssh...\n`);
-  return prepareRemoteHosts(inv, undo);
+  // An endpoint to be impaired must allow it before anything is pushed there.
+  const privileged = impair.flatMap((r) => (r.where === 'router' ? [] : [{ role: r.where, why: `netem on ${r.dev}` }]));
+  return prepareRemoteHosts(inv, undo, { privileged });
 }
 
 export function registerRun(program: Command): void {
@@ -87,7 +93,10 @@ export function registerRun(program: Command): void {
     .option('--calibration-probes <n>', 'UDP echo probes per lab point before any workload', '500')
     .option('--client <endpoint>', 'where the client endpoint runs: local (the lab) or ssh://[user@]host[:port]?addr=<test address> (see README "Two hosts")')
     .option('--server <endpoint>', 'where the server endpoint runs, like --client')
-    .option('--hosts <file>', 'a hosts file with client: and server: entries, instead of --client/--server')
+    .option('--hosts <file>', 'a hosts file with client: and server: entries (and an optional router:), instead of --client/--server')
+    .option('--router <host>', 'a middle hop between the two hosts, ssh://[user@]host[:port], reached only to impair the path there')
+    .option('--impair <host:dev>', 'two hosts only: put the scenario link on interface dev of host client, server or router with netem (repeatable, one per direction); needs root or sudo=yes there', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--impair-ssh-interface', 'allow --impair on the interface that carries bench\'s own SSH session')
     .addHelpText('after', `
 Exit codes: 0 all cells ok or unsupported, 2 bad scenario or flags, 3 environment not
 usable (e.g. not root for a namespace backend), 4 some cells failed or timed out,
@@ -106,6 +115,8 @@ Two hosts: bench run scenarios/baseline.yaml --client 'ssh://root@a?addr=10.0.0.
       if (!Number.isInteger(probes) || probes < 10) throw new InputError(`--calibration-probes ${flags.calibrationProbes}: must be a whole number >= 10`);
       const inventory = await resolveInventory(flags);
       const remote = isSshInventory(inventory) ? inventory : null;
+      const impair = flags.impair.map((v) => parseImpairFlag(v, flags.impairSshInterface === true));
+      if (impair.length && !remote) throw new InputError('--impair applies to a run between two hosts (--client/--server ssh://... or --hosts); the local lab emulates the scenario\'s link itself', 'drop --impair, or give the hosts');
       let backend: ResultFile['backend'];
       let reason: string;
       if (remote) {
@@ -140,9 +151,13 @@ Two hosts: bench run scenarios/baseline.yaml --client 'ssh://root@a?addr=10.0.0.
           async (undo) => {
             // Remote hosts are reached and checked before anything is written: a host that
             // cannot run the scenario leaves no output directory behind.
-            const hosts: RemoteHosts | undefined = remote ? await prepareHosts(remote, undo) : undefined;
+            const hosts: RemoteHosts | undefined = remote ? await prepareHosts(remote, undo, impair) : undefined;
+            const targets: ImpairTarget[] = [];
+            for (const r of impair) targets.push(await prepareImpairment(r, hosts!, inventory.router, undo));
+            const twice = targets.find((t, i) => targets.findIndex((u) => u.direction === t.direction) !== i);
+            if (twice) throw new InputError(`--impair: two interfaces would shape the ${twice.direction} (client→server is uplink) direction`, 'give at most one interface per direction');
             outDir = await prepareOutDir({ out: flags.out, scenario: scenario.name, runId, owner, force: flags.force === true });
-            const e = new RunEngine(scenario, { runId, backend, remote: hosts, resultPath: join(outDir, 'result.json'), label, owner, creds, calibrationProbes: probes, host, scenarioSource });
+            const e = new RunEngine(scenario, { runId, backend, remote: hosts, impair: targets, resultPath: join(outDir, 'result.json'), label, owner, creds, calibrationProbes: probes, host, scenarioSource });
             engine = e;
             process.stderr.write(`bench: ${scenario.name}: ${remote ? 'real path' : `backend ${backend}`} (${reason}); ${e.total} cells over ${scenario.points.length} link point(s); writing ${outDir}\n`);
             detach = attachProgress(e, process.stderr);

@@ -40,7 +40,7 @@ async function productionPackages(root: string): Promise<string[]> {
 /** Build the bundle of the bench at `root` (default: this one) in a new temp dir, removed by `undo`. */
 export async function buildBundle(undo: UndoStack, root = PROJECT_ROOT): Promise<Bundle> {
   const identity = codeIdentity(root);
-  const dir = await mkdtemp(join(tmpdir(), 'bench-pack-'));
+  const dir = await mkdtemp(join(tmpdir(), `bench-pack-${process.pid}-`));
   undo.push('bundle temp dir', () => rm(dir, { recursive: true, force: true }));
   const manifest = join(dir, MANIFEST);
   const platform = `${process.platform}-${process.arch}`;

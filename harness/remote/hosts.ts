@@ -101,7 +101,8 @@ async function prepareOne(p: SshPlacement, peer: SshPlacement, undo: UndoStack, 
   for (const q of o.privileged ?? []) if (q.role === p.role) await requirePrivilege(ssh, bench.node.uid, q.why);
   const facts = await runProbe<ProbedFacts>(ssh, 'facts', [p.testAddress, peer.testAddress]);
   if (!facts.nic) throw addressNotOnHost(p, facts.ipv4);
-  return { role: p.role, placement: p, ssh, bench, facts };
+  // Only endpoints are prepared here (a router needs no bench: harness/remote/impair.ts).
+  return { role: p.role as Role, placement: p, ssh, bench, facts };
 }
 
 /**

@@ -12,6 +12,8 @@ import { InputError } from '../core/errors.js';
 import { formatProblem, Problems, SourceFile, type Problem } from '../scenario/source.js';
 
 export type Role = 'client' | 'server';
+/** A host of a remote run: an endpoint, or a middle hop that only carries impairment (no bench, no node needed there). */
+export type HostRole = Role | 'router';
 
 export interface LocalPlacement {
   kind: 'local';
@@ -20,7 +22,7 @@ export interface LocalPlacement {
 /** An endpoint on another machine, reached with OpenSSH. */
 export interface SshPlacement {
   kind: 'ssh';
-  role: Role;
+  role: HostRole;
   /** Where it was given, for messages: `--client` or `hosts.yaml:3:3 client`. */
   origin: string;
   /** Name, IPv4 or IPv6 literal (without brackets), as ssh takes it. */
@@ -29,7 +31,7 @@ export interface SshPlacement {
   user: string | null;
   /** @default 22 */
   port: number;
-  /** The IPv4 address the test traffic uses on this host (the peer connects to or from it). */
+  /** The IPv4 address the test traffic uses on this host (the peer connects to or from it); '' for a router. */
   testAddress: string;
   /** ssh -i; null: ssh's defaults (agent, ~/.ssh/id_*). */
   identityFile: string | null;
@@ -48,6 +50,8 @@ export type Placement = LocalPlacement | SshPlacement;
 export interface Inventory {
   client: Placement;
   server: Placement;
+  /** A middle hop reached over SSH only to impair the path there (hosts file `router:`, or --router). */
+  router?: SshPlacement;
 }
 
 /** Both endpoints over SSH: what the remote modules work with. */
@@ -127,7 +131,7 @@ function checkUser(user: string | null, report: Report, field: string): void {
   if (user !== null && !/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(user)) report(field, `"${user}" is not a user name`);
 }
 
-function placement(role: Role, origin: string, f: Fields, testAddress: string): SshPlacement {
+function placement(role: HostRole, origin: string, f: Fields, testAddress: string): SshPlacement {
   return { kind: 'ssh', role, origin, host: f.host, user: f.user, port: f.port, testAddress, identityFile: f.identityFile, knownHostsFile: f.knownHostsFile, sudo: f.sudo, benchPath: f.benchPath, node: f.node };
 }
 
@@ -135,7 +139,7 @@ function placement(role: Role, origin: string, f: Fields, testAddress: string): 
  * Parse one endpoint spec: `local` or `ssh://[user@]host[:port][?addr=..&identity=..&known-hosts=..&sudo=yes&bench=/path&node=/path]`.
  * `report` gets (field, problem) pairs; the result is null when there was any.
  */
-function parseSpec(role: Role, spec: string, origin: string, base: string, report: Report): Placement | null {
+function parseSpec(role: HostRole, spec: string, origin: string, base: string, report: Report): Placement | null {
   let bad = false;
   const r: Report = (field, message) => {
     bad = true;
@@ -184,13 +188,14 @@ function parseSpec(role: Role, spec: string, origin: string, base: string, repor
       else f.sudo = b;
     }
   }
-  const addr = checkTestAddress(f, r, 'addr');
+  // A router carries no test traffic of its own: it needs no test address.
+  const addr = role === 'router' ? (f.testAddress ?? '') : checkTestAddress(f, r, 'addr');
   if (f.benchPath !== null && !f.benchPath.startsWith('/')) r('bench', `"${f.benchPath}" must be an absolute path on the remote host`);
   return bad || addr === null ? null : placement(role, origin, f, addr);
 }
 
 /** An endpoint given with --client / --server. */
-export function parseEndpointFlag(role: Role, spec: string): Placement {
+export function parseEndpointFlag(role: HostRole, spec: string): Placement {
   const flag = `--${role}`;
   const problems: string[] = [];
   const p = parseSpec(role, spec.trim(), flag, process.cwd(), (field, message) => problems.push(`${flag} ${JSON.stringify(spec)}${field ? ` ${field}` : ''}: ${message}`));
@@ -217,7 +222,7 @@ export function parseHostsFile(file: string, text: string): Inventory {
     throw new InventoryError(probs.sorted());
   }
   const d = data as Record<string, unknown>;
-  for (const k of Object.keys(d)) if (k !== 'client' && k !== 'server') probs.add([k], `unknown field (allowed: client, server)`, true);
+  for (const k of Object.keys(d)) if (k !== 'client' && k !== 'server' && k !== 'router') probs.add([k], `unknown field (allowed: client, server, router)`, true);
   const base = dirname(resolve(file));
   const out: Partial<Inventory> = {};
   for (const role of ['client', 'server'] as const) {
@@ -235,13 +240,25 @@ export function parseHostsFile(file: string, text: string): Inventory {
       if (p) out[role] = p;
     } else probs.add([role], 'must be local, an ssh:// spec, or a mapping');
   }
+  if (d.router !== undefined) {
+    const origin = `${file}:${src.locate(['router']).line}:${src.locate(['router']).col} router`;
+    const v = d.router;
+    const p =
+      typeof v === 'string'
+        ? parseSpec('router', v.trim(), origin, base, (field, message) => probs.add(['router'], field ? `${field}: ${message}` : message))
+        : typeof v === 'object' && v !== null && !Array.isArray(v)
+          ? parseEntry('router', v as Record<string, unknown>, origin, base, probs)
+          : (probs.add(['router'], 'must be an ssh:// spec or a mapping'), null);
+    if (p?.kind === 'ssh') out.router = p;
+    else if (p) probs.add(['router'], 'a router is a remote host: an ssh:// spec or a mapping');
+  }
   const sorted = probs.sorted();
   if (sorted.length || !out.client || !out.server) throw new InventoryError(sorted);
   return checkPair(out as Inventory, file);
 }
 
 /** A mapping entry of the hosts file, every field checked and positioned. */
-function parseEntry(role: Role, e: Record<string, unknown>, origin: string, base: string, probs: Problems): SshPlacement | null {
+function parseEntry(role: HostRole, e: Record<string, unknown>, origin: string, base: string, probs: Problems): SshPlacement | null {
   const n = probs.list.length;
   const at = (k: string): (string | number)[] => [role, k];
   const str = (k: string): string | null => {
@@ -278,7 +295,7 @@ function parseEntry(role: Role, e: Record<string, unknown>, origin: string, base
   if (f.benchPath !== null && !f.benchPath.startsWith('/')) probs.add(at('bench'), `"${f.benchPath}" must be an absolute path on the remote host`);
   // A missing address is reported at the entry, a wrong one at its value.
   const addrReport: Report = (_f, m) => (e.address === undefined ? probs.add([role], `address: ${m}`) : probs.add(at('address'), m));
-  const addr = host === null ? null : checkTestAddress(f, addrReport, 'address');
+  const addr = host === null ? null : role === 'router' ? (f.testAddress ?? '') : checkTestAddress(f, addrReport, 'address');
   return probs.list.length > n || addr === null ? null : placement(role, origin, f, addr);
 }
 
@@ -301,6 +318,7 @@ export interface InventoryFlags {
   client?: string;
   server?: string;
   hosts?: string;
+  router?: string;
 }
 
 /** The inventory of a run from its flags: --hosts, or --client and --server, or neither (both local). */
@@ -313,13 +331,25 @@ export async function resolveInventory(flags: InventoryFlags): Promise<Inventory
     } catch (err) {
       throw new InputError(`--hosts ${flags.hosts}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    return parseHostsFile(flags.hosts, text);
+    return withRouter(parseHostsFile(flags.hosts, text), flags.router);
   }
-  if (flags.client === undefined && flags.server === undefined) return { client: { kind: 'local' }, server: { kind: 'local' } };
+  if (flags.client === undefined && flags.server === undefined) {
+    if (flags.router !== undefined) throw new InputError('--router is given but both endpoints are local', 'a router is the middle hop between two remote hosts: give --client and --server ssh://... too');
+    return { client: { kind: 'local' }, server: { kind: 'local' } };
+  }
   if (flags.client === undefined || flags.server === undefined) {
     const missing = flags.client === undefined ? '--client' : '--server';
     throw new InputError(`${missing} is missing: give both --client and --server (or neither, for the local lab)`);
   }
   const inv = { client: parseEndpointFlag('client', flags.client), server: parseEndpointFlag('server', flags.server) };
-  return checkPair(inv, '--client/--server');
+  return withRouter(checkPair(inv, '--client/--server'), flags.router);
+}
+
+/** --router: the middle hop of two remote hosts (it replaces a hosts file's router:). */
+function withRouter(inv: Inventory, spec: string | undefined): Inventory {
+  if (spec === undefined) return inv;
+  if (inv.client.kind !== 'ssh') throw new InputError('--router is given but both endpoints are local', 'a router is the middle hop between two remote hosts: give --client and --server ssh://... too');
+  const p = parseEndpointFlag('router', spec);
+  if (p.kind !== 'ssh') throw new InputError(`--router ${spec}: a router is a remote host (ssh://[user@]host[:port])`);
+  return { ...inv, router: p };
 }

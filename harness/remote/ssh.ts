@@ -5,7 +5,7 @@
 // before its undo runs. Never interactive: BatchMode (keys only, no prompt), host keys always
 // checked against known_hosts (StrictHostKeyChecking=yes; a test names its own file).
 import { createReadStream } from 'node:fs';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
@@ -95,7 +95,7 @@ export class SshHost {
     if (p.knownHostsFile && !(await exists(p.knownHostsFile))) throw knownHostsMissing(p);
     if (!(await hasCommand('ssh'))) throw new EnvironmentError(`${this.label}: no ssh on this machine`, 'install OpenSSH\'s client (Debian: apt-get install openssh-client)');
     // The socket directory is private: whoever can open the socket can run commands as the remote user.
-    this.controlDir = await mkdtemp(join(this.opts.controlBase ?? tmpdir(), 'bench-ssh-'));
+    this.controlDir = await mkdtemp(join(this.opts.controlBase ?? tmpdir(), `bench-ssh-${process.pid}-`));
     const r = await run('ssh', [...this.args(), 'true'], { netns: this.clientNetns, reject: false, timeoutMs: ((this.opts.connectTimeoutSec ?? 10) + 20) * 1000 });
     if (r.exitCode !== 0) {
       await this.close();
@@ -194,4 +194,28 @@ export async function openSsh(p: SshPlacement, undo: UndoStack, opts: SshOptions
   await h.connect();
   undo.push(`ssh connection to ${h.label}`, () => h.close());
   return h;
+}
+
+/**
+ * `bench cleanup`: the ssh socket directories and bundle temp dirs a killed bench left on
+ * this machine (named bench-ssh-<pid>- / bench-pack-<pid>-), once that pid is gone. A master
+ * still inside its ControlPersist time exits by itself.
+ */
+export async function removeDeadControllerDirs(o: { dryRun?: boolean } = {}): Promise<string[]> {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const out: string[] = [];
+  for (const e of await readdir(tmpdir())) {
+    const m = /^bench-(ssh|pack)-(\d+)-/.exec(e);
+    if (!m || alive(Number(m[2]))) continue;
+    if (!o.dryRun) await rm(join(tmpdir(), e), { recursive: true, force: true });
+    out.push(join(tmpdir(), e));
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import { EnvironmentError } from '../core/errors.js';
 import type { UndoStack } from '../core/undo.js';
 import { gitSha, TOOL_VERSION } from '../core/version.js';
 import type { RemoteHosts } from '../remote/hosts.js';
+import type { ImpairTarget } from '../remote/impair.js';
 import { cpuBoundVerdict } from '../results/cpu.js';
 import { cellKey, cellMetrics } from '../results/metrics.js';
 import { writeResultFileAtomic } from '../results/result-file.js';
@@ -33,6 +34,8 @@ export interface RunOptions {
   backend: LinkBackend;
   /** Both endpoints on remote hosts, prepared (reached, checked, bench found or pushed) before the run. */
   remote?: RemoteHosts;
+  /** Impairment on named interfaces of the real path's hosts (checked already), applied per point. */
+  impair?: ImpairTarget[];
   resultPath: string;
   label: string;
   owner: { uid: number; gid: number } | null;
@@ -132,7 +135,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       undo.push('run state', () => removeRunState(this.opts.runId));
     }
     await this.save();
-    if (this.opts.remote) for (const w of realPathWarnings(this.scenario, this.opts.remote)) this.warn(w);
+    if (this.opts.remote) for (const w of realPathWarnings(this.scenario, this.opts.remote, (this.opts.impair?.length ?? 0) > 0)) this.warn(w);
     for (const point of this.scenario.points) {
       if (this.aborted) break;
       const pointUndo = undo.child(`lab point ${point.index}`);
@@ -291,7 +294,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const env: PointEnv = this.opts.remote
       ? await (async () => {
           this.emit('point', point, null);
-          return remoteSite(point, this.opts.remote!, { probes: this.opts.calibrationProbes, congestionControl: s.congestionControl }, undo, hooks);
+          return remoteSite(point, this.opts.remote!, { probes: this.opts.calibrationProbes, congestionControl: s.congestionControl, impair: this.opts.impair }, undo, hooks);
         })()
       : await labSite(
           point,

@@ -7,6 +7,7 @@ import type { UndoStack } from '../core/undo.js';
 import { startRemoteAgent } from '../remote/agent.js';
 import { calibrateRemotePath } from '../remote/calibrate.js';
 import type { RemoteHosts } from '../remote/hosts.js';
+import { applyImpairment, type ImpairTarget } from '../remote/impair.js';
 import { destination } from '../remote/inventory.js';
 import { labPlaces, type SubjectPlaces } from '../subjects/places.js';
 import type { LinkEnds, Subject } from '../subjects/types.js';
@@ -81,7 +82,7 @@ export async function labSite(point: LinkPoint, o: LabSiteOptions, undo: UndoSta
  * The real path: nothing is built or changed on the hosts; the path is calibrated as a lab
  * link is, and agents start on both hosts over their SSH connections.
  */
-export async function remoteSite(point: LinkPoint, hosts: RemoteHosts, o: { probes?: number; congestionControl: string }, undo: UndoStack, hooks: SiteHooks): Promise<PointSite> {
+export async function remoteSite(point: LinkPoint, hosts: RemoteHosts, o: { probes?: number; congestionControl: string; impair?: ImpairTarget[] }, undo: UndoStack, hooks: SiteHooks): Promise<PointSite> {
   const warnings: Warning[] = [];
   const record: LabRecord = {
     point: point.index,
@@ -95,6 +96,12 @@ export async function remoteSite(point: LinkPoint, hosts: RemoteHosts, o: { prob
     warnings,
   };
   hooks.linkUp(record);
+  // Impairment asked for (--impair): the point's link direction on each named interface, held until the point's undo.
+  for (const t of o.impair ?? []) {
+    const rec = await applyImpairment(t, point.link, undo);
+    record.path!.impairments.push(rec);
+    record.applied.commands.push(`${rec.host}: ${rec.command}`);
+  }
   const cal = await calibrateRemotePath(hosts, { probes: o.probes });
   record.measured = cal.calibration;
   warnings.push(...cal.warnings.map((w) => ({ ...w, point: point.index })));
