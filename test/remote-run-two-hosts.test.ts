@@ -71,6 +71,23 @@ async function benchFilesOnHosts(): Promise<string[]> {
   return (await readdir(tmpdir())).filter((e) => /^bench-(creds|bundle)-/.test(e));
 }
 
+/** A bulk cell through bench's tunnel long enough to be cut in the middle. */
+const LONG_TUNNEL = SCENARIO.replace('transports: [tcp, quic, tunnel, quicgo-tunnel, quic-quicgo]', 'transports: [tunnel]').replace(/  - echo: .*\n/, '').replace('duration: 3s', 'duration: 60s').replace('timeout: 30s', 'timeout: 90s');
+
+/** Both tunnel endpoints run on their hosts; a little later the bulk cell is under way. */
+async function tunnelRunning(): Promise<void> {
+  await until(async () => (await kit.processes('b')).some((p) => p.cmd.includes('tunnel server')) && (await kit.processes('a')).some((p) => p.cmd.includes('tunnel client')), 90_000, 'tunnel endpoints on both hosts');
+  await new Promise((res) => setTimeout(res, 4000));
+}
+
+/** A hosts file naming both kit hosts (root, the kit's key). */
+async function hostsFile(): Promise<string> {
+  const file = join(dir, 'hosts.yaml');
+  const entry = (name: HostName): string => `  host: ${kit.hosts[name].sshAddress}\n  user: root\n  address: ${kit.hosts[name].testAddress}\n  identity: ${kit.identityFile}\n  knownHosts: ${kit.knownHostsFile}\n  node: ${process.execPath}\n`;
+  await writeFile(file, `client:\n${entry('a')}server:\n${entry('b')}`);
+  return file;
+}
+
 async function hostsClean(): Promise<void> {
   await kit.settled('a', 45_000);
   await kit.settled('b', 45_000);
@@ -135,14 +152,44 @@ test('one scenario through the local lab and through two hosts over SSH: every c
 
 test('bench killed mid-cell (a tunnel cell over SSH): nothing runs on the hosts and no file of bench is left there', { skip, timeout: 180_000 }, async () => {
   const scenario = join(dir, 'long.yaml');
-  await writeFile(scenario, SCENARIO.replace('transports: [tcp, quic, tunnel, quicgo-tunnel, quic-quicgo]', 'transports: [tunnel]').replace('duration: 3s', 'duration: 60s').replace('timeout: 30s', 'timeout: 90s'));
+  await writeFile(scenario, LONG_TUNNEL);
   const child = spawn(process.execPath, [CLI, 'run', scenario, '--out', join(dir, 'killed'), '--client', spec('a'), '--server', spec('b'), '--calibration-probes', '50'], { netns: kit.ctl });
   child.catch(() => undefined);
-  // The tunnel endpoints run on both hosts, and the bulk cell is under way.
-  await until(async () => (await kit.processes('b')).some((p) => p.cmd.includes('tunnel server')) && (await kit.processes('a')).some((p) => p.cmd.includes('tunnel client')), 90_000, 'tunnel endpoints on both hosts');
-  await new Promise((res) => setTimeout(res, 4000));
+  await tunnelRunning();
   child.kill('SIGKILL');
   await child.catch(() => undefined);
+  await hostsClean();
+  // What it left on this machine (ssh socket dirs, named by its pid) goes with bench cleanup.
+  const mine = async (): Promise<string[]> => (await readdir(tmpdir())).filter((e) => e.startsWith(`bench-ssh-${child.pid}-`));
+  assert.ok((await mine()).length > 0, 'a killed bench leaves its ssh socket dirs');
+  const cl = await run(process.execPath, [CLI, 'cleanup', '--hosts', await hostsFile()], { netns: kit.ctl, reject: false, timeoutMs: 60_000 });
+  assert.equal(cl.exitCode, 0, cl.stderr);
+  assert.deepEqual(await mine(), []);
+});
+
+test('SSH connections dropped mid-cell (masters killed): the cell fails naming the agent, the run ends, nothing is left on the hosts', { skip, timeout: 240_000 }, async (t) => {
+  const scenario = join(dir, 'drop.yaml');
+  await writeFile(scenario, LONG_TUNNEL);
+  const out = join(dir, 'dropped');
+  const child = spawn(process.execPath, [CLI, 'run', scenario, '--out', out, '--client', spec('a'), '--server', spec('b'), '--calibration-probes', '50'], { netns: kit.ctl });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  await tunnelRunning();
+  // The multiplexing masters carry every session of the run: killing them drops all at once.
+  const masters: number[] = [];
+  for (const pid of (await run('ip', ['netns', 'pids', kit.ctl])).stdout.split(/\s+/).filter(Boolean).map(Number)) {
+    const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
+    if (/^ssh: .*\[mux\]/.test(cmd)) masters.push(pid);
+  }
+  assert.equal(masters.length, 2, 'one master per host');
+  for (const pid of masters) process.kill(pid, 'SIGKILL');
+  const r = await child;
+  assert.equal(r.exitCode, EXIT.cellsFailed, stderr);
+  const res = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as ResultFile;
+  const cell = res.cells.find((c) => c.kind === 'bulk')!;
+  assert.equal(cell.status, 'failed');
+  assert.match(cell.reason ?? '', /agent|tunnel|exited|closed/i);
+  t.diagnostic(`cell after the drop: ${cell.status}: ${cell.reason}`);
   await hostsClean();
 });
 
@@ -177,10 +224,7 @@ test('errors of a two-host run name the flag or the host, and leave no output di
     assert.equal(existsSync(out), false, `${out} not created`);
   }
   // bench cleanup --hosts: finds no netem of bench's on either host (and needs no local root for it).
-  const hostsFile = join(dir, 'hosts.yaml');
-  const entry = (name: HostName): string => `  host: ${kit.hosts[name].sshAddress}\n  user: root\n  address: ${kit.hosts[name].testAddress}\n  identity: ${kit.identityFile}\n  knownHosts: ${kit.knownHostsFile}\n  node: ${process.execPath}\n`;
-  await writeFile(hostsFile, `client:\n${entry('a')}server:\n${entry('b')}`);
-  const cl = await run(process.execPath, [CLI, 'cleanup', '--hosts', hostsFile], { netns: kit.ctl, reject: false, timeoutMs: 60_000 });
+  const cl = await run(process.execPath, [CLI, 'cleanup', '--hosts', await hostsFile()], { netns: kit.ctl, reject: false, timeoutMs: 60_000 });
   assert.equal(cl.exitCode, 0, cl.stderr);
   assert.match(cl.stdout, /nothing to clean up on the hosts|removed/);
   await hostsClean();
