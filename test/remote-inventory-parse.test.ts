@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../harness/core/errors.js';
+import { parseImpairFlag } from '../harness/remote/impair.js';
 import { destination, FILE_FIELDS, InventoryError, parseEndpointFlag, parseHostsFile, resolveInventory, URL_KEYS } from '../harness/remote/inventory.js';
 
 const dirs: string[] = [];
@@ -98,7 +99,7 @@ test('hosts file mistakes: all of them, at their line and column', () => {
     `hosts.yaml:5:3 client.colour: unknown field (allowed: ${FILE_FIELDS.join(', ')})`,
     'hosts.yaml:6:9 client.sudo: "maybe" (allowed: true, false)',
     'hosts.yaml:9:12 server.address: "nope" is not an IPv4 address (test traffic is IPv4 only, like the lab)',
-    'hosts.yaml:10:1 extra: unknown field (allowed: client, server)',
+    'hosts.yaml:10:1 extra: unknown field (allowed: client, server, router)',
   ]);
   assert.deepEqual(fileProblems('client: [1]\n'), [
     `hosts.yaml:1:1 (top): server is missing (allowed: local, an ssh:// spec, or a mapping of ${FILE_FIELDS.join(', ')})`,
@@ -126,4 +127,29 @@ test('combinations: both local or both remote, distinct test addresses, --hosts 
   writeFileSync(join(dir, 'hosts.yaml'), 'client: ssh://10.0.0.1\nserver: ssh://10.0.0.2\n');
   const f = await resolveInventory({ hosts: join(dir, 'hosts.yaml') });
   assert.equal(f.client.kind === 'ssh' && f.client.origin, `${join(dir, 'hosts.yaml')}:1:9 client`);
+});
+
+test('a router (middle hop, for impairment only): needs no test address; from --router or the hosts file; never with a local lab', async () => {
+  const inv = await resolveInventory({ client: 'ssh://10.0.0.1', server: 'ssh://10.0.0.2', router: 'ssh://root@10.0.0.9:2200' });
+  assert.equal(inv.router?.role, 'router');
+  assert.equal(inv.router?.port, 2200);
+  assert.equal(inv.router?.testAddress, '');
+  await assert.rejects(resolveInventory({ router: 'ssh://10.0.0.9' }), /--router is given but both endpoints are local/);
+  await assert.rejects(resolveInventory({ client: 'ssh://10.0.0.1', server: 'ssh://10.0.0.2', router: 'local' }), /a router is a remote host/);
+  const dir = tempDir();
+  writeFileSync(join(dir, 'hosts.yaml'), 'client: ssh://10.0.0.1\nserver: ssh://10.0.0.2\nrouter:\n  host: router.example\n  colour: red\n');
+  await assert.rejects(resolveInventory({ hosts: join(dir, 'hosts.yaml') }), (e: InventoryError) => e.problems.length === 1 && /router\.colour: unknown field/.test(e.message));
+  writeFileSync(join(dir, 'hosts.yaml'), 'client: ssh://10.0.0.1\nserver: ssh://10.0.0.2\nrouter:\n  host: router.example\n  user: admin\n  sudo: true\n');
+  const f = await resolveInventory({ hosts: join(dir, 'hosts.yaml') });
+  assert.equal(f.router?.host, 'router.example');
+  assert.equal(f.router?.sudo, true);
+  assert.equal(destination(f.router!), 'admin@router.example');
+});
+
+test('--impair: <host>:<interface>, host one of client, server, router', () => {
+  assert.deepEqual(parseImpairFlag('router:eth1', false), { where: 'router', dev: 'eth1', allowSshInterface: false });
+  assert.deepEqual(parseImpairFlag(' client:enp0s31f6 ', true), { where: 'client', dev: 'enp0s31f6', allowSshInterface: true });
+  for (const bad of ['eth1', 'middle:eth1', 'server:', 'server:a-name-far-too-long', 'server:eth1;reboot']) {
+    assert.throws(() => parseImpairFlag(bad, false), (e: InputError) => e instanceof InputError && /not <host>:<interface> \(allowed hosts: client, server, router/.test(e.message), bad);
+  }
 });
