@@ -160,7 +160,13 @@ test('bench killed mid-cell (a tunnel cell over SSH): nothing runs on the hosts 
   await child.catch(() => undefined);
   await hostsClean();
   // What it left on this machine (ssh socket dirs, named by its pid) goes with bench cleanup.
-  const mine = async (): Promise<string[]> => (await readdir(tmpdir())).filter((e) => e.startsWith(`bench-ssh-${child.pid}-`));
+  const mine = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const e of await readdir(tmpdir())) {
+      if (e.startsWith('bench-ssh-') && (await readFile(join(tmpdir(), e, 'owner-pid'), 'utf8').catch(() => '')).trim() === String(child.pid)) out.push(e);
+    }
+    return out;
+  };
   assert.ok((await mine()).length > 0, 'a killed bench leaves its ssh socket dirs');
   const cl = await run(process.execPath, [CLI, 'cleanup', '--hosts', await hostsFile()], { netns: kit.ctl, reject: false, timeoutMs: 60_000 });
   assert.equal(cl.exitCode, 0, cl.stderr);

@@ -5,7 +5,7 @@
 // before its undo runs. Never interactive: BatchMode (keys only, no prompt), host keys always
 // checked against known_hosts (StrictHostKeyChecking=yes; a test names its own file).
 import { createReadStream } from 'node:fs';
-import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
@@ -32,6 +32,9 @@ export interface SshOptions {
   /** Where the private socket directory is made. @default os.tmpdir() */
   controlBase?: string;
 }
+
+/** The file in a socket directory naming the bench process that made it (for `bench cleanup`). */
+const OWNER_FILE = 'owner-pid';
 
 /** Exit status ssh uses for its own failures (connection, authentication); a remote command's status otherwise. */
 export const SSH_FAILED = 255;
@@ -95,7 +98,9 @@ export class SshHost {
     if (p.knownHostsFile && !(await exists(p.knownHostsFile))) throw knownHostsMissing(p);
     if (!(await hasCommand('ssh'))) throw new EnvironmentError(`${this.label}: no ssh on this machine`, 'install OpenSSH\'s client (Debian: apt-get install openssh-client)');
     // The socket directory is private: whoever can open the socket can run commands as the remote user.
-    this.controlDir = await mkdtemp(join(this.opts.controlBase ?? tmpdir(), `bench-ssh-${process.pid}-`));
+    // Its owner's pid in a file, not in the name: the socket path must stay under 108 bytes.
+    this.controlDir = await mkdtemp(join(this.opts.controlBase ?? tmpdir(), 'bench-ssh-'));
+    await writeFile(join(this.controlDir, OWNER_FILE), `${process.pid}\n`, { mode: 0o600 });
     const r = await run('ssh', [...this.args(), 'true'], { netns: this.clientNetns, reject: false, timeoutMs: ((this.opts.connectTimeoutSec ?? 10) + 20) * 1000 });
     if (r.exitCode !== 0) {
       await this.close();
@@ -198,8 +203,8 @@ export async function openSsh(p: SshPlacement, undo: UndoStack, opts: SshOptions
 
 /**
  * `bench cleanup`: the ssh socket directories and bundle temp dirs a killed bench left on
- * this machine (named bench-ssh-<pid>- / bench-pack-<pid>-), once that pid is gone. A master
- * still inside its ControlPersist time exits by itself.
+ * this machine (bench-ssh-* with its owner's pid inside, bench-pack-<pid>-*), once that pid
+ * is gone. A master still inside its ControlPersist time exits by itself.
  */
 export async function removeDeadControllerDirs(o: { dryRun?: boolean } = {}): Promise<string[]> {
   const alive = (pid: number): boolean => {
@@ -212,10 +217,13 @@ export async function removeDeadControllerDirs(o: { dryRun?: boolean } = {}): Pr
   };
   const out: string[] = [];
   for (const e of await readdir(tmpdir())) {
-    const m = /^bench-(ssh|pack)-(\d+)-/.exec(e);
-    if (!m || alive(Number(m[2]))) continue;
-    if (!o.dryRun) await rm(join(tmpdir(), e), { recursive: true, force: true });
-    out.push(join(tmpdir(), e));
+    const dir = join(tmpdir(), e);
+    const pid = e.startsWith('bench-ssh-')
+      ? Number(await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => 'NaN'))
+      : Number(/^bench-pack-(\d+)-/.exec(e)?.[1] ?? NaN);
+    if (!Number.isInteger(pid) || alive(pid)) continue;
+    if (!o.dryRun) await rm(dir, { recursive: true, force: true });
+    out.push(dir);
   }
   return out;
 }
