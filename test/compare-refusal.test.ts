@@ -69,3 +69,17 @@ test('a missing calibration on one side is a note, not a refusal', () => {
   const c = compareResults(base, cand({ measured: null }), OPTS);
   assert.ok(c.notes.some((n) => /point "loss=1%": measured link not checked, candidate has no calibration/.test(n)));
 });
+
+test('an emulated link against a real path between two hosts: refused, compared only with --force', () => {
+  const real = cand({});
+  real.backend = 'real-path';
+  for (const l of real.labs) l.backend = 'real-path';
+  const err = refusal(() => compareResults(base, real, OPTS));
+  assert.match(err.message, /baseline ran on an emulated link \(\w+ backend\), candidate on a real path between two hosts: an emulated link and a real path are not the same link/);
+  const forced = compareResults(base, real, { ...OPTS, force: true });
+  assert.ok(forced.overridden.some((r) => /real path/.test(r)));
+  // Two real paths compare as two lab runs do.
+  const real2 = cand({});
+  real2.backend = 'real-path';
+  assert.doesNotThrow(() => compareResults(real, real2, OPTS));
+});
