@@ -1,7 +1,9 @@
-// The run engine: for each link point, lab up -> calibrate -> cells -> lab down. It never
-// prints; it emits events a progress view subscribes to (STYLE: autocannon). The result file
-// is rewritten atomically after every cell, so nothing measured is lost to a later failure.
-// An interruption is a value: run() returns the result with status `interrupted`.
+// The run engine: for each link point, lab up -> calibrate -> rounds of cells -> lab down.
+// It never prints; it emits events a progress view subscribes to (STYLE: autocannon). The
+// result file is rewritten atomically after every cell, so nothing measured is lost to a
+// later failure. An interruption is a value: run() returns the result with status
+// `interrupted`. How many rounds a point runs is the stopping rule's (rounds.ts): a fixed
+// `repetitions: N`, or `repetitions: auto` adding rounds while comparisons are undecided.
 import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { startAgent, type Agent } from '../agent/controller.js';
@@ -13,6 +15,8 @@ import { gitSha, TOOL_VERSION } from '../core/version.js';
 import { cpuBoundVerdict, cpuMark, cpuSince, sumCpu } from '../results/cpu.js';
 import { hostMark, hostSince } from '../results/host-load.js';
 import { cellKey, cellMetrics } from '../results/metrics.js';
+import { cellIndex, planOf, ruleOfScenario } from '../results/run-verdicts.js';
+import type { PointRounds, StoppingRule } from '../results/verdict-types.js';
 import { writeResultFileAtomic } from '../results/result-file.js';
 import { FORMAT_VERSION, type CellResult, type ResultFile } from '../results/types.js';
 import { scenarioSha256 } from '../scenario/load.js';
@@ -23,6 +27,7 @@ import { defOf, type Workload } from '../workloads/index.js';
 import { calibrate } from '../../netem/calibrate.js';
 import { labUp, type Lab } from '../../netem/lab.js';
 import { CellCounters } from './counters.js';
+import { GateVerdicts, pairKey, PointVerdicts, type GateSpec, type Tally } from './rounds.js';
 import { makeRunTmpDir, removeRunState, writeRunState } from './run-state.js';
 
 export interface RunOptions {
@@ -35,12 +40,31 @@ export interface RunOptions {
   calibrationProbes?: number;
   host: ResultFile['host'];
   scenarioSource: string;
+  /** `bench run --baseline`: the rounds are driven by the gate's rows against this baseline file. */
+  gate?: GateSpec;
+}
+
+/** After a look: where the point's comparisons (and the gate's rows) stand, and the time left. */
+export interface LookInfo {
+  point: number;
+  /** Recorded rounds so far at this point. */
+  round: number;
+  look: number;
+  verdicts: Tally;
+  gate: Tally | null;
+  /** Time until the budget stops new rounds, ms; null without a budget. */
+  budgetLeftMs: number | null;
+  /** Whether the rule allows another round (not at maxReps). */
+  moreAllowed: boolean;
 }
 
 export interface RunEvents {
   point: [point: LinkPoint, lab: Lab | null];
   cellStart: [info: { point: number; transport: string; workload: string; repetition: number; done: number; total: number }];
   cell: [cell: CellResult, progress: { done: number; total: number }];
+  look: [info: LookInfo];
+  /** A point stopped adding rounds, and why. */
+  stopped: [info: PointRounds];
   warning: [w: Warning];
 }
 
@@ -65,6 +89,8 @@ interface PointEnv {
   lab: Lab;
   server: Agent;
   client: Agent;
+  /** The link's RTT for metrics that depend on it: the configured delays. */
+  rttMs: number;
 }
 
 export class RunEngine extends EventEmitter<RunEvents> {
@@ -77,6 +103,11 @@ export class RunEngine extends EventEmitter<RunEvents> {
   private tmpDir = '';
   /** The last failed save's message while saves keep failing. */
   private writeProblem: string | null = null;
+  readonly rule: StoppingRule;
+  private readonly gate: GateVerdicts | null;
+  private readonly pointVerdicts: PointVerdicts[] = [];
+  /** performance.now() when run() started: the budget counts from here. */
+  private runStart = 0;
 
   constructor(
     readonly scenario: ResolvedScenario,
@@ -100,6 +131,9 @@ export class RunEngine extends EventEmitter<RunEvents> {
       cells: [],
       warnings: [],
     };
+    this.rule = ruleOfScenario(scenario);
+    this.gate = opts.gate ? new GateVerdicts(opts.gate, this.rule, this.result) : null;
+    this.result.verdicts = { rule: this.rule, comparisons: [], points: [], ...(this.gate ? { gate: this.gate.record() } : {}) };
   }
 
   /** Stop starting cells (a signal arrived); run() then returns the result as `interrupted`. */
@@ -107,7 +141,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     this.aborted = true;
   }
 
-  /** Total recorded cells: transports x workloads x repetitions x points. */
+  /** Recorded cells of the first look: transports x workloads x repetitions (the minimum, with auto) x points. */
   get total(): number {
     const s = this.scenario;
     return s.points.length * s.transports.length * s.workloads.length * s.repetitions;
@@ -126,6 +160,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
 
   /** Run every point; the result's status says how it ended (complete or interrupted). */
   async run(undo: UndoStack): Promise<ResultFile> {
+    this.runStart = performance.now();
     // A trail for `bench cleanup` should this process be killed: its temp dir and result.
     this.tmpDir = await makeRunTmpDir(this.opts.runId);
     const tmpDir = this.tmpDir;
@@ -274,7 +309,9 @@ export class RunEngine extends EventEmitter<RunEvents> {
     await this.saveOrWarn();
 
     const [server, client] = await Promise.all([startAgent('server', lab.serverNs, undo), startAgent('client', lab.clientNs, undo)]);
-    const env: PointEnv = { lab, server, client };
+    // The configured RTT, not the calibrated one: what a steady state leaves out must not move
+    // with the host's noise between a baseline and a candidate run.
+    const env: PointEnv = { lab, server, client, rttMs: point.link.uplink.delayMs + point.link.downlink.delayMs };
     const idleTimeoutMs = Math.max(MIN_SERVER_IDLE_MS, ...s.workloads.map((w) => ('idleTimeoutMs' in w ? w.idleTimeoutMs : 0)));
     const subjects = new Map<string, Subject>();
     for (const t of s.transports) {
@@ -283,29 +320,107 @@ export class RunEngine extends EventEmitter<RunEvents> {
       this.recordTransport(t, subject);
     }
 
+    const verdicts = new PointVerdicts(point.index, this.rule, planOf(this.rule), s.workloads, s.transports.map((t) => t.name), (n) => this.result.transports![n]);
+    this.pointVerdicts.push(verdicts);
+    const rounds: PointRounds = { point: point.index, rounds: 0, elapsedMs: 0, stoppedBy: 'interrupted' };
+    this.result.verdicts!.points.push(rounds);
+    const started = performance.now();
+    try {
+      rounds.stoppedBy = await this.runRounds(point, subjects, env, verdicts, rounds);
+    } catch (err) {
+      rounds.stoppedBy = 'failed';
+      throw err;
+    } finally {
+      rounds.elapsedMs = performance.now() - started;
+      const reason = rounds.stoppedBy === 'all-decided' || rounds.stoppedBy === 'max-reps' ? 'max-reps' : rounds.stoppedBy === 'budget' ? 'budget' : 'interrupted';
+      verdicts.finish(reason);
+      this.gate?.finish(point.index, reason);
+      this.recordVerdicts();
+      this.emit('stopped', rounds);
+    }
+    lab.record.emulatorCounters = (await lab.emulatorCounters()) ?? undefined;
+    for (const sub of subjects.values()) await sub.stop?.();
+  }
+
+  /**
+   * Rounds at one point until the stopping rule ends them: warm-up rounds, then recorded
+   * rounds of every cell up to minReps, then, while comparisons are open and maxReps and
+   * the budget allow, rounds of the cells the open ones need. Returns why it stopped.
+   */
+  private async runRounds(point: LinkPoint, subjects: Map<string, Subject>, env: PointEnv, verdicts: PointVerdicts, rounds: PointRounds): Promise<PointRounds['stoppedBy']> {
+    const s = this.scenario;
+    const { minReps, maxReps } = this.rule;
     const order = [...s.transports];
-    const total = s.warmup + s.repetitions;
-    for (let r = 0; r < total; r++) {
+    const deadline = this.deadlineOf(point);
+    // Wall time of each cell pair's last cell (bookkeeping included): the next round's estimate.
+    const lastMs = new Map<string, number>();
+    for (let r = 0; ; r++) {
       const rep = r - s.warmup; // negative = warm-up, not recorded
+      let pairs: Set<string> | null = null;
+      if (rep >= minReps) {
+        pairs = this.gate ? this.gate.pairs(point.index) : verdicts.pairs();
+        if (pairs.size === 0) return 'all-decided';
+        if (rep >= maxReps) return 'max-reps';
+        const estimate = [...pairs].reduce((sum, k) => sum + (lastMs.get(k) ?? 0), 0);
+        if (deadline !== null && performance.now() + estimate > deadline) return 'budget';
+      }
       for (const w of s.workloads) {
-        // Rotate the transport order each repetition so machine drift spreads evenly.
+        // Rotate the transport order each round so machine drift spreads evenly.
         const rotated = order.map((_, i) => order[(i + r) % order.length]);
         for (const t of rotated) {
-          if (this.aborted) return;
+          if (pairs && !pairs.has(pairKey(t.name, w.id))) continue;
+          if (this.aborted) return 'interrupted';
           const subject = subjects.get(t.name)!;
           if (rep >= 0) this.emit('cellStart', { point: point.index, transport: t.name, workload: w.id, repetition: rep, done: this.done(), total: this.total });
+          const t0 = performance.now();
           const cell = await this.runCell(point, t, w, rep, subject, env);
-          if (this.aborted) return;
+          if (this.aborted) return 'interrupted';
           if (rep >= 0) await this.pushCell(cell);
+          lastMs.set(pairKey(t.name, w.id), performance.now() - t0);
           // A dead or stopped agent or emulator spoils every cell after it: say so at once
           // instead of running each into its timeout.
           const broken = pointBroken(env);
           if (broken) throw new PointBroken(broken);
         }
       }
+      if (rep < 0) continue;
+      rounds.rounds = rep + 1;
+      if (rep >= minReps - 1) {
+        const look = rep - (minReps - 1);
+        const index = cellIndex(this.result.cells.filter((c) => c.point === point.index));
+        verdicts.look(look, (t, w) => index(point.index, t, w));
+        this.gate?.look(point.index, look, this.result);
+        this.recordVerdicts();
+        await this.saveOrWarn();
+        this.emit('look', {
+          point: point.index,
+          round: rep + 1,
+          look,
+          verdicts: verdicts.tally(),
+          gate: this.gate?.tally() ?? null,
+          budgetLeftMs: deadline === null ? null : Math.max(0, deadline - performance.now()),
+          moreAllowed: rep + 1 < maxReps,
+        });
+      }
     }
-    lab.record.emulatorCounters = (await lab.emulatorCounters()) ?? undefined;
-    for (const sub of subjects.values()) await sub.stop?.();
+  }
+
+  /**
+   * When point `point` stops starting rounds: with P points, point i may run until
+   * budget x (i + 1) / P after the run started (time a point leaves unused goes to the
+   * next); null without a budget. The rounds of the first look always run.
+   */
+  private deadlineOf(point: LinkPoint): number | null {
+    if (this.rule.budgetMs === null) return null;
+    const i = this.scenario.points.findIndex((p) => p.index === point.index);
+    return this.runStart + (this.rule.budgetMs * (i + 1)) / this.scenario.points.length;
+  }
+
+  /** The verdicts as they stand, into the result (saved with the next write). */
+  private recordVerdicts(): void {
+    const v = this.result.verdicts!;
+    v.comparisons = this.pointVerdicts.flatMap((p) => p.list());
+    if (this.gate) v.gate = this.gate.record();
   }
 
   private async runCell(point: LinkPoint, t: TransportSpec, w: Workload, rep: number, subject: Subject, env: PointEnv): Promise<CellResult> {
@@ -313,6 +428,8 @@ export class RunEngine extends EventEmitter<RunEvents> {
     if (unsupported) return this.emptyCell(point.index, t, w, rep, 'unsupported', unsupported, subject.implementation);
     const cell = this.emptyCell(point.index, t, w, rep, 'ok', null, subject.implementation);
     const def = defOf(w);
+    // Parameters sized from the link (a bulk transfer without an amount); the cell keeps the workload's id.
+    const sized = (def.sized?.(w, point.link) ?? w) as Workload;
     // Counters are read before the CPU marks and the clock start, so those round trips are in neither.
     const counters = await CellCounters.before(subject, { server: env.server, client: env.client, separateNamespaces: env.lab.clientNs !== null });
     const t0 = performance.now();
@@ -320,7 +437,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const host0 = hostMark();
     let out: Outcome | null = null;
     try {
-      out = await subject.run(w, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
+      out = await subject.run(sized, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
     } catch (err) {
       cell.status = 'failed';
       cell.reason = (err as Error).message;
@@ -341,10 +458,12 @@ export class RunEngine extends EventEmitter<RunEvents> {
       cell.counters = out.counters ?? null;
       if (out.logs) cell.logs = out.logs;
     }
-    this.judge(cell, def, w, subject, env);
-    cell.metrics = cellMetrics(w.kind, cell.samples, { rttMs: env.lab.record.measured?.rttMs.p50 ?? null });
+    this.judge(cell, def, sized, subject, env);
+    const m = cellMetrics(w.kind, cell.samples, { rttMs: env.lab.record.measured?.rttMs.p50 ?? null, configuredRttMs: env.rttMs });
+    cell.metrics = m.metrics;
+    if (Object.keys(m.withheld).length) cell.metricsWithheld = m.withheld;
     const tp = def.throughput;
-    const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: tp.linkRateBitsPerSec(point.link, w) } : null;
+    const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: tp.linkRateBitsPerSec(point.link, sized) } : null;
     const verdict = cpuBoundVerdict(client, server, subject.implementation, throughput);
     cell.cpu = { client, server, cpuBound: verdict !== null };
     if (verdict) {
