@@ -27,7 +27,7 @@ function decidedText(i: LookInfo): string {
   const t = i.gate ?? i.verdicts;
   const what = i.gate ? 'rows against the baseline' : 'comparisons';
   const open = t.total - t.decided;
-  const more = open && t.moreRounds !== null ? `, ~${t.moreRounds} more round${t.moreRounds === 1 ? '' : 's'} estimated` : '';
+  const more = open && t.roundsLeft > 0 ? `, ${t.settleWithin} likely to settle within the plan's ${t.roundsLeft} more round${t.roundsLeft === 1 ? '' : 's'}` : '';
   return `decided ${t.decided} of ${t.total} ${what}${open ? ` (${open} open${more})` : ''}`;
 }
 

@@ -396,8 +396,8 @@ export class RunEngine extends EventEmitter<RunEvents> {
           point: point.index,
           round: rep + 1,
           look,
-          verdicts: verdicts.tally(),
-          gate: this.gate?.tally() ?? null,
+          verdicts: verdicts.tally(maxReps - rep - 1),
+          gate: this.gate?.tally(maxReps - rep - 1) ?? null,
           budgetLeftMs: deadline === null ? null : Math.max(0, deadline - performance.now()),
           moreAllowed: rep + 1 < maxReps,
         });

@@ -24,8 +24,9 @@ export const pairKey = (transport: string, workload: string): string => `${trans
 export interface Tally {
   decided: number;
   total: number;
-  /** Open comparisons' largest "~N more" estimate, in rounds; null when one has none. */
-  moreRounds: number | null;
+  /** Open comparisons whose "~N more" estimate fits in `roundsLeft` more rounds (80 % likely each). */
+  settleWithin: number;
+  roundsLeft: number;
 }
 
 /** The comparisons within the run at one point. */
@@ -80,15 +81,14 @@ export class PointVerdicts {
     return [...this.records.values()];
   }
 
-  tally(): Tally {
-    return tallyOf(this.list().map((r) => ({ decided: r.stoppedBy === 'decided', more: r.stoppedBy === 'interrupted' ? r.decision.moreRepsNeeded : 0 })));
+  tally(roundsLeft: number): Tally {
+    return tallyOf(this.list().map((r) => ({ decided: r.stoppedBy === 'decided', open: r.stoppedBy === 'interrupted', more: r.decision.moreRepsNeeded })), roundsLeft);
   }
 }
 
-function tallyOf(xs: { decided: boolean; more: number | null }[]): Tally {
-  let more: number | null = 0;
-  for (const x of xs) if (!x.decided) more = more === null || x.more === null ? null : Math.max(more, x.more);
-  return { decided: xs.filter((x) => x.decided).length, total: xs.length, moreRounds: more };
+function tallyOf(xs: { decided: boolean; open: boolean; more: number | null }[], roundsLeft: number): Tally {
+  const settleWithin = xs.filter((x) => x.open && x.more !== null && x.more <= roundsLeft).length;
+  return { decided: xs.filter((x) => x.decided).length, total: xs.length, settleWithin, roundsLeft };
 }
 
 export interface GateSpec extends CompareOptions {
@@ -148,8 +148,8 @@ export class GateVerdicts {
   }
 
   /** Decided rows of all m (rows of points not yet measured count as not decided). */
-  tally(): Tally {
-    const t = tallyOf([...this.records.values()].map((r) => ({ decided: r.stoppedBy === 'decided', more: r.stoppedBy === 'interrupted' ? r.decision.moreRepsNeeded : 0 })));
+  tally(roundsLeft: number): Tally {
+    const t = tallyOf([...this.records.values()].map((r) => ({ decided: r.stoppedBy === 'decided', open: r.stoppedBy === 'interrupted', more: r.decision.moreRepsNeeded })), roundsLeft);
     return { ...t, total: this.rows };
   }
 
