@@ -146,7 +146,11 @@ export function eligibleFrom(cellsOf: (transport: string, workload: string) => r
  */
 export function runVerdicts(r: ResultFile): RunVerdicts {
   if (r.verdicts) return r.verdicts;
-  const rule = ruleOf({ minReps: r.scenario.repetitions, maxReps: r.scenario.repetitions, budgetMs: null });
+  // The count the scenario states; a value that is none (a file edited by hand, read
+  // without the schema) gives way to the repetitions the cells show.
+  const stated = r.scenario.repetitions;
+  const reps = Number.isInteger(stated) && stated >= 1 ? stated : Math.max(1, ...r.cells.map((c) => (Number.isInteger(c.repetition) ? c.repetition + 1 : 1)));
+  const rule = ruleOf({ minReps: reps, maxReps: reps, budgetMs: null });
   const facts = transportFacts(r);
   const index = cellIndex(r.cells);
   const names = [...new Set([...r.scenario.transports.map((t) => t.name), ...r.cells.map((c) => c.transport)])];
