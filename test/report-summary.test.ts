@@ -82,11 +82,16 @@ test('an interrupted run says so', () => {
   assert.match(renderSummaryMarkdown(r), /> \*\*Run interrupted:\*\* only the cells measured before it stopped are included\./);
 });
 
-test('terminal summary after a run: medians over the ok repetitions, CPU-bound from ok ones only', () => {
+test('terminal summary after a run: medians over the ok repetitions, CPU-bound and host-contended marks from ok ones only, each with how many it describes', () => {
   const r = loadFixture('failures');
   // A failed repetition's CPU says nothing about the figure (tcp bulk: 2 ok, rep 2 failed).
   const failed = r.cells.find((c) => c.transport === 'tcp' && c.kind === 'bulk' && c.status === 'failed')!;
   failed.cpu = { ...failed.cpu!, cpuBound: true };
+  // A mark says how many of the ok repetitions it describes: the median of quic-go-tun's
+  // bulk may come from an unmarked one (issue 15 item 4).
+  const qgt = r.cells.filter((c) => c.transport === 'quic-go-tun' && c.kind === 'bulk');
+  qgt[0].cpu = { ...qgt[0].cpu!, cpuBound: true };
+  qgt[1].host = { cpus: 2, busyFraction: 0.97, softirqFraction: 0.1, stealFraction: 0, cpuPressureSome: 0.3, contended: true };
   let out = '';
   printSummary(r, { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream);
   const lines = out.split('\n');
@@ -101,6 +106,8 @@ test('terminal summary after a run: medians over the ok repetitions, CPU-bound f
   assert.match(row('udp', 'bulk-down-10s'), / 0\/3 +udp is a datagram transport/);
   assert.match(row('tunnel', 'bulk-down-10s'), / 1\/3 +steady-state goodput 4\.05 Mbit\/s goodput 4 Mbit\/s \[CPU-bound\]$/);
   assert.match(row('quic-go-tun', 'echo-64B-c1'), / 0\/3 +client command exited with code 1/);
+  assert.match(row('quic-go-tun', 'bulk-down-10s'), / 3\/3 +steady-state goodput .* \[CPU-bound in 1 of 3 reps\] \[host contended in 1 of 3 reps\]$/);
+  assert.match(row('quic', 'bulk-down-10s'), / \[CPU-bound in all 3 reps\]$/);
   assert.match(out, /\nverdicts \(3 repetitions \(fixed, one look\); alpha 0\.05 per comparison, same = within ±5 %\): decided 8 of 12\n/);
   assert.match(out, /\nbase handshake-x10 vs tcp:\n {2}quic · @matrixai\/quic 2\.0\.9 \(quiche\): handshake p50 slower than tcp's: \+28 % \[\+27, \+29\] % \(95 % CI\)\./);
 });

@@ -64,7 +64,7 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
     out.write(`${tty ? '\r\x1b[K' : ''}point ${p.point}: ${p.rounds} rounds in ${fmtDuration(p.elapsedMs)}; stopped: ${STOPPED[p.stoppedBy]}\n`);
   };
   const onCell = (c: CellResult, p: { done: number; total: number }): void => {
-    const flag = c.cpu?.cpuBound ? ' [CPU-bound]' : '';
+    const flag = `${c.cpu?.cpuBound ? ' [CPU-bound]' : ''}${c.host?.contended ? ' [host contended]' : ''}`;
     // Reasons quote subjects' output: control characters are shown, not sent to the terminal.
     const line = terminalLine(`[${auto ? p.done : `${p.done}/${p.total}`}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? verdictFigures(c.kind, (m) => c.metrics[m]) : (c.reason ?? '')}${flag}`);
     out.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
@@ -90,8 +90,19 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
 const plain = (segs: Segment[]): string => segs.map((x) => x.text).join('');
 
 /**
+ * The marks of a median over ok repetitions, each saying how many of them it describes
+ * ("[CPU-bound in 1 of 3 reps]"): a median may come from an unmarked repetition, so a bare
+ * mark would overstate it (issue 15 item 4).
+ */
+export function marks(ok: readonly CellResult[]): string {
+  const of = (n: number, what: string): string => (n ? ` [${what}${n === ok.length ? (ok.length === 1 ? '' : ` in all ${n} reps`) : ` in ${n} of ${ok.length} reps`}]` : '');
+  return of(ok.filter((c) => c.cpu?.cpuBound).length, 'CPU-bound') + of(ok.filter((c) => c.host?.contended).length, 'host contended');
+}
+
+/**
  * One line per measurement (point x transport x workload): each verdict metric's median over
- * the ok repetitions, or why there is none; CPU-bound when an ok repetition was. Then the
+ * the ok repetitions, or why there is none; CPU-bound and host-contended marks with how many
+ * of those repetitions they describe. Then the
  * verdicts: each transport against the baseline, faster / slower / same / undecided.
  */
 export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
@@ -105,17 +116,16 @@ export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
           return v.length ? median(v) : undefined;
         })
       : (g.cells.find((c) => c.reason)?.reason ?? g.cells[0].status);
-    const cpu = g.cpuBoundReps ? ' [CPU-bound]' : '';
     const ok = `${g.ok.length}/${g.cells.length}`;
-    out.write(`${terminalLine(`${pointLabel(r, g.point).slice(0, 22).padEnd(22)} ${g.transport.padEnd(13)} ${g.workload.slice(0, 28).padEnd(28)} ${ok.padEnd(5)} ${what}${cpu}`)}\n`);
+    out.write(`${terminalLine(`${pointLabel(r, g.point).slice(0, 22).padEnd(22)} ${g.transport.padEnd(13)} ${g.workload.slice(0, 28).padEnd(28)} ${ok.padEnd(5)} ${what}${marks(g.ok)}`)}\n`);
   }
   const view = computeVerdicts(r, groups, resultSeries([r]));
   out.write(`\nverdicts (${ruleText(view.rule)}; alpha ${view.rule.alpha} per comparison, same = within ±${view.rule.marginPct} %): decided ${view.decided} of ${view.total}\n`);
   for (const p of view.points) {
     for (const w of p.workloads) {
       if (!w.lines.length) continue;
-      out.write(`${p.label} ${w.workload} vs ${w.baseline}:\n`);
-      for (const l of w.lines) out.write(`  ${plain(l)}\n`);
+      out.write(`${terminalLine(`${p.label} ${w.workload} vs ${w.baseline}:`)}\n`);
+      for (const l of w.lines) out.write(`  ${terminalLine(plain(l))}\n`);
     }
   }
 }

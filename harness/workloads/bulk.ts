@@ -1,6 +1,7 @@
 // Bulk: one-way transfer (download or upload), bytes or duration, one or more parallel
 // streams. Every byte is verified at the receiver; goodput is timed from the first request
-// byte, after connection setup (as iperf3 does), with a 100 ms goodput series. Two
+// byte, after connection setup (as iperf3 does), over the whole window of a timed download
+// (not to its last byte), with a 100 ms goodput series. Two
 // goodputs: the whole transfer's, and the steady state's with slow start and the recovery
 // from its overshoot left out (iperf3's --omit idea; the rule is STEADY below). The
 // steady-state one is the headline: it is the figure of the transport's loss recovery on
@@ -36,9 +37,12 @@ export interface BulkSamples {
   /** Bytes delivered and verified. */
   bytes?: number;
   /**
-   * Transfer time, ms, ending at the last byte verified. Download: from the client's
-   * request (so it includes one RTT); upload: from the request's arrival at the receiving
-   * sink (one-way delay earlier, so it excludes it). Both after connection setup.
+   * Transfer time, ms, after connection setup. Download: from the client's request (so it
+   * includes one RTT) to the end of the window for a timed transfer (a stall at its end
+   * counts: issue 15 item 7), to the last byte for a sized one; upload: from the request's
+   * arrival at the receiving sink (one-way delay earlier, so it excludes it) to the last
+   * byte verified, which for a timed upload includes draining what was written before the
+   * window closed.
    */
   elapsedMs?: number;
   /** Goodput time series: verified bytes per interval. */
@@ -100,11 +104,14 @@ async function runBulk(ctx: RunContext, w: BulkWorkload): Promise<CellOutcome<Bu
   // setup cost is what the handshake workload measures.
   let t0 = 0;
   let tEnd = 0;
+  // When a timed transfer's window closed: its goodput is over the window, not to the last
+  // byte, or a stall at the end would be left out of the time (and flatter the figure).
+  let tStop = 0;
   let uploadElapsedMs = 0;
   const sent = { bytes: 0, waiting: 0 };
   const samples = (): BulkSamples => ({
     bytes,
-    elapsedMs: w.direction === 'upload' ? uploadElapsedMs : Math.max(0, tEnd - t0),
+    elapsedMs: w.direction === 'upload' ? uploadElapsedMs : Math.max(0, (tStop > 0 ? tStop : tEnd) - t0),
     series: { intervalMs: SERIES_INTERVAL_MS, bytes: series.bytes },
     ...(w.direction === 'upload' ? { sentBytes: sent.bytes } : {}),
   });
@@ -120,7 +127,12 @@ async function runBulk(ctx: RunContext, w: BulkWorkload): Promise<CellOutcome<Bu
       if (t0 === 0) {
         t0 = performance.now();
         series.restart(t0);
-        if (deadline) timer = setTimeout(() => deadline.abort(), w.durationMs!);
+        if (deadline) {
+          timer = setTimeout(() => {
+            tStop = performance.now();
+            deadline.abort();
+          }, w.durationMs!);
+        }
       }
       const seed = (ctx.seed + 1000 + i) >>> 0;
       const len = w.bytes === null ? 0 : i === w.streams - 1 ? w.bytes - perStream * (w.streams - 1) : perStream;
