@@ -2,7 +2,7 @@
 // The only place that maps errors and interruptions to exit codes, prints them, and ends
 // the process (STYLE: hyperfine's main.rs).
 import { Command, CommanderError } from 'commander';
-import { BenchError, EXIT, InterruptedError, RegressionFound } from './core/errors.js';
+import { BenchError, EXIT, GateVerdict, InterruptedError } from './core/errors.js';
 import { TOOL_VERSION } from './core/version.js';
 import { terminalText } from './core/text.js';
 // Command registry: adding a command touches this block and one new file.
@@ -49,10 +49,10 @@ async function main(): Promise<void> {
       return;
     }
     if (err instanceof BenchError) {
-      // A regression is the verdict CI asked for, and an interruption what the user asked
-      // for: neither is a fault of bench, so no "error:" prefix. Messages quote scenario and
-      // result files: their control characters are shown, not sent.
-      const fault = !(err instanceof RegressionFound || err instanceof InterruptedError);
+      // A gate's verdict (regression, undecided) is the answer CI asked for, and an
+      // interruption what the user asked for: neither is a fault of bench, so no "error:"
+      // prefix. Messages quote scenario and result files: their control characters are shown, not sent.
+      const fault = !(err instanceof GateVerdict || err instanceof InterruptedError);
       process.stderr.write(`bench: ${fault ? 'error: ' : ''}${terminalText(err.message)}\n`);
       if (err.hint) process.stderr.write(`  hint: ${terminalText(err.hint)}\n`);
       if (verbose() && err.stack) process.stderr.write(`${err.stack}\n`);

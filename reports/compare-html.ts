@@ -2,13 +2,14 @@
 // terminal table, Markdown and HTML, so the three outputs always show the same figures;
 // renderers are pure functions of the Comparison (STYLE: hyperfine's exporters).
 import { CPU_BOUND_RULE } from '../harness/results/cpu.js';
-import type { Comparison, GroupRef, MetricComparison, NotOkGroup, RunRef } from '../harness/results/compare.js';
+import type { Comparison, GroupRef, LostGroup, MetricComparison, NotOkGroup, RunRef } from '../harness/results/compare.js';
 import { lossEndLabel, lossUnit, type SenderLoss } from '../harness/results/counters.js';
+import { METRICS } from '../harness/results/metrics.js';
 import { fmtDate, fmtMetric, fmtP, fmtPct, sig } from './format.js';
 import { badge, cpuMark, html, htmlDocument, note, section, table, type Html, type HtmlValue, type Tone } from './style.js';
-import { repetitionsNeeded } from './verdict.js';
+import { fmtDelta } from './verdict.js';
 
-export type RowKind = 'regression' | 'improvement' | 'within' | 'same' | 'few';
+export type RowKind = 'regression' | 'improvement' | 'within' | 'same' | 'undecided';
 
 export interface Row {
   point: string;
@@ -17,8 +18,9 @@ export interface Row {
   metric: string;
   baseline: string;
   candidate: string;
-  /** "+20.1%" when significant, else "~" (benchstat's "no significant change"). */
+  /** Relative change (ratio of geometric means), always shown: "+20 %", "-3.1 %". */
   delta: string;
+  /** Its interval, "[+12, +29] %"; empty when none exists. */
   ci: string;
   p: string;
   n: string;
@@ -31,7 +33,7 @@ export interface Row {
 
 export const COLUMNS: readonly [keyof Row, string][] = [
   ['point', 'point'], ['transport', 'transport'], ['workload', 'workload'], ['metric', 'metric'],
-  ['baseline', 'baseline'], ['candidate', 'candidate'], ['delta', 'delta'], ['ci', '95% CI of delta'],
+  ['baseline', 'baseline'], ['candidate', 'candidate'], ['delta', 'delta'], ['ci', 'CI of delta'],
   ['p', 'p'], ['n', 'n'], ['verdict', 'verdict'],
 ];
 
@@ -50,44 +52,49 @@ function fmtSide(m: MetricComparison, side: 'baseline' | 'candidate'): string {
   return `${v} ±${sig(half * 100, 2)}%`;
 }
 
-const significant = (m: MetricComparison): boolean => m.verdict === 'regression' || m.verdict === 'improvement' || m.verdict === 'within-threshold';
-
 function verdictText(m: MetricComparison, thresholdPct: number): string {
+  const d = m.decision;
   switch (m.verdict) {
     case 'regression':
       return 'REGRESSION';
     case 'improvement':
       return 'improvement';
     case 'within-threshold':
-      return `within ${thresholdPct}%`;
-    case 'not-significant':
-      return '~';
-    case 'too-few':
-      return `~ too few samples`;
+      return `${d.verdict}, within ${thresholdPct}%`;
+    case 'same':
+      return `same (±${thresholdPct}%)`;
+    case 'undecided':
+      return d.moreRepsNeeded === null ? 'undecided' : `undecided (~${d.moreRepsNeeded} more)`;
   }
 }
 
 const KIND: Record<MetricComparison['verdict'], RowKind> = {
-  regression: 'regression', improvement: 'improvement', 'within-threshold': 'within', 'not-significant': 'same', 'too-few': 'few',
+  regression: 'regression', improvement: 'improvement', 'within-threshold': 'within', same: 'same', undecided: 'undecided',
 };
+
+/** The interval of a row; a recorded decision's own level is stated, since it differs from the family's. */
+function fmtCi(m: MetricComparison): string {
+  const ci = m.decision.ciPct;
+  if (!ci) return '';
+  return `[${signed(ci[0])}, ${signed(ci[1])}]%${m.recorded ? ` @${+(100 * m.decision.ciLevel).toPrecision(4)}%` : ''}`;
+}
 
 export function rowsOf(c: Comparison): Row[] {
   const rows: Row[] = [];
   for (const g of c.groups) {
     const cpuSides = (['baseline', 'candidate'] as const).filter((s) => g.cpuBound[s]).join('+');
     for (const m of g.metrics) {
-      const sig_ = significant(m);
       rows.push({
         point: g.point.label,
         transport: cpuSides ? `${g.transport} [CPU-bound: ${cpuSides}]` : g.transport,
         workload: g.workload,
-        metric: m.label,
+        metric: m.standsInFor ? `${m.label} (for ${METRICS[m.standsInFor]?.label ?? m.standsInFor})` : m.label,
         baseline: fmtSide(m, 'baseline'),
         candidate: fmtSide(m, 'candidate'),
-        delta: sig_ && m.deltaPct !== null ? `${signed(m.deltaPct)}%` : sig_ ? 'new' : '~',
-        ci: sig_ && m.deltaCIPct ? `[${signed(m.deltaCIPct.lo)}, ${signed(m.deltaCIPct.hi)}]%` : '',
-        p: m.p === null ? '' : fmtP(m.p),
-        n: `${m.baseline.n}+${m.candidate.n}`,
+        delta: fmtDelta(m.decision).replace(' %', '%'),
+        ci: fmtCi(m),
+        p: m.decision.p === null ? '' : fmtP(m.decision.p),
+        n: `${m.decision.n[0]}+${m.decision.n[1]}`,
         verdict: verdictText(m, c.options.thresholdPct),
         kind: KIND[m.verdict],
         transportName: g.transport,
@@ -109,20 +116,24 @@ export function summaryLine(c: Comparison): string {
     `${s.regression} regression${s.regression === 1 ? '' : 's'}`,
     `${s.improvement} improvement${s.improvement === 1 ? '' : 's'}`,
     `${s['within-threshold']} within ${c.options.thresholdPct}%`,
-    `${s['not-significant']} not significant`,
+    `${s.same} same`,
+    `${s.undecided} undecided`,
   ];
-  if (s['too-few']) parts.push(`${s['too-few']} undecided (too few samples)`);
-  return parts.join(', ');
+  const lost = c.lost.length ? `; ${c.lost.length} measurement${c.lost.length === 1 ? '' : 's'} lost` : '';
+  return `${parts.join(', ')}${lost} (${c.family.rows} row${c.family.rows === 1 ? '' : 's'} at alpha ${c.options.alpha}/${c.family.rows})`;
 }
 
 /** Only the lines that explain something present in this comparison. */
 export function legend(c: Comparison): string[] {
-  const out = [`~ no significant change (Mann-Whitney U, p > ${c.options.alpha}); a significant change of at most ${c.options.thresholdPct}% is "within".`];
-  if (c.summary['too-few'] > 0) {
-    const need = repetitionsNeeded(c.options.alpha);
-    out.push(`too few samples: with these ok repetition counts no data can reach p <= ${c.options.alpha} in the U test (equal sides need at least ${need} each), so it is never called significant; run more repetitions.`);
-  }
-  out.push('± is the 95% CI of the median (shown from 6 repetitions); the delta CI is a bootstrap of the ratio of medians.');
+  const { rows, alphaPerRow } = c.family;
+  const level = +(100 * (1 - alphaPerRow)).toPrecision(4);
+  const out = [
+    `Each row is decided by Welch's t on log values over repetitions (VERDICTS.md) at alpha ${c.options.alpha}/${rows} = ${+alphaPerRow.toPrecision(3)}, so that an unchanged candidate fails this gate with a chance of at most ${c.options.alpha} over all ${rows} rows (Bonferroni).`,
+    `delta: ratio of the geometric means, with its ${level}% interval. REGRESSION / improvement: decided slower / faster by more than ${c.options.thresholdPct}%; same: the whole interval within ±${c.options.thresholdPct}%.`,
+  ];
+  if (c.summary.undecided > 0) out.push('undecided: the interval reaches past the threshold and contains 0; "~N more" is about how many more candidate repetitions would likely settle it (an estimate from the spread so far; none when the baseline\'s own spread is too wide for any).');
+  if (c.groups.some((g) => g.metrics.some((m) => m.recorded))) out.push('@level: a row decided by the candidate run itself at one of its looks against this baseline (bench run --baseline), at that look\'s level.');
+  out.push('baseline / candidate: the median, ± the half-width of its 95% CI (shown from 6 repetitions).');
   if (c.groups.some((g) => g.cpuBound.baseline || g.cpuBound.candidate)) {
     out.push(`CPU-bound: ${CPU_BOUND_RULE}, so the figure measures the CPU, not the link.`);
   }
@@ -130,6 +141,10 @@ export function legend(c: Comparison): string[] {
 }
 
 export const groupName = (g: GroupRef): string => `${g.point.label} ${g.transport} ${g.workload}`;
+
+export function lostLine(l: LostGroup): string {
+  return `${groupName(l)}: ${l.why}`;
+}
 
 export function notOkLine(n: NotOkGroup): string {
   const counts = Object.entries(n.counts).map(([s, k]) => `${k} ${s}`).join(', ');
@@ -168,7 +183,7 @@ export function implementationLines(c: Comparison): string[] {
 
 // ------------------------------------------------------------------ HTML
 
-const VERDICT_TONE: Record<RowKind, Tone> = { regression: 'bad', improvement: 'ok', within: 'info', same: 'muted', few: 'warn' };
+const VERDICT_TONE: Record<RowKind, Tone> = { regression: 'bad', improvement: 'ok', within: 'info', same: 'muted', undecided: 'warn' };
 
 function list(items: string[]): Html {
   return html`<ul>${items.map((i) => html`<li>${i}</li>`)}</ul>`;
@@ -193,7 +208,7 @@ function metricsTable(c: Comparison): Html {
 /** One self-contained HTML file in the run report's look (reports/style.ts), no scripts needed. */
 export function renderCompareHtml(c: Comparison, files: { baseline: string; candidate: string }): string {
   const fact = (k: string, v: string): Html => html`<div><b>${k}</b>${v}</div>`;
-  const tone: Tone = c.summary.regression > 0 ? 'bad' : c.summary.improvement > 0 ? 'ok' : 'info';
+  const tone: Tone = c.outcome === 'regression' ? 'bad' : c.outcome === 'undecided' ? 'warn' : 'ok';
   const parts: Html[] = [
     html`<h1>bench compare: ${c.baseline.label} → ${c.candidate.label}</h1>`,
     html`<p class="subtitle">scenario ${c.baseline.scenario} · threshold ${c.options.thresholdPct}% · alpha ${c.options.alpha}</p>`,
@@ -205,6 +220,7 @@ export function renderCompareHtml(c: Comparison, files: { baseline: string; cand
     note(tone, html`<b>${summaryLine(c)}</b>`),
   ];
   if (c.overridden.length) parts.push(note('warn', html`Compared despite (--force):${list(c.overridden)}`));
+  if (c.lost.length) parts.push(section('lost', 'Lost measurements (fail the gate)', list(c.lost.map(lostLine))));
   parts.push(section('metrics', 'Metrics', html`${metricsTable(c)}<div class="muted">${list(legend(c))}</div>`));
   const impl = implementationLines(c);
   if (impl.length) parts.push(section('implementations', 'Implementations', list(impl)));

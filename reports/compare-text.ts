@@ -3,7 +3,7 @@
 // command (harness/commands/compare.ts) only picks one and writes it.
 import type { Comparison } from '../harness/results/compare.js';
 import {
-  COLUMNS, NUMERIC_COLUMNS, groupName, implementationLines, legend, lossLines, notOkLine, rowsOf, runLine, summaryLine,
+  COLUMNS, NUMERIC_COLUMNS, groupName, implementationLines, legend, lossLines, lostLine, notOkLine, rowsOf, runLine, summaryLine,
 } from './compare-html.js';
 import { terminalLine } from '../harness/core/text.js';
 import { joinMd, md, mdCode, type Md } from './safe-markdown.js';
@@ -29,7 +29,7 @@ export function renderText(c: Comparison, files: CompareFiles): string {
   const out = [
     `baseline:  ${files.baseline} ${runLine(c.baseline)}`,
     `candidate: ${files.candidate} ${runLine(c.candidate)}`,
-    `scenario ${c.baseline.scenario} (${c.baseline.scenarioSha256.slice(0, 12)}), threshold ${c.options.thresholdPct}%, alpha ${c.options.alpha}`,
+    `scenario ${c.baseline.scenario} (${c.baseline.scenarioSha256.slice(0, 12)}), threshold ${c.options.thresholdPct}%, alpha ${c.options.alpha} over ${c.family.rows} rows`,
   ];
   for (const r of c.overridden) out.push(`forced past: ${r}`);
   out.push('');
@@ -43,6 +43,7 @@ export function renderText(c: Comparison, files: CompareFiles): string {
   const section = (title: string, items: string[]): void => {
     if (items.length) out.push('', `${title}:`, ...items.map((i) => `  ${i}`));
   };
+  section('lost (the baseline measured them; they fail the gate)', c.lost.map(lostLine));
   section('implementations', implementationLines(c));
   section('lost at the sender (baseline -> candidate)', lossLines(c));
   section('only in baseline', c.onlyInBaseline.map(groupName));
@@ -82,6 +83,7 @@ export function renderMarkdown(c: Comparison, files: CompareFiles): string {
   const section = (title: string, items: string[]): void => {
     if (items.length) out.push(md`**${title}**`, '', ...items.map((i) => md`- ${i}`), '');
   };
+  section('Lost (the baseline measured them; they fail the gate)', c.lost.map(lostLine));
   section('Implementations', implementationLines(c));
   section('Lost at the sender (baseline -> candidate)', lossLines(c));
   section('Only in baseline', c.onlyInBaseline.map(groupName));
@@ -93,7 +95,9 @@ export function renderMarkdown(c: Comparison, files: CompareFiles): string {
 
 // ------------------------------------------------------------------ JSON
 
-const COMPARE_FORMAT_VERSION = 1;
+// 2: rows carry decide()'s decision (delta, interval, p, n, "~N more") and verdicts are
+// regression / improvement / within-threshold / same / undecided; lost, family, outcome added.
+const COMPARE_FORMAT_VERSION = 2;
 
 export function renderJson(c: Comparison, files: CompareFiles): string {
   return `${JSON.stringify({ kind: 'bench-compare', formatVersion: COMPARE_FORMAT_VERSION, files, ...c }, null, 1)}\n`;

@@ -54,6 +54,7 @@ export const METRIC_IDS: Readonly<Record<string, string>> = {
   firstExchangeUs: 'first-exchange-us',
   echoLossPct: 'echo-loss-pct',
   goodputBitsPerSec: 'goodput-mbit-s',
+  steadyGoodputBitsPerSec: 'steady-goodput-mbit-s',
   handshakeP50Us: 'handshake-p50-us',
   handshakeP99Us: 'handshake-p99-us',
   setupP50Us: 'setup-p50-us',

@@ -197,7 +197,8 @@ export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[])
     const sc = displayScale(def.unit, values);
     const datasets = medianDatasets(ctx, gs, points, metric, sc.div);
     let mathisNote = '';
-    if (metric === 'goodputBitsPerSec' && gs.some((g) => isTcpStream(g.facts))) {
+    // Any goodput (whole transfer or steady state) of a TCP stream has the Mathis bound.
+    if (def.unit === 'bit/s' && gs.some((g) => isTcpStream(g.facts))) {
       const m = points.map((p) => mathisAt(r, p, workload));
       if (m.some(Boolean)) {
         datasets.push({

@@ -4,7 +4,7 @@
 import { METRICS } from '../harness/results/metrics.js';
 import type { LinkDirection, ResolvedLink } from '../harness/core/types.js';
 
-export { fmtBytes, fmtMs, fmtPct, fmtRate, fmtUs, sig, sigTrim } from '../harness/core/format.js';
+export { fmtBytes, fmtDuration, fmtMs, fmtPct, fmtRate, fmtUs, sig, sigTrim } from '../harness/core/format.js';
 import { fmtMs, fmtPct, fmtRate, fmtUs, sig } from '../harness/core/format.js';
 
 /** A value of a registered metric in its unit. */

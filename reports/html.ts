@@ -7,13 +7,13 @@ import { loadChartJs } from './assets.js';
 import { ChartSet, chartAssets } from './charts.js';
 import { cdfChart, goodputBars, goodputSeriesChart, sampleCdf, sweepCharts, type ResultCtx } from './figures.js';
 import { headerSection, runDetailsSection } from './header.js';
-import { groupCells, pointIndexes, resultSeries, seriesLabel, workloadOrder, type CellGroup, type Series } from './model.js';
+import { groupCells, pointIndexes, resultSeries, seriesLabel, workloadOrder, type Series } from './model.js';
 import { collectWarnings, problemsSection, warningsSection } from './notices.js';
 import { html, htmlDocument, joinHtml, note, section, table, type Html, type HtmlValue } from './style.js';
 import { bulkTable, echoTable, metricsTable } from './tables.js';
 import { handshakeRoundTripsChart, resumptionChart, streamRankChart } from './figures-quic-claims.js';
 import { exchangeTable, handshakeTable, resumptionTable, streamsTable } from './tables-quic-claims.js';
-import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, verdictMetrics, winnerPhrase, type Segment } from './verdict.js';
+import { computeVerdicts, matrixSegments, verdictIntro, verdictMetrics, type Segment } from './verdict.js';
 
 export interface HtmlReportOptions {
   /** Page title; default from the scenario name and label(s). */
@@ -34,35 +34,36 @@ function segmentsHtml(segs: Segment[]): Html[] {
 
 function verdictSection(ctx: ResultCtx, idPrefix: string): Html {
   const { result, groups, series } = ctx;
-  const pv = computeVerdicts(result, groups, series);
-  const name = (g: CellGroup): string => seriesLabel(series, g);
+  const view = computeVerdicts(result, groups, series);
+  const label = (point: number, workload: string) => (t: string): string => {
+    const g = groups.find((x) => x.point === point && x.transport === t && x.workload === workload);
+    return g ? seriesLabel(series, g) : t;
+  };
   const cols: { workload: string; metric: string }[] = [];
-  for (const p of pv) for (const w of p.winners) if (!cols.some((c) => c.workload === w.workload && c.metric === w.metric)) cols.push(w);
+  for (const p of view.points) for (const c of p.matrix) if (!cols.some((x) => x.workload === c.workload && x.metric === c.metric)) cols.push(c);
   const matrix = cols.length
     ? table({
-        caption: 'Winner per point and metric, and its margin over the runner-up',
+        caption: 'Verdict per point and metric: each transport against the baseline; a transport is named ahead only where that is decided',
         head: ['Point', ...cols.map((c) => html`${c.workload}<br><span class="muted">${METRICS[c.metric]?.label ?? c.metric}</span>`)],
-        rows: pv.map((p) => [
+        rows: view.points.map((p) => [
           html`<b>${p.label}</b><br><span class="muted">${p.link}</span>`,
           ...cols.map((c) => {
-            const w = p.winners.find((x) => x.workload === c.workload && x.metric === c.metric);
-            return w ? segmentsHtml(winnerPhrase(w, name)) : '–';
+            const cell = p.matrix.find((x) => x.workload === c.workload && x.metric === c.metric);
+            return cell ? segmentsHtml(matrixSegments(cell, label(p.point, c.workload))) : '–';
           }),
         ]),
       })
-    : html`<p class="muted">No cells to compare.</p>`;
-  const blocks = pv.map((p) => {
+    : html`<p class="muted">No comparisons: a workload needs a baseline transport with an ok cell and another transport.</p>`;
+  const blocks = view.points.map((p) => {
     const items = p.workloads.map((w) => {
-      const vs = w.baseline ? html` <span class="muted">vs ${name(w.baseline)}</span>` : '';
-      const lines = w.lines.length ? w.lines.map((l) => html`<li>${segmentsHtml(l)}</li>`) : html`<li class="muted">only one transport ran this workload</li>`;
-      return html`<li><b>${w.workload}</b>${vs}<ul>${lines}</ul></li>`;
+      const vs = w.baseline ? html` <span class="muted">vs ${w.baseline}</span>` : '';
+      const refs = w.references.map((r) => html`<li class="muted">${r.transport}: a reference row, not compared (${r.why})</li>`);
+      const lines = w.lines.length ? w.lines.map((l) => html`<li>${segmentsHtml(l)}</li>`) : html`<li class="muted">no comparison: only one transport ran this workload with an ok cell</li>`;
+      return html`<li><b>${w.workload}</b>${vs}<ul>${lines}${refs}</ul></li>`;
     });
     return html`<h3>At ${p.label} <span class="muted">(${p.link})</span></h3><ul>${joinHtml(items, '\n')}</ul>`;
   });
-  const few = anyTooFew(pv)
-    ? ` Where the two sides have too few successful repetitions (with equal sides, fewer than ${repetitionsNeeded()} each) the test cannot reach p≤${ALPHA} whatever the data: those comparisons say “too few repetitions to tell”.`
-    : '';
-  const intro = html`<p class="muted">A difference is called only when a two-sided Mann-Whitney U test over the repetitions gives p≤${ALPHA}; otherwise it says “no significant difference”. Factors compare medians over repetitions; failed, timeout and unsupported cells take no part.${few}</p>`;
+  const intro = html`<p class="muted">${verdictIntro(view)}</p>`;
   return section(`${idPrefix}verdict`, 'Verdict', html`${intro}${matrix}<div class="verdicts">${joinHtml(blocks, '\n')}</div>`);
 }
 

@@ -6,7 +6,7 @@ import { cellKey } from '../harness/results/metrics.js';
 import type { CellResult, ResultFile } from '../harness/results/types.js';
 import type { CellStatus, Warning } from '../harness/core/types.js';
 import { countStatuses, cpuDetail, pointLabel, seriesLabel, type CellGroup, type Series } from './model.js';
-import { ALPHA, repetitionsNeeded } from './verdict.js';
+import { computeVerdicts } from './verdict.js';
 import { badge, CPU_BOUND_MEANING, details, html, joinHtml, section, statusBadge, table, type Html, type Tone } from './style.js';
 
 export interface NoticeRow {
@@ -49,14 +49,16 @@ export function collectWarnings(result: ResultFile, groups: CellGroup[], series:
       cellKey(g),
     );
   }
-  const need = repetitionsNeeded();
-  const fewest = groups.filter((g) => g.ok.length > 0).reduce((m, g) => Math.min(m, g.ok.length), Infinity);
-  if (fewest < need && !codes.has('few-repetitions')) {
+  const view = computeVerdicts(result, groups, series);
+  const open = view.points.flatMap((p) => p.matrix.flatMap((m) => m.records)).filter((r) => r.decision.verdict === 'undecided' && r.stoppedBy !== 'no-data');
+  if (open.length && !codes.has('undecided')) {
+    const more = view.moreReps === null ? '' : ` About ${view.moreReps} more repetition${view.moreReps === 1 ? '' : 's'} per side would likely settle ${open.length === 1 ? 'it' : 'them'} (an estimate from the spread so far).`;
+    const auto = view.rule.repetitions === 'auto';
     add(
       {
-        code: 'few-repetitions',
-        message: `Some measurements have only ${fewest} successful repetition${fewest === 1 ? '' : 's'}: with two equal sides the Mann-Whitney test needs ${need} each to reach p≤${ALPHA}, so comparisons with them may say "too few repetitions to tell".`,
-        remedy: `Set repetitions: ${need + 1} or more in the scenario.`,
+        code: 'undecided',
+        message: `${open.length} of ${view.total} comparisons ${open.length === 1 ? 'is' : 'are'} undecided: the data cannot tell faster, slower or same yet.${more}`,
+        remedy: auto ? 'Raise max or budget under repetitions: auto in the scenario, or make the cells less noisy (longer transfers, more exchanges).' : 'Set repetitions: auto in the scenario: it adds repetitions while comparisons are undecided, within a time budget.',
       },
       'report',
       'run',

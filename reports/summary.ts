@@ -11,7 +11,7 @@ import { countStatuses, groupCells, labOf, metricValues, pointIndexes, pointLabe
 import { CPU_BOUND_MEANING } from './style.js';
 import { isRealPath, linkWhere } from './real-path.js';
 import { collectWarnings, problemRows } from './notices.js';
-import { ALPHA, anyTooFew, computeVerdicts, repetitionsNeeded, type Segment } from './verdict.js';
+import { computeVerdicts, ruleText, verdictIntro, type Segment } from './verdict.js';
 import { joinMd, md, mdCode, type Md } from './safe-markdown.js';
 
 function segmentsMd(segs: Segment[]): Md {
@@ -50,6 +50,8 @@ function pointTable(result: ResultFile, groups: CellGroup[], point: number): Md[
       const g = gs.find((x) => x.workload === c.workload);
       if (!g) return '';
       const v = metricValues(g, c.metric);
+      const why = g.ok.map((x) => x.metricsWithheld?.[c.metric]).find(Boolean);
+      if (!v.length && why) return why.split(':')[0];
       if (!v.length) return g.cells.length ? g.cells[0].status : '–';
       return fmtMetric(c.metric, median(v)) + (g.cpuBoundReps ? ' ⚠ CPU-bound' : '');
     });
@@ -76,27 +78,26 @@ export function renderSummaryMarkdown(result: ResultFile): string {
   const label = (g: CellGroup): string => seriesLabel(series, g);
   const sc = result.scenario;
   const sha = result.tool.gitSha ? ` (${String(result.tool.gitSha).slice(0, 12)})` : '';
+  const view = computeVerdicts(result, groups, series);
   const out: (Md | '')[] = [
     md`## bench: ${sc.name} (${result.label})`,
     '',
     sc.description ? md`${sc.description}` : '',
     '',
-    isRealPath(result) ? md`**Link: ${linkWhere(result)}** (measured as it is, not emulated) · kernel ${result.host.kernel} · TCP ${sc.congestionControl} · ${sc.repetitions} repetitions · bench ${result.tool.version}${sha} · ${fmtDate(result.startedAt)}` :
-    md`Backend ${result.backend} · kernel ${result.host.kernel} · TCP ${sc.congestionControl} · ${sc.repetitions} repetitions · bench ${result.tool.version}${sha} · ${fmtDate(result.startedAt)}`,
+    isRealPath(result) ? md`**Link: ${linkWhere(result)}** (measured as it is, not emulated) · kernel ${result.host.kernel} · TCP ${sc.congestionControl} · ${ruleText(view.rule)} · bench ${result.tool.version}${sha} · ${fmtDate(result.startedAt)}` :
+    md`Backend ${result.backend} · kernel ${result.host.kernel} · TCP ${sc.congestionControl} · ${ruleText(view.rule)} · bench ${result.tool.version}${sha} · ${fmtDate(result.startedAt)}`,
     '',
   ];
   if (result.status !== 'complete') out.push(md`> **Run ${result.status}:** only the cells measured before it stopped are included.`, '');
 
-  const pv = computeVerdicts(result, groups, series);
-  const few = anyTooFew(pv) ? ` Where the two sides have too few repetitions (with equal sides, fewer than ${repetitionsNeeded()} each) it cannot, whatever the data.` : '';
-  out.push(md`### Verdict`, '', md`_Differences are called only where a two-sided Mann-Whitney U test over repetitions gives p≤${ALPHA}.${few}_`, '');
-  for (const p of pv) {
+  out.push(md`### Verdict`, '', md`_${verdictIntro(view)}_`, '');
+  for (const p of view.points) {
     out.push(md`**${p.label}** (${p.link})`, '');
     for (const w of p.workloads) {
-      const vs = w.baseline ? ` (vs ${label(w.baseline)})` : '';
-      if (!w.lines.length) out.push(md`- ${w.workload}: only one transport ran this workload.`);
-      else if (w.lines.length === 1) out.push(md`- ${w.workload}${vs}: ${segmentsMd(w.lines[0])}`);
-      else out.push(md`- ${w.workload}${vs}:`, ...w.lines.map((l) => md`  - ${segmentsMd(l)}`));
+      const vs = w.baseline ? ` (vs ${w.baseline})` : '';
+      const refs = w.references.map((r) => md`  - _${r.transport}: a reference row, not compared (${r.why})_`);
+      if (!w.lines.length) out.push(md`- ${w.workload}: no comparison, only one transport ran this workload with an ok cell.`, ...refs);
+      else out.push(md`- ${w.workload}${vs}:`, ...w.lines.map((l) => md`  - ${segmentsMd(l)}`), ...refs);
     }
     out.push('');
   }

@@ -8,7 +8,7 @@ import type { ResultCtx } from './figures.js';
 import { fmtMs, fmtPct, fmtRoundTrips, fmtUs } from './format.js';
 import { labOf, metricValues, type CellGroup } from './model.js';
 import { html, table, type Html, type HtmlValue } from './style.js';
-import { base, cpuCell, med, rowClass } from './tables.js';
+import { base, cpuCell, med, medOrWhy, rowClass } from './tables.js';
 
 const medOf = (g: CellGroup, metric: string): number | null => {
   const v = metricValues(g, metric);
@@ -82,8 +82,8 @@ export function handshakeTable(ctx: ResultCtx, workload: string): Html {
     const expected = hs ? html`${hs.expectedRoundTrips}${hs.promisedRoundTrips !== hs.expectedRoundTrips ? html` <span class="muted">(protocol: ${hs.promisedRoundTrips})</span>` : ''}` : html`<span class="muted">not stated</span>`;
     return [
       ...base(ctx, g),
-      med(g, 'handshakeP50Us'),
-      med(g, 'handshakeP99Us'),
+      medOrWhy(g, 'handshakeP50Us'),
+      medOrWhy(g, 'handshakeP99Us'),
       pooled.length ? fmtUs(Math.max(...pooled)) : '–',
       med(g, 'setupP50Us'),
       setupRt === null ? '–' : fmtRoundTrips(setupRt),

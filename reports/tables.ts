@@ -55,6 +55,14 @@ export function base(ctx: ResultCtx, g: CellGroup): HtmlValue[] {
 
 export const rowClass = (gs: CellGroup[]): (string | undefined)[] => gs.map((g) => (g.cpuBoundReps ? 'cpu-bound' : undefined));
 
+/** A metric's median, or why the cells withhold it ("n too small", "transfer too short ..."). */
+export function medOrWhy(g: CellGroup, metric: string): HtmlValue {
+  const v = metricValues(g, metric);
+  if (v.length) return fmtMetric(metric, median(v));
+  const why = g.ok.map((c) => c.metricsWithheld?.[metric]).find(Boolean);
+  return why ? html`<span class="muted" title="${why}">${why.split(':')[0]}</span>` : '–';
+}
+
 export function bulkTable(ctx: ResultCtx, workload: string): Html {
   const gs = ctx.groups.filter((g) => g.workload === workload);
   const rows = gs.map((g) => {
@@ -65,16 +73,17 @@ export function bulkTable(ctx: ResultCtx, workload: string): Html {
       ...base(ctx, g),
       ci ? html`<b>${fmtRate(ci.estimate)}</b>` : '–',
       !ci ? '–' : g.ok.length < 2 ? html`<span class="muted">1 repetition</span>` : html`${fmtRange(ci.lo, ci.hi, fmtRate)}${ci.confidence < 0.95 ? html` <span class="muted">(${Math.round(ci.confidence * 100)}%)</span>` : ''}`,
+      medOrWhy(g, 'steadyGoodputBitsPerSec'),
       m ? fmtRate(m.bps) : '–',
       lossCell(ctx, g),
       cpuCell(g),
     ];
   });
   return table({
-    caption: `Bulk goodput: ${workload} (median over successful repetitions)`,
-    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput', 'CI of median (95% unless noted)', 'Mathis bound', 'Lost at the sender', 'CPU client / server'],
+    caption: `Bulk goodput: ${workload} (median over successful repetitions; steady state: slow start left out, harness/workloads/bulk.ts STEADY)`,
+    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput (whole transfer)', 'CI of median (95% unless noted)', 'Steady state', 'Mathis bound', 'Lost at the sender', 'CPU client / server'],
     rows,
-    numeric: [4, 5, 6, 7],
+    numeric: [4, 5, 6, 7, 8],
     rowClass: rowClass(gs),
   });
 }
@@ -88,10 +97,10 @@ export function echoTable(ctx: ResultCtx, workload: string): Html {
     thin ||= few && g.ok.length > 0;
     return [
       ...base(ctx, g),
-      med(g, 'rttP50Us'),
-      med(g, 'rttP90Us'),
-      med(g, 'rttP99Us'),
-      med(g, 'rttP999Us') + (few && g.ok.length ? ' †' : ''),
+      medOrWhy(g, 'rttP50Us'),
+      medOrWhy(g, 'rttP90Us'),
+      medOrWhy(g, 'rttP99Us'),
+      html`${medOrWhy(g, 'rttP999Us')}${few && g.ok.length && metricValues(g, 'rttP999Us').length ? ' †' : ''}`,
       med(g, 'rttMaxUs'),
       med(g, 'firstExchangeUs'),
       med(g, 'echoLossPct'),
@@ -99,7 +108,9 @@ export function echoTable(ctx: ResultCtx, workload: string): Html {
       cpuCell(g),
     ];
   });
-  const foot = thin ? html`<p class="muted">† fewer than 1000 exchanges per repetition: p99.9 is interpolated between the largest samples.</p>` : '';
+  const foot = thin
+    ? html`<p class="muted">A percentile p is shown only from repetitions with at least 1 / (1 − p) exchanges (p99: 100, p99.9: 1000); otherwise “n too small” (hover for the counts). † a file written before that rule: p99.9 from fewer than 1000 exchanges is interpolated between the largest samples.</p>`
+    : '';
   return html`${table({
       caption: `Echo round-trip time percentiles: ${workload} (each the median over repetitions of that repetition's percentile)`,
       head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p90', 'p99', 'p99.9', 'max', 'First exchange', 'Requests lost (udp)', 'Lost at the sender (each way)', 'CPU client / server'],

@@ -1,19 +1,20 @@
 // Trend report: each metric over releases (x = result.label, in the order given), with
-// significant regressions between consecutive releases highlighted. Each pair of consecutive
-// releases is judged by harness/compare.ts's compareMetric with compare's defaults (Mann-Whitney
-// p <= 0.05 AND medians moved by more than 5 % in the worse direction), so the trend and
-// `bench compare` never disagree about the same two runs.
-import { COMPARE_DEFAULTS, compareMetric, type MetricComparison } from '../harness/results/compare.js';
+// regressions between consecutive releases highlighted. Each pair of consecutive releases
+// is judged by bench compare itself (harness/results/compare.ts compareResults, with its
+// defaults and --force: a trend spans changed scenarios on purpose), so the trend and
+// `bench compare` never disagree about the same two runs: the same rows (headline
+// metrics), the same alpha / m per row, the same faster / slower / same / undecided.
+import { COMPARE_DEFAULTS, compareResults, type Comparison, type MetricComparison } from '../harness/results/compare.js';
 import { METRICS } from '../harness/results/metrics.js';
 import { medianCI, type Interval } from '../harness/core/stats.js';
 import type { ResultFile } from '../harness/results/types.js';
 import { loadChartJs } from './assets.js';
 import { ChartSet, chartAssets, ciWhiskers, displayScale, r4, wantsLog, whiskerCaption, type ChartDataset } from './charts.js';
-import { fmtDate, fmtMetric, fmtP } from './format.js';
+import { fmtDate, fmtMetric } from './format.js';
 import { buildSeries, groupCells, metricValues, pointLabel, runsTransportFacts, seriesKey, transportOrder, type CellGroup, type Series } from './model.js';
 import { nameSuffices, transportFacts } from '../harness/results/transports.js';
 import { badge, cpuMark, html, htmlDocument, joinHtml, note, section, table, type Html, type HtmlValue } from './style.js';
-import { verdictMetrics } from './verdict.js';
+import { fmtChange, fmtDelta, verdictMetrics } from './verdict.js';
 
 const { thresholdPct: THRESHOLD_PCT, alpha: ALPHA } = COMPARE_DEFAULTS;
 
@@ -36,7 +37,7 @@ interface Change {
   metric: string;
   /** Release `from` is the baseline, release `to` the candidate. */
   cmp: MetricComparison;
-  kind: 'regression' | 'improvement' | 'none';
+  kind: 'regression' | 'improvement' | 'undecided' | 'none';
 }
 
 /** One metric of one release in a row: its ok values and their median CI (null without values). */
@@ -65,17 +66,19 @@ function statOf(row: Row, metric: string, i: number): Stat {
   return row.stats.get(metric)?.[i] ?? NO_STAT;
 }
 
-function trendChanges(row: Row): Change[] {
+/** Consecutive releases compared as bench compare would (index i: release i against i - 1). */
+function pairComparisons(results: ResultFile[]): (Comparison | null)[] {
+  return results.map((r, i) => (i === 0 ? null : compareResults(results[i - 1], r, { ...COMPARE_DEFAULTS, force: true })));
+}
+
+function trendChanges(row: Row, pairs: (Comparison | null)[]): Change[] {
   const out: Change[] = [];
-  for (const metric of row.metrics) {
-    for (let i = 1; i < row.at.length; i++) {
-      const a = statOf(row, metric, i - 1).values;
-      const b = statOf(row, metric, i).values;
-      if (!a.length || !b.length) continue;
-      // The trend shows no delta CI: skip compare's bootstrap, the verdict is the same.
-      const cmp = compareMetric(metric, a, b, { ...COMPARE_DEFAULTS, deltaCI: false });
-      const kind = cmp.verdict === 'regression' || cmp.verdict === 'improvement' ? cmp.verdict : 'none';
-      out.push({ from: i - 1, to: i, metric, cmp, kind });
+  for (let i = 1; i < row.at.length; i++) {
+    const g = pairs[i]?.groups.find((x) => x.point.label === row.pointLabel && x.transport === row.series.transport && x.workload === row.workload);
+    for (const cmp of g?.metrics ?? []) {
+      if (!row.metrics.includes(cmp.metric)) continue;
+      const kind = cmp.verdict === 'regression' || cmp.verdict === 'improvement' || cmp.verdict === 'undecided' ? cmp.verdict : 'none';
+      out.push({ from: i - 1, to: i, metric: cmp.metric, cmp, kind });
     }
   }
   return out;
@@ -129,18 +132,15 @@ function withStats(row: Row): Row {
   return row;
 }
 
-/** "+3.1%"; from a zero median there is no relative change to state. */
+/** "+3.1 %"; from a zero baseline there is no relative change to state. */
 function fmtRel(c: Change): string {
-  const d = c.cmp.deltaPct;
-  if (d === null) return 'from 0';
-  if (d === 0 && c.cmp.baseline.median === 0) return '±0';
-  return `${d >= 0 ? '+' : ''}${d.toFixed(1)}%`;
+  return c.cmp.decision.deltaPct === null ? 'from 0' : fmtDelta(c.cmp.decision);
 }
 
-const pText = (c: Change): string => fmtP(c.cmp.p ?? NaN);
-
 function changeText(c: Change, labels: string[]): string {
-  return `${fmtRel(c)} ${labels[c.from]} → ${labels[c.to]} (${pText(c)})`;
+  const d = c.cmp.decision;
+  const why = c.kind === 'undecided' ? `undecided${d.moreRepsNeeded !== null ? `, ~${d.moreRepsNeeded} more repetitions` : ''}` : d.verdict;
+  return `${d.deltaPct === null ? 'from 0' : fmtChange(d)} ${labels[c.from]} → ${labels[c.to]} (${why})`;
 }
 
 function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], changes: Map<Row, Change[]>): Html | null {
@@ -160,14 +160,14 @@ function chart(charts: ChartSet, rows: Row[], metric: string, labels: string[], 
       ...ciWhiskers(ci, st.map((x) => x.values.length), sc.div),
       cpuBound: row.at.map((g) => !!g && g.cpuBoundReps > 0),
       highlight: row.at.map((_, i) => reg.has(i)),
-      notes: row.at.map((g, i) => (g ? `${g.implementation}; ${g.ok.length}/${g.cells.length} ok${reg.has(i) ? '; ▲ significant regression' : ''}` : 'not measured')),
+      notes: row.at.map((g, i) => (g ? `${g.implementation}; ${g.ok.length}/${g.cells.length} ok${reg.has(i) ? '; ▲ regression' : ''}` : 'not measured')),
     };
   });
   const shown = datasets.flatMap((d) => d.data as (number | null)[]).filter((v): v is number => v !== null);
   const r0 = rows[0];
   return charts.figure(
     { type: 'line', title: `${def.label}: ${r0.workload} at ${r0.pointLabel}`, labels, datasets, x: { title: 'release (result label)' }, y: { title: def.label, unit: sc.unit, log: wantsLog(shown) } },
-    `Median over repetitions. ${whiskerCaption(datasets)} Red ▲: significant regression from the previous release (p≤${ALPHA} and beyond ${THRESHOLD_PCT}%).`,
+    `Median over repetitions. ${whiskerCaption(datasets)} Red ▲: a regression from the previous release (decided slower by more than ${THRESHOLD_PCT}%, as bench compare decides it).`,
   );
 }
 
@@ -182,7 +182,7 @@ function rowTable(rows: Row[], labels: string[], changes: Map<Row, Change[]>, wh
         const ci = statOf(row, metric, i).ci;
         if (!ci) return html`<span class="muted" title="${g.cells.map((c) => c.reason).filter(Boolean).join('; ')}">${g.cells[0]?.status ?? '–'}</span>`;
         const c = ch.find((x) => x.to === i);
-        const delta = c ? html` <span class="${c.kind === 'regression' ? 'bad' : c.kind === 'improvement' ? 'good' : 'muted'}">${fmtRel(c)}${c.cmp.verdict === 'too-few' ? ' (n too small)' : c.kind !== 'none' ? ` ${pText(c)}` : ''}</span>` : '';
+        const delta = c ? html` <span class="${c.kind === 'regression' ? 'bad' : c.kind === 'improvement' ? 'good' : 'muted'}">${fmtRel(c)} ${c.cmp.verdict === 'within-threshold' ? `${c.cmp.decision.verdict}, within ${THRESHOLD_PCT}%` : c.cmp.verdict}</span>` : '';
         const implChange = i > 0 && row.at[i - 1] && row.at[i - 1]!.implementation !== g.implementation ? html`<br><span class="muted">${g.implementation}</span>` : '';
         return html`${fmtMetric(metric, ci.estimate)}${delta}${g.cpuBoundReps ? html` ${cpuMark()}` : ''}${implChange}`;
       });
@@ -230,17 +230,26 @@ export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}
   if (!results.length) throw new Error('renderTrendReport needs at least one result');
   const labels = results.map((r) => r.label);
   const { rows } = buildRows(results);
-  const changes = new Map<Row, Change[]>(rows.map((r) => [r, trendChanges(r)]));
+  const pairs = pairComparisons(results);
+  const changes = new Map<Row, Change[]>(rows.map((r) => [r, trendChanges(r, pairs)]));
   const all = [...changes.entries()].flatMap(([row, cs]) => cs.map((c) => ({ row, c })));
   const regressions = all.filter((x) => x.c.kind === 'regression');
   const improvements = all.filter((x) => x.c.kind === 'improvement');
+  const undecided = all.filter((x) => x.c.kind === 'undecided');
+  const lost = pairs.flatMap((p, i) => (p ? p.lost.map((l) => `${l.point.label} ${l.transport} ${l.workload}, ${labels[i - 1]} → ${labels[i]}: ${l.why}`) : []));
   const line = (x: { row: Row; c: Change }): Html =>
-    html`<li><b>${x.row.series.label}</b> ${METRICS[x.c.metric].label}, ${x.row.workload} at ${x.row.pointLabel}: <span class="${x.c.kind === 'regression' ? 'bad' : 'good'}">${changeText(x.c, labels)}</span>${x.row.at[x.c.to]?.cpuBoundReps ? html` ${cpuMark()}` : ''}</li>`;
+    html`<li><b>${x.row.series.label}</b> ${METRICS[x.c.metric].label}, ${x.row.workload} at ${x.row.pointLabel}: <span class="${x.c.kind === 'regression' ? 'bad' : x.c.kind === 'improvement' ? 'good' : 'muted'}">${changeText(x.c, labels)}</span>${x.row.at[x.c.to]?.cpuBoundReps ? html` ${cpuMark()}` : ''}</li>`;
+  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const rule = `decided as bench compare decides: each row at alpha ${ALPHA}/m, a regression when slower by more than ${THRESHOLD_PCT}%`;
   const verdict = html`${
-    regressions.length
-      ? html`<div class="note bad"><b>${regressions.length} significant regression${regressions.length === 1 ? '' : 's'}</b><ul>${regressions.map(line)}</ul></div>`
-      : note('ok', `No significant regression between consecutive releases (p≤${ALPHA} and beyond ${THRESHOLD_PCT}%).`)
-  }${improvements.length ? html`<details><summary>${improvements.length} significant improvement${improvements.length === 1 ? '' : 's'}</summary><ul>${improvements.map(line)}</ul></details>` : ''}`;
+    regressions.length || lost.length
+      ? html`<div class="note bad"><b>${plural(regressions.length, 'regression')}${lost.length ? `, ${plural(lost.length, 'lost measurement')}` : ''}</b> (${rule})<ul>${regressions.map(line)}${lost.map((l) => html`<li>${l}</li>`)}</ul></div>`
+      : undecided.length
+        ? note('warn', `No decided regression between consecutive releases, but ${plural(undecided.length, 'change')} stayed undecided: the data cannot rule a regression out there (${rule}).`)
+        : note('ok', `No regression between consecutive releases: every compared change was decided, none slower by more than ${THRESHOLD_PCT}% (${rule}).`)
+  }${undecided.length ? html`<details${regressions.length ? '' : html` open`}><summary>${plural(undecided.length, 'undecided change')}</summary><ul>${undecided.map(line)}</ul></details>` : ''}${
+    improvements.length ? html`<details><summary>${plural(improvements.length, 'improvement')}</summary><ul>${improvements.map(line)}</ul></details>` : ''
+  }`;
 
   const charts = new ChartSet('t');
   const cellKeys = [...new Set(rows.map((r) => r.cell))];
@@ -251,8 +260,8 @@ export function renderTrendReport(results: ResultFile[], opts: TrendOptions = {}
     const figs = metrics.map((m) => chart(charts, rs, m, labels, changes)).filter((f): f is Html => f !== null);
     const primary = rowTable(rs, labels, changes, (m) => metrics.includes(m));
     const others = rowTable(rs, labels, changes, (m) => !metrics.includes(m));
-    const flagged = rs.some((r) => (changes.get(r) ?? []).some((c) => c.kind !== 'none' && !metrics.includes(c.metric)));
-    const more = others ? html`<details${flagged ? html` open` : ''}><summary>Other metrics${flagged ? ' (with significant changes)' : ''}</summary>${others}</details>` : '';
+    const flagged = rs.some((r) => (changes.get(r) ?? []).some((c) => (c.kind === 'regression' || c.kind === 'improvement') && !metrics.includes(c.metric)));
+    const more = others ? html`<details${flagged ? html` open` : ''}><summary>Other metrics${flagged ? ' (with decided changes)' : ''}</summary>${others}</details>` : '';
     const part = html`<h3>${rs[0].workload}</h3><div class="charts">${joinHtml(figs, '\n')}</div>${primary}${more}`;
     byPoint.set(rs[0].pointLabel, [...(byPoint.get(rs[0].pointLabel) ?? []), part]);
   }

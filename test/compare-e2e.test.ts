@@ -1,6 +1,6 @@
-// End to end with real runs (root): two runs of the same scenario compare clean (exit 0);
-// a run whose link rate is halved, compared against the original with --force, reports a
-// significant goodput regression and exits 1.
+// End to end with real runs (root): two runs of the same scenario compare clean (exit 0, or
+// 5 when undecided); a run whose link rate is halved, compared against the original with
+// --force, reports a decided goodput regression and exits 1.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -43,9 +43,11 @@ test('compare of real runs: same link is clean, halved rate is a regression', { 
 
   // Two runs minutes apart on a shared machine: neighbours' load can shift all six repetitions
   // of one run together by a few per cent, which is significant (and real). What must hold is
-  // that the same link shows no change anywhere near the halving caught below.
+  // that the same link shows no change anywhere near the halving caught below: decided the
+  // same (exit 0), or, when the load spread the repetitions too far, undecided (exit 5),
+  // never a regression (exit 1).
   const same = await bench(['compare', runs.a, runs.b, '--threshold', '25', '--json']);
-  assert.equal(same.code, 0, `same link compares clean: ${same.stdout.slice(0, 800)} ${same.stderr}`);
+  assert.ok(same.code === 0 || same.code === 5, `same link compares clean: exit ${same.code}: ${same.stdout.slice(0, 800)} ${same.stderr}`);
   const sameJson = JSON.parse(same.stdout) as { summary: Record<string, number> };
   assert.equal(sameJson.summary.regression, 0);
 

@@ -87,11 +87,11 @@ test('a result written before transports recorded their handshake facts reads th
 
 test('setups are counted in round trips only on a link of 2 ms RTT or more (below, CPU dominates a setup)', () => {
   const samples = { setupUs: [52_000, 51_000, 53_000], handshakeUs: [104_000, 103_000, 105_000] };
-  const onLink = cellMetrics('handshake', samples, { rttMs: 50 });
+  const onLink = cellMetrics('handshake', samples, { rttMs: 50 }).metrics;
   assert.ok(Math.abs(onLink.setupRoundTrips - 52 / 50) < 1e-9);
   assert.ok(Math.abs(onLink.handshakeRoundTrips - 104 / 50) < 1e-9);
   for (const rttMs of [null, 0.06, 1.9]) {
-    const m = cellMetrics('handshake', samples, { rttMs });
+    const m = cellMetrics('handshake', samples, { rttMs }).metrics;
     assert.equal(m.setupRoundTrips, undefined, `RTT ${rttMs}`);
     assert.equal(m.setupP50Us, 52_000);
   }

@@ -104,13 +104,33 @@ test('a command transport declares what crosses the link and how it hands over c
   await rejects(`${cmd}    stats: sigusr1\n`, ['7:12 transports[0].stats: a transport that carries tcp has its counters read from its sockets (allowed with carries: tcp: none)']);
 });
 
+test('repetitions: auto with min, max and budget: each mistake at its position, the defaults documented', async () => {
+  const ok = await parseScenario(FILE, `${HEAD}repetitions: auto\n`);
+  assert.equal(ok.repetitions, 3);
+  assert.deepEqual(ok.adaptive, { maxReps: 10, budgetMs: 300_000 });
+  const some = await parseScenario(FILE, `${HEAD}repetitions: { auto: { min: 4, budget: 90s } }\n`);
+  assert.equal(some.repetitions, 4);
+  assert.deepEqual(some.adaptive, { maxReps: 10, budgetMs: 90_000 });
+  const fixed = await parseScenario(FILE, `${HEAD}repetitions: 6\n`);
+  assert.equal(fixed.repetitions, 6);
+  assert.ok(!('adaptive' in fixed), 'a fixed count adds no field, so fixed scenarios keep their hash');
+  await rejects(`${HEAD}repetitions:\n  auto: { min: 5, max: 3 }\n`, ['4:24 repetitions.auto.max: 3 is below min 5 (allowed: a whole number >= min)']);
+  await rejects(`${HEAD}repetitions:\n  auto: { min: 1 }\n`, ['4:16 repetitions.auto.min: 1 must be >= 2']);
+  await rejects(`${HEAD}repetitions:\n  auto: { budget: 300 }\n`, [`4:19 repetitions.auto.budget: 300 has no unit (allowed: ${ALLOWED.duration})`]);
+  await rejects(`${HEAD}repetitions:\n  auto: { budget: 5m }\n`, [`4:19 repetitions.auto.budget: "5m" is not a duration (allowed: ${ALLOWED.duration})`]);
+  assert.equal((await parseScenario(FILE, `${HEAD}repetitions: { auto: { budget: 5min } }\n`)).adaptive?.budgetMs, 300_000);
+  await rejects(`${HEAD}repetitions:\n  auto: { rounds: 4 }\n`, ['4:11 repetitions.auto.rounds: unknown field (allowed: min, max, budget)']);
+  await rejects(`${HEAD}repetitions: {}\n`, ['3:14 repetitions: an empty mapping is not a repetition count (allowed: a whole number of repetitions (1..1000), auto, or { auto: { min, max, budget } })']);
+});
+
 test('a workload entry must name exactly one kind', async () => {
   await rejects(`${HEAD}workloads:\n  - echo: {}\n    bulk: {}\n`, [`4:5 workloads[0]: must have exactly one of ${WORKLOAD_KINDS.join(', ')}`]);
   await rejects(`${HEAD}workloads:\n  - {}\n`, [`4:5 workloads[0]: must have exactly one of ${WORKLOAD_KINDS.join(', ')}`]);
 });
 
 test('wrong type: says what was expected and what was found', async () => {
-  await rejects(`${HEAD}repetitions: three\n`, ['3:14 repetitions: must be an integer, not string "three"']);
+  await rejects(`${HEAD}repetitions: three\n`, ['3:14 repetitions: "three" is not valid (allowed: a whole number of repetitions (1..1000), auto, or { auto: { min, max, budget } })']);
+  await rejects(`${HEAD}repetitions: true\n`, ['3:14 repetitions: must be an integer or a string or a mapping, not boolean true']);
   await rejects(`${HEAD}transports: tcp\n`, ['3:13 transports: must be a list, not string "tcp"']);
   await rejects(`${HEAD}link: [1, 2]\n`, ['3:7 link: must be a mapping, not a list']);
   await rejects(`${HEAD}link:\n  uplink: fast\n`, ['4:11 link.uplink: must be a mapping, not string "fast"']);

@@ -20,7 +20,7 @@ function refuses(parse: (v: unknown) => Parsed<unknown>, allowed: string, rows: 
 
 test('parseDuration: us/µs/ms/s to milliseconds', () => {
   accepts(parseDuration, [
-    ['25ms', 25], ['0.5ms', 0.5], ['.5ms', 0.5], ['200us', 0.2], ['200µs', 0.2], ['1.5s', 1500], ['0ms', 0], [' 30 s ', 30_000],
+    ['25ms', 25], ['0.5ms', 0.5], ['.5ms', 0.5], ['200us', 0.2], ['200µs', 0.2], ['1.5s', 1500], ['0ms', 0], [' 30 s ', 30_000], ['5min', 300_000], ['1.5min', 90_000],
   ]);
 });
 

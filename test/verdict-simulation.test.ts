@@ -269,3 +269,109 @@ test('a gate over 10 rows at alpha/10 each (the union bound over rows as over lo
   cases.forEach(([name, cv, plan], i) => report(`${name}, alpha ${perRow}`, simulate(7001 + i, lognormal(cv), 0.5, plan), 0.5));
   report(`0.9x CV 3 %, adaptive 3..10, alpha ${perRow}`, simulate(7010, lognormal(0.03), 0.9, adaptive), 0.9);
 });
+
+// ------------------------------------------------------------------ the gate (family-wise)
+
+/**
+ * A CI gate compares m rows at once and fails (exit 1) when any row is decided slower beyond
+ * the threshold; alpha bounds each row, so the gate judges each at alpha / m (Bonferroni:
+ * the union bound over rows, as over looks). Realistic gates: 16 rows of the shapes bench
+ * measures, 4 each (goodput-like CV 3 %, CV 10 %, RTO stalls, real cells).
+ */
+const GATE_ROWS: Population[] = [
+  ...Array<Population>(4).fill(lognormal(0.03)),
+  ...Array<Population>(4).fill(lognormal(0.1)),
+  ...Array<Population>(4).fill(rtoStalls(0.15)),
+  ...Array<Population>(4).fill(realCells),
+];
+
+interface GateOutcome {
+  gates: number;
+  /** Gates with a decided regression (slower beyond the threshold) on some row: exit 1. */
+  failed: number;
+  /** Gates where the changed row (index 0) was decided a regression. */
+  caught: number;
+  /** Gates with every row decided (exit 0 or 1, not 5). */
+  allDecided: number;
+  meanReps: number;
+}
+
+/**
+ * `gates` gates of `rows` rows; row 0's candidate is `ratio` x its baseline (goodput-like,
+ * higher is better), the others unchanged. 'compare': both runs fixed at `plan.minReps`;
+ * 'baseline': the baseline file has `baseReps` repetitions and the candidate adds rounds
+ * (bench run --baseline: decide's baselineFixed), one look per round for every open row.
+ */
+function simulateGate(seed: number, rows: Population[], ratio: number, plan: SequentialPlan, mode: 'compare' | 'baseline', gates: number, baseReps = plan.minReps): GateOutcome {
+  const r = rng(seed);
+  let failed = 0;
+  let caught = 0;
+  let allDecided = 0;
+  let reps = 0;
+  for (let g = 0; g < gates; g++) {
+    let anyRegression = false;
+    let open = 0;
+    let gateReps = 0;
+    rows.forEach((population, i) => {
+      const { a: drawA, b: drawB } = population(r, i === 0 ? ratio : 1, g * rows.length + i);
+      const a = Array.from({ length: mode === 'baseline' ? baseReps : plan.minReps }, drawA);
+      const b: number[] = [];
+      for (let k = 1; k < plan.minReps; k++) b.push(drawB());
+      let verdict: DecisionVerdict = 'undecided';
+      let deltaPct: number | null = null;
+      for (let look = 0; look < plan.looks.length && verdict === 'undecided'; look++) {
+        b.push(drawB());
+        if (mode === 'compare' && a.length < b.length) a.push(drawA());
+        const d = decide(a, b, { better: 'higher', alpha: plan.alpha, marginPct: MARGIN_PCT, plan, look, baselineFixed: mode === 'baseline' });
+        verdict = d.verdict;
+        deltaPct = d.deltaPct;
+      }
+      gateReps = Math.max(gateReps, b.length);
+      const regression = verdict === 'slower' && deltaPct !== null && Math.abs(deltaPct) > MARGIN_PCT;
+      anyRegression ||= regression;
+      if (i === 0 && regression) caught++;
+      if (verdict === 'undecided') open++;
+    });
+    if (anyRegression) failed++;
+    if (open === 0) allDecided++;
+    reps += gateReps;
+  }
+  return { gates, failed, caught, allDecided, meanReps: reps / gates };
+}
+
+function reportGate(name: string, o: GateOutcome, ratio: number): void {
+  const pct = (k: number): string => `${((100 * k) / o.gates).toFixed(2)} %`;
+  console.log(
+    `${name.padEnd(58)} gates=${o.gates} exit 1 ${fmt(rate(o.failed, o.gates))}` +
+      (ratio === 1 ? '' : `; change caught ${fmt(rate(o.caught, o.gates))}`) +
+      `; every row decided ${pct(o.allDecided)}; candidate reps (max over rows) ${o.meanReps.toFixed(2)}`,
+  );
+}
+
+test('a 16-row gate at alpha/16 per row: an unchanged candidate fails it (false exit 1) in <= alpha of gates, fixed and adaptive; and what it catches', () => {
+  const m = GATE_ROWS.length;
+  const perRow = ALPHA / m;
+  const fixed6 = fixedPlan(6, perRow);
+  const adaptive = sequentialPlan({ minReps: 3, maxReps: 10, alpha: perRow });
+  console.log(`gate: ${m} rows (4 x lognormal CV 3 %, 4 x CV 10 %, 4 x RTO stalls 15 %, 4 x real cells), alpha ${ALPHA} / ${m} = ${perRow} per row`);
+  const aa: [string, SequentialPlan, 'compare' | 'baseline', number?][] = [
+    ['A/A gate, compare of two runs, fixed 6', fixed6, 'compare'],
+    ['A/A gate, --baseline (baseline 6 reps), candidate 3..10', adaptive, 'baseline', 6],
+    ['A/A gate, --baseline (baseline 10 reps), candidate 3..10', adaptive, 'baseline', 10],
+  ];
+  aa.forEach(([name, plan, mode, baseReps], i) => {
+    const o = simulateGate(8000 + i, GATE_ROWS, 1, plan, mode, 2000, baseReps);
+    reportGate(name, o, 1);
+    const f = rate(o.failed, o.gates);
+    assert.ok(f.hi <= ALPHA, `${name}: false exit-1 rate ${fmt(f)} may exceed alpha ${ALPHA}`);
+  });
+  // What the gate catches: one row changed, fifteen unchanged.
+  const power: [string, Population[], number, SequentialPlan, 'compare' | 'baseline', number?][] = [
+    ['0.5x on a CV 10 % row, compare fixed 6', [lognormal(0.1), ...GATE_ROWS.slice(1)], 0.5, fixed6, 'compare'],
+    ['0.5x on a CV 10 % row, compare fixed 3', [lognormal(0.1), ...GATE_ROWS.slice(1)], 0.5, fixedPlan(3, perRow), 'compare'],
+    ['0.9x on a CV 3 % row, compare fixed 6', GATE_ROWS, 0.9, fixed6, 'compare'],
+    ['0.9x on a CV 3 % row, --baseline (10 reps), candidate 3..10', GATE_ROWS, 0.9, adaptive, 'baseline', 10],
+    ['0.9x on a CV 1 % row, --baseline (6 reps), candidate 3..10', [lognormal(0.01), ...GATE_ROWS.slice(1)], 0.9, adaptive, 'baseline', 6],
+  ];
+  power.forEach(([name, rows, ratio, plan, mode, baseReps], i) => reportGate(name, simulateGate(8100 + i, rows, ratio, plan, mode, 1000, baseReps), ratio));
+});

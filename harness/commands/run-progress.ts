@@ -1,12 +1,15 @@
 // The progress view: subscribes to the engine's events and draws on stderr. Every line names
 // its point by its link. On a TTY, lines for what happened and one live line for what runs
 // now (lab, calibration, warm-up, cell) with elapsed and remaining time; otherwise the same
-// facts as plain lines (CI logs).
-import { describeLink, fmtMetric, metricShort } from '../../reports/format.js';
-import { groupCells, metricValues, pointLabel } from '../../reports/model.js';
-import { verdictMetrics } from '../../reports/verdict.js';
+// facts as plain lines (CI logs). With adaptive repetitions, after each look one line:
+// decided k of n, and the budget left; when a point stops adding rounds, why.
+import { describeLink, fmtDuration, fmtMetric, metricShort } from '../../reports/format.js';
+import { groupCells, metricValues, pointLabel, resultSeries } from '../../reports/model.js';
+import { computeVerdicts, ruleText, verdictMetrics, type Segment } from '../../reports/verdict.js';
 import type { RunEngine } from '../run/engine.js';
-import type { RunEvents, WarmupInfo, WorkLeft } from '../run/events.js';
+import type { LookInfo, RunEvents, WarmupInfo, WorkLeft } from '../run/events.js';
+import type { PointRounds } from '../results/verdict-types.js';
+import { METRICS } from '../results/metrics.js';
 import { fmtMs, fmtPct } from '../core/format.js';
 import type { Calibration, LinkPoint, Warning } from '../core/types.js';
 import { fmtClock, fmtSeconds, pointTag, RemainingTime } from './progress-time.js';
@@ -17,12 +20,30 @@ import { terminalLine } from '../core/text.js';
 
 /** The figures a verdict speaks about ("p50 51.2 ms p99 60.4 ms", "goodput 2.91 Mbit/s"), as the reports format them. */
 function verdictFigures(kind: WorkloadKind, value: (metric: string) => number | undefined): string {
-  return verdictMetrics(kind)
+  // A headline metric's fallback is shown beside it (steady-state and whole-transfer goodput).
+  return [...new Set(verdictMetrics(kind).flatMap((m) => [m, METRICS[m]?.fallback ?? m]))]
     .map((m) => ({ m, v: value(m) }))
     .filter((x): x is { m: string; v: number } => x.v !== undefined && Number.isFinite(x.v))
     .map(({ m, v }) => `${metricShort(m)} ${fmtMetric(m, v)}`)
     .join(' ');
 }
+
+/** "decided 9 of 12 (3 open, ~2 more rounds)" for the run's comparisons, or the gate's rows with --baseline. */
+function decidedText(i: LookInfo): string {
+  const t = i.gate ?? i.verdicts;
+  const what = i.gate ? 'rows against the baseline' : 'comparisons';
+  const open = t.total - t.decided;
+  const more = open && t.roundsLeft > 0 ? `, ${t.settleWithin} likely to settle within the plan's ${t.roundsLeft} more round${t.roundsLeft === 1 ? '' : 's'}` : '';
+  return `decided ${t.decided} of ${t.total} ${what}${open ? ` (${open} open${more})` : ''}`;
+}
+
+const STOPPED: Record<PointRounds['stoppedBy'], string> = {
+  'all-decided': 'every comparison decided',
+  'max-reps': 'the plan\'s last look reached',
+  budget: 'the time budget would be exceeded by another round',
+  interrupted: 'interrupted',
+  failed: 'the point failed',
+};
 
 /** Plain (non-TTY) calibration progress lines at most this often: a CI log needs no more. */
 const PLAIN_PROGRESS_EVERY_MS = 5000;
@@ -38,6 +59,9 @@ const TICK_MS = 1000;
  */
 export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () => void {
   const tty = out.isTTY === true;
+  // With adaptive repetitions the total is the first look's; later rounds are open-ended.
+  const auto = engine.rule.repetitions === 'auto';
+  const count = (n: number, total: number): string => (auto ? `${n}` : `${n}/${total}`);
   const t0 = Date.now();
   const remaining = new RemainingTime();
   const points = new Map(engine.scenario.points.map((p) => [p.index, pointTag(p)]));
@@ -112,12 +136,20 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
   const onPlan = (left: WorkLeft): void => remaining.plan(left, Date.now());
   const onStart = (i: { point: number; transport: string; workload: string; repetition: number; done: number; total: number }): void => {
     remaining.cellStart(i.workload, Date.now());
-    doing(`[${i.done + 1}/${i.total}] ${i.transport} ${i.workload} rep ${i.repetition}`);
+    doing(`[${count(i.done + 1, i.total)}] ${i.transport} ${i.workload} rep ${i.repetition}`);
   };
   const onCell = (c: CellResult, p: { done: number; total: number }): void => {
-    const flag = c.cpu?.cpuBound ? ' [CPU-bound]' : '';
+    const flag = `${c.cpu?.cpuBound ? ' [CPU-bound]' : ''}${c.host?.contended ? ' [host contended]' : ''}`;
     // Reasons quote subjects' output: control characters are shown, not sent to the terminal (say()).
-    say(c.point, `[${p.done}/${p.total}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? verdictFigures(c.kind, (m) => c.metrics[m]) : (c.reason ?? '')}${flag}`);
+    say(c.point, `[${count(p.done, p.total)}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? verdictFigures(c.kind, (m) => c.metrics[m]) : (c.reason ?? '')}${flag}`);
+  };
+  const onLook = (i: LookInfo): void => {
+    const left = i.budgetLeftMs === null ? '' : `; ${fmtDuration(i.budgetLeftMs)} of the budget left`;
+    say(i.point, `look ${i.look + 1} after ${i.round} repetition${i.round === 1 ? '' : 's'}: ${decidedText(i)}${left}`);
+  };
+  const onStopped = (p: PointRounds): void => {
+    if (!auto) return;
+    say(p.point, `${p.rounds} rounds in ${fmtDuration(p.elapsedMs)}; stopped: ${STOPPED[p.stoppedBy]}`);
   };
   const onWarn = (w: Warning): void => {
     say(w.point ?? current, `warning: ${w.message} (${w.remedy})`, false);
@@ -133,6 +165,8 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
     plan: onPlan,
     cellStart: onStart,
     cell: onCell,
+    look: onLook,
+    stopped: onStopped,
     warning: onWarn,
   } satisfies { [E in keyof RunEvents]?: (...a: RunEvents[E]) => void };
   for (const [e, h] of Object.entries(handlers)) engine.on(e as keyof RunEvents, h as never);
@@ -147,6 +181,24 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
  * One line per measurement (point x transport x workload): each verdict metric's median over
  * the ok repetitions, or why there is none; CPU-bound when an ok repetition was.
  */
+const plain = (segs: Segment[]): string => segs.map((x) => x.text).join('');
+
+/**
+ * The marks of a median over ok repetitions, each saying how many of them it describes
+ * ("[CPU-bound in 1 of 3 reps]"): a median may come from an unmarked repetition, so a bare
+ * mark would overstate it (issue 15 item 4).
+ */
+export function marks(ok: readonly CellResult[]): string {
+  const of = (n: number, what: string): string => (n ? ` [${what}${n === ok.length ? (ok.length === 1 ? '' : ` in all ${n} reps`) : ` in ${n} of ${ok.length} reps`}]` : '');
+  return of(ok.filter((c) => c.cpu?.cpuBound).length, 'CPU-bound') + of(ok.filter((c) => c.host?.contended).length, 'host contended');
+}
+
+/**
+ * One line per measurement (point x transport x workload): each verdict metric's median over
+ * the ok repetitions, or why there is none; CPU-bound and host-contended marks with how many
+ * of those repetitions they describe. Then the
+ * verdicts: each transport against the baseline, faster / slower / same / undecided.
+ */
 export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
   out.write(`\n${terminalLine(`summary (${r.scenario.name}, medians over repetitions)`)}\n`);
   // Points by their link, as the progress lines named them ("base" would say nothing).
@@ -158,15 +210,24 @@ export function printSummary(r: ResultFile, out: NodeJS.WritableStream): void {
     out.write(`${terminalLine(`link: REAL PATH ${r.hosts ? `${r.hosts.client.destination} -> ${r.hosts.server.destination}` : ''}, not emulated${labs.length ? `; calibrated RTT p50 ${labs.map((l) => `${l.measured!.rttMs.p50.toFixed(1)} ms`).join(', ')}` : ''}`)}\n`);
   }
   out.write(`${'point'.padEnd(width)} ${'transport'.padEnd(13)} ${'workload'.padEnd(28)} ${'ok'.padEnd(5)} result\n`);
-  for (const g of groupCells(r)) {
+  const groups = groupCells(r);
+  for (const g of groups) {
     const what = g.ok.length
       ? verdictFigures(g.kind, (m) => {
           const v = metricValues(g, m);
           return v.length ? median(v) : undefined;
         })
       : (g.cells.find((c) => c.reason)?.reason ?? g.cells[0].status);
-    const cpu = g.cpuBoundReps ? ' [CPU-bound]' : '';
     const ok = `${g.ok.length}/${g.cells.length}`;
-    out.write(`${terminalLine(`${tagOf(g.point).padEnd(width)} ${g.transport.padEnd(13)} ${g.workload.slice(0, 28).padEnd(28)} ${ok.padEnd(5)} ${what}${cpu}`)}\n`);
+    out.write(`${terminalLine(`${tagOf(g.point).padEnd(width)} ${g.transport.padEnd(13)} ${g.workload.slice(0, 28).padEnd(28)} ${ok.padEnd(5)} ${what}${marks(g.ok)}`)}\n`);
+  }
+  const view = computeVerdicts(r, groups, resultSeries([r]));
+  out.write(`\nverdicts (${ruleText(view.rule)}; alpha ${view.rule.alpha} per comparison, same = within ±${view.rule.marginPct} %): decided ${view.decided} of ${view.total}\n`);
+  for (const p of view.points) {
+    for (const w of p.workloads) {
+      if (!w.lines.length) continue;
+      out.write(`${terminalLine(`${p.label} ${w.workload} vs ${w.baseline}:`)}\n`);
+      for (const l of w.lines) out.write(`  ${terminalLine(plain(l))}\n`);
+    }
   }
 }

@@ -1,6 +1,9 @@
 // `bench run <scenario>`: validate, preflight, run, write result.json + report.html +
 // summary.md. Progress goes to stderr (run-progress.ts: lines named by the point's link,
-// plus a live line on a TTY); stdout only gets the result path.
+// plus a live line on a TTY); stdout only gets the result path. With --baseline
+// <result.json> it is the CI gate: the rounds go on until every row against the baseline is
+// decided or the budget is spent, then the comparison goes to stdout (and compare.md /
+// compare.html beside the result) and the exit code is bench compare's.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,8 +11,15 @@ import { Option, type Command } from 'commander';
 import { generateCredentials } from '../core/certs.js';
 import { BenchError, EnvironmentError, EXIT, InputError, InterruptedError } from '../core/errors.js';
 import { hostFacts } from '../core/host.js';
-import { loadScenario } from '../scenario/load.js';
+import { loadScenario, scenarioSha256 } from '../scenario/load.js';
 import { parseOverrides, type Override } from '../scenario/overrides.js';
+import { compareResults } from '../results/compare.js';
+import { readResultFile, writeFileAtomic } from '../results/result-file.js';
+import { renderCompareHtml } from '../../reports/compare-html.js';
+import { renderMarkdown } from '../../reports/compare-text.js';
+import { addGateOptions, emitGate, gateOptions, GATE_EXIT_HELP, type GateCliOptions } from './gate.js';
+import type { GateSpec } from '../run/rounds.js';
+import { ruleText } from '../../reports/verdict.js';
 import { isImpaired } from '../core/link.js';
 import { RunEngine } from '../run/engine.js';
 import { withUndo, type UndoOutcome } from '../core/undo.js';
@@ -26,7 +36,7 @@ import { destination, isSshInventory, resolveInventory, type SshInventory } from
 import { attachProgress, printSummary } from './run-progress.js';
 import { writeReports } from './run-reports.js';
 
-interface RunFlags {
+interface RunFlags extends GateCliOptions {
   backend: BackendName | 'auto';
   out?: string;
   label?: string;
@@ -40,6 +50,27 @@ interface RunFlags {
   router?: string;
   impair: string[];
   impairSshInterface?: boolean;
+  baseline?: string;
+  forceCompare?: boolean;
+}
+
+/** The gate of --baseline, read and checked before anything privileged happens. */
+async function baselineGate(flags: RunFlags, sha: string): Promise<GateSpec | undefined> {
+  if (!flags.baseline) {
+    if (flags.forceCompare || flags.markdown || flags.json || flags.html) throw new InputError('--force-compare, --markdown, --json and --html go with --baseline <result.json>', 'give the baseline result file to compare against');
+    return undefined;
+  }
+  const { thresholdPct, alpha } = gateOptions(flags);
+  const baseline = await readResultFile(flags.baseline);
+  // The measured links are compared when the run ends, as bench compare does; a different
+  // scenario can be refused now, before any measuring.
+  if (baseline.scenarioSha256 !== sha && !flags.forceCompare) {
+    throw new InputError(
+      `refusing to compare: the baseline ${flags.baseline} ran another scenario (scenarioSha256 ${baseline.scenarioSha256.slice(0, 12)} (${baseline.scenario.name}), this one ${sha.slice(0, 12)})`,
+      'run the scenario the baseline ran, or pass --force-compare to compare anyway (as bench compare --force)',
+    );
+  }
+  return { baseline, thresholdPct, alpha, force: flags.forceCompare === true };
 }
 
 function sudoOwner(): { uid: number; gid: number } | null {
@@ -80,7 +111,7 @@ async function prepareHosts(inv: SshInventory, undo: Parameters<typeof prepareRe
 }
 
 export function registerRun(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description('run a scenario: build the lab, calibrate it, run every cell, write result.json, report.html and summary.md')
     .argument('<scenario>', 'scenario YAML file')
@@ -97,10 +128,16 @@ export function registerRun(program: Command): void {
     .option('--router <host>', 'a middle hop between the two hosts, ssh://[user@]host[:port], reached only to impair the path there')
     .option('--impair <host:dev>', 'two hosts only: put the scenario link on interface dev of host client, server or router with netem (repeatable, one per direction); needs root or sudo=yes there', (v: string, acc: string[]) => [...acc, v], [])
     .option('--impair-ssh-interface', 'allow --impair on the interface that carries bench\'s own SSH session')
+    .option('--baseline <result.json>', 'the CI gate: add repetitions until every row against this baseline run is decided (or the budget is spent), then compare as bench compare does')
+    .option('--force-compare', 'with --baseline: compare even when the scenario hash or the measured links differ (bench compare --force)');
+  addGateOptions(cmd)
     .addHelpText('after', `
 Exit codes: 0 all cells ok or unsupported, 2 bad scenario or flags, 3 environment not
 usable (e.g. not root for a namespace backend), 4 some cells failed or timed out,
 130 interrupted (everything set up was removed; the partial result is kept).
+With --baseline, bench compare's codes instead of 0 and 4:
+${GATE_EXIT_HELP}
+The gate options (--threshold, --alpha, --undecided, --markdown, --json, --html) apply with --baseline.
 Example: sudo bench run scenarios/loss-5pct.yaml
 Two hosts: bench run scenarios/baseline.yaml --client 'ssh://root@a?addr=10.0.0.1' --server 'ssh://root@b?addr=10.0.0.2'`)
     .action(async (file: string, flags: RunFlags) => {
@@ -111,6 +148,7 @@ Two hosts: bench run scenarios/baseline.yaml --client 'ssh://root@a?addr=10.0.0.
         throw new InputError((err as Error).message);
       }
       const scenario = await loadScenario(file, overrides);
+      const gate = await baselineGate(flags, scenarioSha256(scenario));
       const probes = Number(flags.calibrationProbes);
       if (!Number.isInteger(probes) || probes < 10) throw new InputError(`--calibration-probes ${flags.calibrationProbes}: must be a whole number >= 10`);
       const inventory = await resolveInventory(flags);
@@ -157,9 +195,13 @@ Two hosts: bench run scenarios/baseline.yaml --client 'ssh://root@a?addr=10.0.0.
             const twice = targets.find((t, i) => targets.findIndex((u) => u.direction === t.direction) !== i);
             if (twice) throw new InputError(`--impair: two interfaces would shape the ${twice.direction} (client→server is uplink) direction`, 'give at most one interface per direction');
             outDir = await prepareOutDir({ out: flags.out, scenario: scenario.name, runId, owner, force: flags.force === true });
-            const e = new RunEngine(scenario, { runId, backend, remote: hosts, impair: targets, resultPath: join(outDir, 'result.json'), label, owner, creds, calibrationProbes: probes, host, scenarioSource });
+            const e = new RunEngine(scenario, { runId, backend, remote: hosts, impair: targets, resultPath: join(outDir, 'result.json'), label, owner, creds, calibrationProbes: probes, host, scenarioSource, gate });
             engine = e;
-            process.stderr.write(`bench: ${scenario.name}: ${remote ? 'real path' : `backend ${backend}`} (${reason}); ${e.total} cells over ${scenario.points.length} link point(s); writing ${outDir}\n`);
+            const cells = scenario.adaptive
+              ? `${e.total} cells for the first look, more while comparisons are undecided (${ruleText(e.rule)})`
+              : `${e.total} cells`;
+            const against = gate ? `; judged against ${flags.baseline} (${gate.baseline.label})` : '';
+            process.stderr.write(`bench: ${scenario.name}: ${remote ? 'real path' : `backend ${backend}`} (${reason}); ${cells} over ${scenario.points.length} link point(s)${against}; writing ${outDir}\n`);
             detach = attachProgress(e, process.stderr);
             for (const w of await commandTransportChecks(scenario.transports, remote !== null)) e.warn(w);
             return e.run(undo);
@@ -183,7 +225,17 @@ Two hosts: bench run scenarios/baseline.yaml --client 'ssh://root@a?addr=10.0.0.
       }
       await writeReports(engineDone.result, outDir, owner);
       printSummary(engineDone.result, process.stderr);
-      process.stdout.write(`${join(outDir, 'result.json')}\n`);
+      const resultPath = join(outDir, 'result.json');
+      if (gate && flags.baseline) {
+        const c = compareResults(gate.baseline, engineDone.result, { thresholdPct: gate.thresholdPct, alpha: gate.alpha, force: gate.force });
+        const files = { baseline: flags.baseline, candidate: resultPath };
+        await writeFileAtomic(join(outDir, 'compare.md'), renderMarkdown(c, files), { owner });
+        await writeFileAtomic(join(outDir, 'compare.html'), renderCompareHtml(c, files), { owner });
+        process.stderr.write(`bench: result ${resultPath}; comparison also in ${join(outDir, 'compare.md')} and compare.html\n`);
+        await emitGate(c, files, flags);
+        return;
+      }
+      process.stdout.write(`${resultPath}\n`);
       const bad = engineDone.result.cells.filter((c) => c.status === 'failed' || c.status === 'timeout');
       if (bad.length) throw new BenchError(`${bad.length} of ${engineDone.result.cells.length} cells failed or timed out (see the summary above and report.html)`, EXIT.cellsFailed);
     });

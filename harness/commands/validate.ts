@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { loadScenario } from '../scenario/load.js';
 import { formatProblem, ScenarioError, type Problem } from '../scenario/source.js';
+import { fmtDuration } from '../core/format.js';
 import { formatRate } from '../core/units.js';
 import { terminalLine } from '../core/text.js';
 
@@ -21,10 +22,14 @@ export function registerValidate(program: Command): void {
           const s = await loadScenario(f);
           if (!opts.quiet) {
             const rates = s.points.map((p) => formatRate(p.link.downlink.rateBitsPerSec));
+            const per = s.points.length * s.transports.length * s.workloads.length;
+            const a = s.adaptive;
+            const reps = a ? `${s.repetitions}..${a.maxReps} repetitions (auto, budget ${fmtDuration(a.budgetMs)})` : `${s.repetitions} repetitions`;
+            const cells = a ? `${per * s.repetitions}..${per * a.maxReps}` : `${per * s.repetitions}`;
             process.stdout.write(
               `${f}: ok: ${s.name}: ${s.points.length} link point${s.points.length === 1 ? '' : 's'}, ` +
-                `${s.transports.length} transports x ${s.workloads.length} workloads x ${s.repetitions} repetitions` +
-                ` = ${s.points.length * s.transports.length * s.workloads.length * s.repetitions} cells (downlink rate ${[...new Set(rates)].join(', ')})\n`,
+                `${s.transports.length} transports x ${s.workloads.length} workloads x ${reps}` +
+                ` = ${cells} cells (downlink rate ${[...new Set(rates)].join(', ')})\n`,
             );
           }
         } catch (err) {

@@ -6,6 +6,7 @@ export const EXIT = {
   usage: 2,
   environment: 3,
   cellsFailed: 4,
+  undecided: 5,
   interrupted: 130,
 } as const;
 
@@ -42,14 +43,36 @@ export class InterruptedError extends BenchError {
 }
 
 /**
- * `bench compare` found significant regressions beyond the threshold (exit 1). Not a fault
- * of bench but the verdict CI asked for, so cli.ts prints it without the "error:" prefix.
+ * A gate's verdict (bench compare, bench run --baseline): not a fault of bench but the
+ * answer CI asked for, so cli.ts prints it without the "error:" prefix.
  */
-export class RegressionFound extends BenchError {
+export class GateVerdict extends BenchError {}
+
+/**
+ * Decided regressions beyond the threshold, or measurements the baseline had that the
+ * candidate lost (exit 1).
+ */
+export class RegressionFound extends GateVerdict {
   constructor(
     readonly count: number,
     thresholdPct: number,
+    readonly lost = 0,
   ) {
-    super(`${count} significant regression${count === 1 ? '' : 's'} beyond ${thresholdPct} %`, EXIT.regression);
+    const parts = [];
+    if (count > 0 || lost === 0) parts.push(`${count} regression${count === 1 ? '' : 's'} beyond ${thresholdPct} % (decided slower)`);
+    if (lost > 0) parts.push(`${lost} measurement${lost === 1 ? '' : 's'} the baseline had ${lost === 1 ? 'is' : 'are'} missing or failing in the candidate`);
+    super(parts.join('; '), EXIT.regression);
+  }
+}
+
+/**
+ * Nothing regressed, but some rows stayed undecided (exit 5): a gate that could not see
+ * does not pass silently. `--undecided pass` accepts it.
+ */
+export class UndecidedFound extends GateVerdict {
+  constructor(undecided: number, rows: number, moreReps: number | null) {
+    const more = moreReps === null ? '' : `; about ${moreReps} more candidate repetition${moreReps === 1 ? '' : 's'} would likely settle ${undecided === 1 ? 'it' : 'them'}`;
+    const what = rows === 0 ? 'nothing was compared (the baseline has no measurement with an ok repetition)' : `${undecided} of ${rows} rows undecided, none regressed${more}`;
+    super(what, EXIT.undecided, 'pass --undecided pass to accept undecided rows, or give the runs more repetitions (repetitions: auto)');
   }
 }

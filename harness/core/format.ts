@@ -29,6 +29,15 @@ export function fmtMs(ms: number): string {
   return fmtUs(ms * 1000);
 }
 
+/** A span of wall time: "45 s", "5 min", "2 min 30 s". */
+export function fmtDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+}
+
 export function fmtRate(bitsPerSec: number | null): string {
   if (bitsPerSec === null) return 'unlimited';
   if (!Number.isFinite(bitsPerSec)) return '–';

@@ -12,7 +12,7 @@ const show = (v: unknown): string =>
 const BARE_NUMBER = /^\d+(\.\d+)?$/;
 
 export const ALLOWED = {
-  duration: '25ms, 0.5ms, 200us, 1.5s',
+  duration: '25ms, 0.5ms, 200us, 1.5s, 5min',
   percent: '5%, 0.1%, 0%',
   rate: '20mbit, 1.5gbit, 500kbit, 64000bit, unlimited',
   size: '64B, 1KB, 10MB, 1GB (SI), 1KiB, 4MiB (binary)',
@@ -22,14 +22,14 @@ export const ALLOWED = {
 /** Durations -> milliseconds. */
 export function parseDuration(v: unknown): Parsed<number> {
   if (typeof v !== 'string') return bad(`${show(v)} has no unit`, ALLOWED.duration);
-  const m = new RegExp(`^${NUM}\\s*(us|µs|ms|s)$`).exec(v.trim());
+  const m = new RegExp(`^${NUM}\\s*(us|µs|ms|s|min)$`).exec(v.trim());
   if (!m) {
     if (BARE_NUMBER.test(v.trim())) return bad(`${show(v)} has no unit`, ALLOWED.duration);
     return bad(`${show(v)} is not a duration`, ALLOWED.duration);
   }
   const n = Number(m[1]);
   const unit = m[2];
-  return ok(unit === 's' ? n * 1000 : unit === 'ms' ? n : n / 1000);
+  return ok(unit === 'min' ? n * 60_000 : unit === 's' ? n * 1000 : unit === 'ms' ? n : n / 1000);
 }
 
 /** Percentages -> percent (0..100). A bare fraction like 0.05 is ambiguous (5 % or 0.05 %?). */

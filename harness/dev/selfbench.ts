@@ -57,11 +57,11 @@ async function main(): Promise<boolean> {
     const sockEcho: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const b = await benchRun({ kind: 'bulk', id: 'self', direction: 'download', bytes: null, durationMs: 5000, streams: 1 });
-      benchBulk.push(cellMetrics('bulk', b.samples).goodputBitsPerSec);
+      benchBulk.push(cellMetrics('bulk', b.samples, { rttMs: null }).metrics.goodputBitsPerSec);
       const ip = await run('iperf3', ['-c', lab.serverAddr, '-p', '5299', '-t', '5', '-R', '-J'], { netns: lab.clientNs, timeoutMs: 30000 });
       iperfBulk.push((JSON.parse(ip.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second);
       const e = await benchRun({ kind: 'echo', id: 'self', payloadBytes: 64, count: 5000, durationMs: null, concurrency: 1, idleTimeoutMs: 60000 });
-      benchEcho.push(cellMetrics('echo', e.samples).rttP50Us);
+      benchEcho.push(cellMetrics('echo', e.samples, { rttMs: null }).metrics.rttP50Us);
       const sp = await run('sockperf', ['ping-pong', '--tcp', '-i', lab.serverAddr, '-p', '11111', '-t', '3', '-m', '64', '--full-rtt'], { netns: lab.clientNs, timeoutMs: 30000 });
       const m = /percentile 50\.000\s*=\s*([\d.]+)/.exec(sp.stdout + sp.stderr);
       if (!m) throw new Error(`cannot read sockperf's p50 from: ${(sp.stdout + sp.stderr).slice(-300)}`);

@@ -1,27 +1,32 @@
-// Compare two result files across releases, as Go's benchstat does: per cell (point x
-// transport x workload) and per metric, the medians over repetitions, the relative delta
-// with a bootstrap CI, and a Mann-Whitney U test. A change counts only when it is
-// significant AND beyond the threshold, so run-to-run noise never fails CI.
+// Compare a candidate run against a baseline run: the CI gate (bench compare, bench run
+// --baseline, the trend report). Rows are the headline metrics of every measurement the
+// baseline has (point x transport x workload); each row is decided by decide() (VERDICTS.md)
+// as faster, slower, same within the threshold, or undecided, at alpha / m, where m is the
+// number of rows: the union bound over rows keeps the chance that an unchanged candidate
+// fails the gate at <= alpha (Bonferroni). A measurement the baseline had and the candidate
+// lost (missing, no ok repetition, or failures where the baseline had none) fails the gate.
 // Pure: no I/O, no printing; reporters format the returned data (STYLE rule 3).
-import { InputError } from '../core/errors.js';
-import { METRICS, okCpuBoundCount, okMetricValues, type MetricDef } from './metrics.js';
+import { createHash } from 'node:crypto';
 import { stableJson } from '../core/stable-json.js';
-import { binomialInterval, deltaCI, mannWhitneyU, medianCI, minAchievableP } from '../core/stats.js';
-import type { Calibration, CellStatus, LabRecord } from '../core/types.js';
+import { medianCI } from '../core/stats.js';
+import type { CellStatus } from '../core/types.js';
 import { senderLosses, sumLosses, type SenderLoss } from './counters.js';
+import {
+  comparability, diffPaths, explainUnmatched, groupCells, pointIdentity, ref, refuseUnlessComparable, runRef,
+  type Group, type GroupRef, type RunRef,
+} from './compare-match.js';
+import { decide, type Decision } from './decide.js';
+import { METRICS, okCpuBoundCount, okMetricValues, type MetricDef } from './metrics.js';
+import { headlineOf, verdictMetric } from './run-verdicts.js';
 import type { CellResult, ResultFile } from './types.js';
-import type { Workload, WorkloadKind } from '../workloads/index.js';
+import type { GateRecord } from './verdict-types.js';
 
-/** Calibrated RTT p50 may differ by max(this, RTT_TOLERANCE_FRAC x baseline) before we refuse. */
-const RTT_TOLERANCE_MS = 1;
-const RTT_TOLERANCE_FRAC = 0.1;
-/** Confidence of the per-run loss intervals; runs differ only when the intervals do not overlap. */
-const LOSS_NOISE_LEVEL = 0.99;
+export type { GroupRef, RunRef } from './compare-match.js';
 
 export interface CompareOptions {
-  /** A significant change smaller than this (percent of the baseline median) is not reported as one. @default 5 */
+  /** A decided change counts as a regression or improvement only beyond this (percent); also the margin of "same". @default 5 */
   thresholdPct: number;
-  /** Significance level of the Mann-Whitney U test. @default 0.05 */
+  /** Family-wise false-verdict rate of the gate: each of its m rows is judged at alpha / m. @default 0.05 */
   alpha: number;
   /** Compare even when scenario hashes or measured links differ (the reasons become notes). */
   force: boolean;
@@ -31,10 +36,13 @@ export interface CompareOptions {
 export const COMPARE_DEFAULTS: Readonly<Pick<CompareOptions, 'thresholdPct' | 'alpha'>> = { thresholdPct: 5, alpha: 0.05 };
 
 /**
- * `~` in the benchstat sense is 'not-significant' or 'too-few'; 'too-few' when no data could
- * reach alpha with these repetition counts (stats.minAchievableP).
+ * A row's answer: decided slower (worse in the metric's direction) beyond the threshold is
+ * a 'regression', decided better beyond it an 'improvement', decided either way within it
+ * 'within-threshold', the interval inside +-threshold 'same', else 'undecided'.
  */
-export type Verdict = 'regression' | 'improvement' | 'within-threshold' | 'not-significant' | 'too-few';
+export type Verdict = 'regression' | 'improvement' | 'within-threshold' | 'same' | 'undecided';
+
+export const VERDICTS: readonly Verdict[] = ['regression', 'improvement', 'within-threshold', 'same', 'undecided'];
 
 export interface SideStats {
   /** Repetitions with a finite value of this metric (ok cells only). */
@@ -51,22 +59,13 @@ export interface MetricComparison {
   better: MetricDef['better'];
   baseline: SideStats;
   candidate: SideStats;
-  /** (candidate / baseline - 1) x 100 of the medians; null when undefined (baseline median 0, no data). */
-  deltaPct: number | null;
-  /** 95 % bootstrap CI of deltaPct; null when it cannot be computed or was not asked for (CompareMetricExtras.deltaCI). */
-  deltaCIPct: { lo: number; hi: number } | null;
-  /** Two-sided Mann-Whitney U p-value; null without data on both sides. */
-  p: number | null;
+  /** decide(baseline, candidate): delta (ratio of geometric means), its interval, p, n, "~N more". */
+  decision: Decision;
   verdict: Verdict;
-}
-
-export interface GroupRef {
-  /** Readable "point/transport/workload", e.g. "loss=1%/quic/echo-64B-c1". */
-  key: string;
-  point: { label: string; params: Record<string, string> };
-  transport: string;
-  workload: string;
-  kind: WorkloadKind;
+  /** The decision is the candidate run's own, taken at its looks against this baseline (bench run --baseline). */
+  recorded: boolean;
+  /** The headline metric this row stands in for, when a fallback was used (a transfer too short for a steady state). */
+  standsInFor?: string;
 }
 
 export interface GroupComparison extends GroupRef {
@@ -85,22 +84,20 @@ export interface NotOkGroup extends GroupRef {
   reasons: string[];
 }
 
-export interface RunRef {
-  label: string;
-  toolVersion: string;
-  gitSha: string | null;
-  scenario: string;
-  scenarioSha256: string;
-  backend: string;
-  status: string;
-  startedAt: string;
-  hostname: string;
+/** A measurement the baseline had with ok cells that the candidate lost: it fails the gate. */
+export interface LostGroup extends GroupRef {
+  why: string;
 }
+
+/** How the gate ends: 'regression' (exit 1), 'undecided' (exit 5 unless accepted), 'pass' (exit 0). */
+export type GateOutcome = 'pass' | 'regression' | 'undecided';
 
 export interface Comparison {
   baseline: RunRef;
   candidate: RunRef;
   options: CompareOptions;
+  /** The gate's rows m (headline metrics of the baseline's measurements with ok cells) and each row's alpha. */
+  family: { rows: number; alphaPerRow: number };
   /** Why the runs would have been refused; non-empty only under --force. */
   overridden: string[];
   /** Things a reader should know that do not stop the comparison. */
@@ -109,144 +106,74 @@ export interface Comparison {
   onlyInBaseline: GroupRef[];
   onlyInCandidate: GroupRef[];
   notOk: NotOkGroup[];
+  lost: LostGroup[];
   summary: Record<Verdict, number>;
+  outcome: GateOutcome;
 }
 
-// ------------------------------------------------------------------ identity of cells
+// ------------------------------------------------------------------ rows
 
-/** Leaf paths where two values differ (for telling the user *what* differs), at most `max`. */
-function diffPaths(a: unknown, b: unknown, max = 5, path = ''): string[] {
-  const out: string[] = [];
-  const walk = (x: unknown, y: unknown, p: string): void => {
-    if (out.length >= max) return;
-    const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
-    if (isObj(x) && isObj(y) && Array.isArray(x) === Array.isArray(y)) {
-      const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
-      for (const k of keys) walk(x[k], y[k], Array.isArray(x) ? `${p}[${k}]` : p ? `${p}.${k}` : k);
-    } else if (stableJson(x) !== stableJson(y)) {
-      out.push(p || '(root)');
-    }
-  };
-  walk(a, b, path);
-  return out;
+/** One row of the gate: a baseline measurement's headline metric and the values of both sides. */
+export interface GateRow {
+  /** Stable key of the row: hash of the measurement's identity and the metric. */
+  key: string;
+  group: Group;
+  /** The baseline point's identity key: the candidate point with the same key (pointKeyOf) measures this row. */
+  pointKey: string;
+  /** The candidate's measurement, when it has one. */
+  match: Group | null;
+  metric: string;
+  standsInFor?: string;
+  a: number[];
+  b: number[];
 }
+
+const shortHash = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+/** Identity of a baseline file, for a candidate run to say which baseline it was judged against. */
+export function resultIdentity(r: ResultFile): string {
+  const cells = r.cells.map((c) => [c.id, c.status, c.metrics]);
+  return createHash('sha256').update(stableJson({ label: r.label, startedAt: r.startedAt, scenarioSha256: r.scenarioSha256, cells })).digest('hex');
+}
+
+const hasOk = (g: Group): boolean => g.cells.some((c) => c.status === 'ok');
 
 /**
- * A point is the same point when its swept values AND its configured link are the same.
- * Under --force the configured link is left out, so a deliberately changed link (say, a
- * halved rate) is compared point for point, which is what forcing is for.
+ * The rows of a gate: every headline metric (or its fallback) of every baseline measurement
+ * with an ok cell that carries it, matched with the candidate's measurement. Their count is the family m,
+ * fixed by the baseline alone, so a candidate still being measured (bench run --baseline)
+ * has the same m as the finished one.
  */
-function pointIdentity(r: ResultFile, index: number, withLink: boolean): { key: string; label: string; params: Record<string, string> } {
-  const p = r.scenario.points.find((x) => x.index === index);
-  const link = p?.link ?? r.labs.find((l) => l.point === index)?.configured ?? null;
-  if (!p && !link) return { key: `#${index}`, label: `#${index}`, params: {} };
-  return { key: stableJson({ params: p?.params ?? {}, link: withLink ? link : null }), label: p?.label ?? `#${index}`, params: p?.params ?? {} };
-}
-
-/** A workload is the same workload when its id AND its parameters are the same. */
-function workloadIdentity(r: ResultFile, id: string): string {
-  const w = r.scenario.workloads.find((x) => x.id === id);
-  return w ? stableJson(w) : stableJson({ id });
-}
-
-interface Group extends GroupRef {
-  /** Full identity (swept values, configured link, transport, workload parameters) for matching. */
-  identity: string;
-  cells: CellResult[];
-}
-
-function groupCells(r: ResultFile, withLink: boolean): Map<string, Group> {
-  const groups = new Map<string, Group>();
-  for (const c of r.cells) {
-    const pt = pointIdentity(r, c.point, withLink);
-    const identity = `${pt.key}|${c.transport}|${workloadIdentity(r, c.workload)}`;
-    let g = groups.get(identity);
-    if (!g) {
-      const key = `${pt.label}/${c.transport}/${c.workload}`;
-      g = { identity, key, point: { label: pt.label, params: pt.params }, transport: c.transport, workload: c.workload, kind: c.kind, cells: [] };
-      groups.set(identity, g);
-    }
-    g.cells.push(c);
-  }
-  return groups;
-}
-
-const ref = (g: Group): GroupRef => ({ key: g.key, point: g.point, transport: g.transport, workload: g.workload, kind: g.kind });
-
-// ------------------------------------------------------------------ comparability
-
-const fmtMs = (v: number): string => `${+v.toFixed(3)} ms`;
-
-function lossDiffers(aLost: number, aN: number, bLost: number, bN: number): boolean {
-  if (aN <= 0 || bN <= 0) return false;
-  const a = binomialInterval(aLost, aN, LOSS_NOISE_LEVEL);
-  const b = binomialInterval(bLost, bN, LOSS_NOISE_LEVEL);
-  return a.hi < b.lo || b.hi < a.lo;
-}
-
-function calibrationReasons(where: string, a: Calibration, b: Calibration): string[] {
-  const out: string[] = [];
-  const ra = a.rttMs.p50;
-  const rb = b.rttMs.p50;
-  const tol = Math.max(RTT_TOLERANCE_MS, RTT_TOLERANCE_FRAC * ra);
-  if (Math.abs(rb - ra) > tol) {
-    out.push(`${where}: measured.rttMs.p50 differs: baseline ${fmtMs(ra)}, candidate ${fmtMs(rb)} (allowed +-${fmtMs(tol)}, max(1 ms, 10 %))`);
-  }
-  // The downlink sees only the probes that reached the server.
-  const dirs = [
-    ['uplinkLossPct', a.uplinkLost, a.probes, b.uplinkLost, b.probes],
-    ['downlinkLossPct', a.downlinkLost, a.probes - a.uplinkLost, b.downlinkLost, b.probes - b.uplinkLost],
-  ] as const;
-  for (const [field, al, an, bl, bn] of dirs) {
-    if (lossDiffers(al, an, bl, bn)) {
-      out.push(
-        `${where}: measured.${field} differs beyond its noise: baseline ${+a[field].toFixed(3)} % (${al}/${an}), ` +
-          `candidate ${+b[field].toFixed(3)} % (${bl}/${bn}); their ${LOSS_NOISE_LEVEL * 100} % binomial intervals do not overlap`,
-      );
+export function gateRows(base: ResultFile, cand: ResultFile, force: boolean): GateRow[] {
+  const bg = groupCells(base, !force);
+  const cg = groupCells(cand, !force);
+  const rows: GateRow[] = [];
+  for (const [identity, g] of bg) {
+    if (!hasOk(g)) continue;
+    const match = cg.get(identity) ?? null;
+    for (const h of headlineOf(g.kind)) {
+      const metric = verdictMetric(h, g.cells);
+      const a = okMetricValues(g.cells, metric);
+      // A metric the baseline's samples never carried (a p99 of 30 exchanges) is no row.
+      if (a.length === 0) continue;
+      rows.push({
+        key: shortHash(`${identity}|${h}`),
+        group: g,
+        pointKey: pointIdentity(base, g.cells[0].point, !force).key,
+        match,
+        metric,
+        ...(metric !== h ? { standsInFor: h } : {}),
+        a,
+        b: match ? okMetricValues(match.cells, metric) : [],
+      });
     }
   }
-  return out;
+  return rows;
 }
 
-/** Reasons the two runs must not be compared without --force, plus softer notes. */
-function comparability(base: ResultFile, cand: ResultFile): { reasons: string[]; notes: string[] } {
-  const reasons: string[] = [];
-  const notes: string[] = [];
-  if (base.scenarioSha256 !== cand.scenarioSha256) {
-    const { sourceFile: _a, overrides: oa, ...sa } = base.scenario;
-    const { sourceFile: _b, overrides: ob, ...sb } = cand.scenario;
-    const d = diffPaths(sa, sb);
-    // Say where a difference came from when a run overrode its scenario on the command line.
-    const set = (o: string[] | undefined): string => (o?.length ? `--set ${o.join(' --set ')}` : 'no overrides');
-    reasons.push(
-      `scenarioSha256 differs: baseline ${base.scenarioSha256.slice(0, 12)} (${base.scenario.name}), ` +
-        `candidate ${cand.scenarioSha256.slice(0, 12)} (${cand.scenario.name})` +
-        (d.length ? `; scenario differs in ${d.join(', ')}` : '') +
-        (oa?.length || ob?.length ? `; baseline ran with ${set(oa)}, candidate with ${set(ob)}` : ''),
-    );
-  }
-  const real = (r: ResultFile): boolean => r.backend === 'real-path';
-  if (real(base) !== real(cand)) {
-    // An emulated link and a real path differ in everything the link does: a delta would measure that, not the change under test.
-    const what = (r: ResultFile): string => (real(r) ? `a real path between ${r.hosts ? `${r.hosts.client.destination} and ${r.hosts.server.destination}` : 'two hosts'}` : `an emulated link (${r.backend} backend)`);
-    reasons.push(`baseline ran on ${what(base)}, candidate on ${what(cand)}: an emulated link and a real path are not the same link`);
-  } else if (base.backend !== cand.backend) notes.push(`backends differ: baseline ${base.backend}, candidate ${cand.backend}`);
-  const candLabs = new Map<string, LabRecord>();
-  for (const l of cand.labs) candLabs.set(pointIdentity(cand, l.point, false).key, l);
-  for (const bl of base.labs) {
-    const pt = pointIdentity(base, bl.point, false);
-    const cl = candLabs.get(pt.key);
-    if (!cl) continue;
-    const where = `point "${pt.label}"`;
-    if (bl.measured && cl.measured) reasons.push(...calibrationReasons(where, bl.measured, cl.measured));
-    else if (bl.measured || cl.measured) {
-      notes.push(`${where}: measured link not checked, ${bl.measured ? 'candidate' : 'baseline'} has no calibration`);
-    }
-  }
-  for (const [r, side] of [[base, 'baseline'], [cand, 'candidate']] as const) {
-    if (r.status !== 'complete') notes.push(`${side} run status is "${r.status}": some cells may be missing`);
-  }
-  return { reasons, notes };
+/** The point key (swept values and, unless forced, the configured link) of a candidate point, as rows' pointKey. */
+export function pointKeyOf(cand: ResultFile, point: number, force: boolean): string {
+  return pointIdentity(cand, point, !force).key;
 }
 
 // ------------------------------------------------------------------ statistics
@@ -257,55 +184,39 @@ function sideStats(values: readonly number[]): SideStats {
   return { n: values.length, median: ci.estimate, ci: { lo: ci.lo, hi: ci.hi, confidence: ci.confidence } };
 }
 
-const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
-
-export interface CompareMetricExtras {
-  /**
-   * Compute deltaCIPct, a 2000-resample bootstrap; callers that never show it (the trend
-   * report) pass false and get null. The verdict does not depend on it. @default true
-   */
-  deltaCI?: boolean;
+/** What a decision means for the gate, given the threshold. */
+export function verdictOf(d: Decision, better: MetricDef['better'], thresholdPct: number): Verdict {
+  if (d.verdict === 'same' || d.verdict === 'undecided') return d.verdict;
+  // A baseline of 0 and a candidate that is not: an infinite relative change, beyond any threshold.
+  const delta = d.deltaPct ?? Infinity;
+  if (Math.abs(delta) <= thresholdPct) return 'within-threshold';
+  return d.verdict === 'slower' ? 'regression' : 'improvement';
 }
 
 /**
- * One metric, baseline values `a` against candidate values `b` (one per ok repetition): the
- * only place a change between two runs is judged, by compare and by the trend report.
+ * One metric, baseline values `a` against candidate values `b` (one per ok repetition),
+ * decided in one look at `alphaPerRow`, or taken from the candidate run's own decision.
  */
 export function compareMetric(
   metric: string,
   a: readonly number[],
   b: readonly number[],
-  opts: Pick<CompareOptions, 'thresholdPct' | 'alpha'> & CompareMetricExtras,
+  opts: { thresholdPct: number; alphaPerRow: number; recorded?: Decision },
 ): MetricComparison {
   const def = METRICS[metric];
-  const base = sideStats(a);
-  const cand = sideStats(b);
-  let deltaPct: number | null = null;
-  let deltaCIPct: MetricComparison['deltaCIPct'] = null;
-  if (base.median !== null && cand.median !== null) {
-    if (base.median === 0) deltaPct = cand.median === 0 ? 0 : null;
-    else {
-      deltaPct = (cand.median / base.median - 1) * 100;
-      if (opts.deltaCI !== false) {
-        const ci = deltaCI(a, b);
-        const lo = finiteOrNull(ci.lo * 100);
-        const hi = finiteOrNull(ci.hi * 100);
-        if (lo !== null && hi !== null) deltaCIPct = { lo, hi };
-      }
-    }
-  }
-  const p = a.length && b.length ? mannWhitneyU(a, b).p : null;
-  let verdict: Verdict;
-  if (minAchievableP(a.length, b.length) > opts.alpha) verdict = 'too-few';
-  else if (p === null || p > opts.alpha) verdict = 'not-significant';
-  else {
-    // Baseline median 0 and candidate not: an infinite relative change, beyond any threshold.
-    const d = deltaPct ?? (cand.median! > 0 ? Infinity : -Infinity);
-    const worse = def.better === 'lower' ? d > 0 : d < 0;
-    if (Math.abs(d) <= opts.thresholdPct) verdict = 'within-threshold';
-    else verdict = worse ? 'regression' : 'improvement';
-  }
-  return { metric, label: def.label, unit: def.unit, better: def.better, baseline: base, candidate: cand, deltaPct, deltaCIPct, p, verdict };
+  // The baseline is a finished file: "~N more" counts candidate repetitions alone.
+  const decision = opts.recorded ?? decide(a, b, { better: def.better, alpha: opts.alphaPerRow, marginPct: opts.thresholdPct, baselineFixed: true });
+  return {
+    metric,
+    label: def.label,
+    unit: def.unit,
+    better: def.better,
+    baseline: sideStats(a),
+    candidate: sideStats(b),
+    decision,
+    verdict: verdictOf(decision, def.better, opts.thresholdPct),
+    recorded: opts.recorded !== undefined,
+  };
 }
 
 function groupLosses(r: ResultFile, cells: CellResult[]): SenderLoss[] {
@@ -325,20 +236,37 @@ function notOkOf(g: Group, side: NotOkGroup['side']): NotOkGroup | null {
   return { ...ref(g), side, total: g.cells.length, counts, reasons };
 }
 
-// ------------------------------------------------------------------ the engine
+const broken = (g: Group): number => g.cells.filter((c) => c.status === 'failed' || c.status === 'timeout').length;
 
-function runRef(r: ResultFile): RunRef {
-  const { label, scenarioSha256, backend, status, startedAt } = r;
-  const tool = { toolVersion: r.tool?.version ?? '?', gitSha: r.tool?.gitSha ?? null };
-  return { label, ...tool, scenario: r.scenario.name, scenarioSha256, backend, status, startedAt, hostname: r.host?.hostname ?? '?' };
+/** Why the candidate lost a measurement the baseline had with ok cells, or null. */
+function lostWhy(b: Group, c: Group | null): string | null {
+  if (!c) return 'missing in the candidate';
+  if (!hasOk(c)) {
+    const n = notOkOf(c, 'candidate');
+    const counts = n ? Object.entries(n.counts).map(([s, k]) => `${k} ${s}`).join(', ') : 'no cell';
+    return `no ok repetition in the candidate (${counts}), the baseline had ${b.cells.filter((x) => x.status === 'ok').length}`;
+  }
+  const bad = broken(c);
+  if (bad > 0 && broken(b) === 0) return `${bad} of ${c.cells.length} repetitions failed or timed out in the candidate, none in the baseline`;
+  return null;
 }
 
-/** Metric ids present in any cell of either group, in the registry's order. */
-function metricsOf(cells: CellResult[], notes: Set<string>): string[] {
-  const seen = new Set<string>();
-  for (const c of cells) for (const m of Object.keys(c.metrics ?? {})) seen.add(m);
-  for (const m of seen) if (!(m in METRICS)) notes.add(`metric "${m}" is not in this bench's registry; not compared`);
-  return Object.keys(METRICS).filter((m) => seen.has(m));
+/**
+ * The candidate's own decisions against this baseline (bench run --baseline), when it
+ * recorded them against this very file with these options; else null and a note why not.
+ */
+function recordedGate(base: ResultFile, cand: ResultFile, opts: CompareOptions, notes: Set<string>): GateRecord | null {
+  const gate = cand.verdicts?.gate;
+  if (!gate) return null;
+  const same = gate.baseline.identity === resultIdentity(base);
+  const optsSame = gate.alpha === opts.alpha && gate.thresholdPct === opts.thresholdPct && gate.force === opts.force;
+  if (same && optsSame) return gate;
+  notes.add(
+    `the candidate added repetitions adaptively against ${same ? 'this baseline with other options' : `another baseline ("${gate.baseline.label}", ${gate.baseline.startedAt})`}` +
+      `: its rows are decided here in one look over all its repetitions, which is not the test its stopping rule planned` +
+      (same ? ` (use --alpha ${gate.alpha} --threshold ${gate.thresholdPct}${gate.force ? ' --force' : ''} for its own decisions)` : ''),
+  );
+  return null;
 }
 
 /**
@@ -347,15 +275,8 @@ function metricsOf(cells: CellResult[], notes: Set<string>): string[] {
  */
 export function compareResults(base: ResultFile, cand: ResultFile, opts: CompareOptions): Comparison {
   const { reasons, notes } = comparability(base, cand);
-  if (reasons.length > 0 && !opts.force) {
-    throw new InputError(
-      `refusing to compare: the runs are not comparable:\n  - ${reasons.join('\n  - ')}`,
-      'compare runs of the same scenario on equivalent links, or pass --force to compare anyway',
-    );
-  }
+  refuseUnlessComparable(reasons, opts.force);
   const noteSet = new Set(notes);
-  const bg = groupCells(base, !opts.force);
-  const cg = groupCells(cand, !opts.force);
   if (opts.force) {
     for (const p of base.scenario.points) {
       const q = cand.scenario.points.find((x) => x.label === p.label);
@@ -363,22 +284,33 @@ export function compareResults(base: ResultFile, cand: ResultFile, opts: Compare
       if (ld.length) noteSet.add(`--force: point "${p.label}" is compared although its configured link differs (${ld.join(', ')})`);
     }
   }
+  const rows = gateRows(base, cand, opts.force);
+  const m = rows.length;
+  const alphaPerRow = m > 0 ? opts.alpha / m : opts.alpha;
+  const recorded = recordedGate(base, cand, opts, noteSet);
+  const byKey = new Map(recorded?.decisions.map((d) => [d.key, d.decision]) ?? []);
+  const bg = groupCells(base, !opts.force);
+  const cg = groupCells(cand, !opts.force);
   const groups: GroupComparison[] = [];
   const notOk: NotOkGroup[] = [];
-  const summary: Record<Verdict, number> = { regression: 0, improvement: 0, 'within-threshold': 0, 'not-significant': 0, 'too-few': 0 };
-  for (const [key, b] of bg) {
-    const c = cg.get(key);
+  const lost: LostGroup[] = [];
+  const summary = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
+  for (const [identity, b] of bg) {
+    const c = cg.get(identity) ?? null;
     const nb = notOkOf(b, 'baseline');
     const nc = c ? notOkOf(c, 'candidate') : null;
     // Identical on both sides (typically "unsupported"): one line, not two.
     if (nb && nc && stableJson([nb.counts, nb.reasons, nb.total]) === stableJson([nc.counts, nc.reasons, nc.total])) {
       notOk.push({ ...nb, side: 'both' });
     } else notOk.push(...[nb, nc].filter((x): x is NotOkGroup => x !== null));
+    const why = hasOk(b) ? lostWhy(b, c) : null;
+    if (why) lost.push({ ...ref(b), why });
     if (!c) continue;
-    const metrics = metricsOf([...b.cells, ...c.cells], noteSet).map((m) =>
-      compareMetric(m, okMetricValues(b.cells, m), okMetricValues(c.cells, m), opts),
-    );
-    for (const m of metrics) summary[m.verdict]++;
+    const metrics = rows
+      .filter((r) => r.group.identity === identity)
+      .map((r) => ({ ...compareMetric(r.metric, r.a, r.b, { thresholdPct: opts.thresholdPct, alphaPerRow, recorded: byKey.get(r.key) }), ...(r.standsInFor ? { standsInFor: r.standsInFor } : {}) }));
+    if (metrics.length === 0) continue;
+    for (const x of metrics) summary[x.verdict]++;
     groups.push({
       ...ref(b),
       implementation: { baseline: implementations(b.cells), candidate: implementations(c.cells) },
@@ -394,33 +326,21 @@ export function compareResults(base: ResultFile, cand: ResultFile, opts: Compare
     if (n) notOk.push(n);
   }
   explainUnmatched(base.scenario.workloads, cand.scenario.workloads, onlyInBaseline, onlyInCandidate, noteSet);
+  if (m === 0) noteSet.add('the baseline has no measurement with an ok repetition: nothing could be compared');
+  const outcome: GateOutcome = summary.regression > 0 || lost.length > 0 ? 'regression' : summary.undecided > 0 || m === 0 ? 'undecided' : 'pass';
   return {
     baseline: runRef(base),
     candidate: runRef(cand),
     options: opts,
+    family: { rows: m, alphaPerRow },
     overridden: opts.force ? reasons : [],
     notes: [...noteSet],
     groups,
     onlyInBaseline,
     onlyInCandidate,
     notOk,
+    lost,
     summary,
+    outcome,
   };
-}
-
-/**
- * When the same point label, transport and workload id exist on both sides unmatched, say
- * what differs. Only workload parameters can: a differing configured link changes the
- * scenario hash (refused), and under --force links are left out of the match.
- */
-function explainUnmatched(baseWorkloads: readonly Workload[], candWorkloads: readonly Workload[], ob: GroupRef[], oc: GroupRef[], notes: Set<string>): void {
-  for (const b of ob) {
-    const c = oc.find((x) => x.transport === b.transport && x.workload === b.workload && x.point.label === b.point.label);
-    if (!c) continue;
-    const wd = diffPaths(
-      baseWorkloads.find((w) => w.id === b.workload),
-      candWorkloads.find((w) => w.id === c.workload),
-    );
-    if (wd.length) notes.add(`workload "${b.workload}" has different parameters (${wd.join(', ')}): its cells are not matched`);
-  }
 }

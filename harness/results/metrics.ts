@@ -8,14 +8,16 @@ import type { CellResult } from './types.js';
 export { METRICS, WORKLOAD_KINDS };
 /** A streams cell's completion times by round, each sorted (reports chart them by rank). */
 export { roundsOf } from '../workloads/streams.js';
-export type { MetricDef };
+export type { CellLink, MetricDef };
 
 /**
- * One cell's (one repetition's) metrics, from its raw samples and its link point's
- * calibrated RTT p50 (ms; counts in round trips need it, the rest do not).
+ * One cell's (one repetition's) metrics from its raw samples and what it knows of its link
+ * (the calibrated RTT: counts in round trips and the bulk steady state need it), and the
+ * metrics it withholds with why (a p99 of 30 exchanges).
  */
-export function cellMetrics(kind: WorkloadKind, s: CellSamples, link: CellLink = { rttMs: null }): Record<string, number> {
-  return defOf(kind).metricsOf(s, link);
+export function cellMetrics(kind: WorkloadKind, s: CellSamples, link: CellLink = { rttMs: null }): { metrics: Record<string, number>; withheld: Record<string, string> } {
+  const def = defOf(kind);
+  return { metrics: def.metricsOf(s, link), withheld: def.withheld?.(s, link) ?? {} };
 }
 
 /** What reports say about a workload kind: its title and the metrics verdicts speak about. */

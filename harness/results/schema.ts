@@ -83,7 +83,7 @@ const scenario = obj({
   timeoutMs: num,
   congestionControl: str,
   seed: int,
-}, { overrides: list(str) });
+}, { overrides: list(str), adaptive: obj({ maxReps: int, budgetMs: num }) });
 
 const cpuUsage = nullable(obj({ userUs: num, sysUs: num, wallMs: num, coreFraction: num }, { busiestFraction: num, runQueueFraction: num }));
 const hostLoad = nullable(obj({ cpus: int, busyFraction: num, softirqFraction: num, stealFraction: num, cpuPressureSome: nullable(num), contended: { type: 'boolean' } }));
@@ -120,6 +120,7 @@ const cell = obj(
   },
   {
     logs: record(str),
+    metricsWithheld: record(str),
     host: hostLoad,
     // Per-end counters (issue 15); the two fields after them in files written before.
     counters: nullable(obj({ sender: { enum: ['client', 'server', 'both'] }, client: nullable(endCounters), server: nullable(endCounters) })),
@@ -159,6 +160,49 @@ const lab = obj(
   { emulatorCounters: record(num) },
 );
 
+// The verdicts a run recorded (results/verdict-types.ts, issue 13): reporters print their
+// figures and reasons, so their types are checked like the cells'.
+const decision = obj({
+  verdict: { enum: ['faster', 'slower', 'same', 'undecided'] },
+  deltaPct: nullable(num),
+  ciPct: nullable({ type: 'array', items: num, minItems: 2, maxItems: 2 }),
+  ciLevel: num,
+  p: nullable(num),
+  n: { type: 'array', items: int, minItems: 2, maxItems: 2 },
+  lookAlpha: num,
+  alphaSpent: num,
+  moreRepsNeeded: nullable(int),
+  method: { enum: ['welch-log', 'welch-fieller', 'permutation', 'identical', 'too-few'] },
+  reason: str,
+});
+const stopReason = { enum: ['decided', 'max-reps', 'budget', 'interrupted', 'no-data'] };
+const verdicts = obj(
+  {
+    rule: obj({
+      repetitions: { enum: ['fixed', 'auto'] },
+      minReps: int,
+      maxReps: int,
+      budgetMs: nullable(num),
+      alpha: num,
+      marginPct: num,
+      spending: { enum: ['pocock', 'linear'] },
+      lookAlphas: list(num),
+    }),
+    comparisons: list(obj({ point: int, workload: str, kind: { enum: WORKLOAD_KINDS }, metric: str, baseline: str, transport: str, decision, look: nullable(int), stoppedBy: stopReason })),
+    points: list(obj({ point: int, rounds: int, elapsedMs: num, stoppedBy: { enum: ['all-decided', 'max-reps', 'budget', 'interrupted', 'failed'] } })),
+  },
+  {
+    gate: obj({
+      baseline: obj({ label: str, startedAt: str, scenarioSha256: str, identity: str }),
+      alpha: num,
+      thresholdPct: num,
+      force: { type: 'boolean' },
+      rows: int,
+      decisions: list(obj({ key: str, decision, look: nullable(int), stoppedBy: stopReason })),
+    }),
+  },
+);
+
 export const resultSchema = obj({
   formatVersion: int,
   tool: obj({ name: str, version: str, gitSha: nullable(str) }),
@@ -176,6 +220,7 @@ export const resultSchema = obj({
   warnings: list(warning),
 }, {
   transports: record(obj({ family: str, carries: str, encrypted: { type: 'boolean' }, reference: nullable(str), implementation: str })),
+  verdicts,
 });
 
 // Compiled on first use: every bench command loads this module, few read result files.

@@ -6,6 +6,7 @@ import type { ResolvedScenario } from '../scenario/types.js';
 import type { TransportFacts } from '../transports/types.js';
 import type { HostLoad } from './host-load.js';
 import type { CellSamples, WorkloadKind } from '../workloads/index.js';
+import type { RunVerdicts } from './verdict-types.js';
 
 export type { ResolvedScenario } from '../scenario/types.js';
 export type { CellSamples, Workload, WorkloadKind } from '../workloads/index.js';
@@ -39,6 +40,11 @@ export interface CellResult {
   samples: CellSamples;
   /** Derived by the controller from samples (each workload's metricsOf). */
   metrics: Record<string, number>;
+  /**
+   * Metrics the samples cannot carry, with why ("n too small: 62 exchanges, p99 needs >= 100"):
+   * not in `metrics`, so no statistic uses them. Absent in files written before it existed.
+   */
+  metricsWithheld?: Record<string, string>;
   cpu: { client: CpuUsage | null; server: CpuUsage | null; cpuBound: boolean } | null;
   /** The whole host over the cell's window (absent in files from before it was measured; null on a real path, see hostLoads). */
   host?: HostLoad | null;
@@ -83,5 +89,11 @@ export interface ResultFile {
   transports?: Record<string, TransportRecord>;
   labs: LabRecord[];
   cells: CellResult[];
+  /**
+   * The run's stopping rule and each comparison's decision with why it stopped (issue 13);
+   * with `gate` when the run was judged against a baseline file. Absent in files written
+   * before verdicts were recorded: results/run-verdicts.ts decides those in one look.
+   */
+  verdicts?: RunVerdicts;
   warnings: Warning[];
 }

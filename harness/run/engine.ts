@@ -1,7 +1,9 @@
-// The run engine: for each link point, lab up -> calibrate -> cells -> lab down. It never
-// prints; it emits events a progress view subscribes to (STYLE: autocannon). The result file
-// is rewritten atomically after every cell, so nothing measured is lost to a later failure.
-// An interruption is a value: run() returns the result with status `interrupted`.
+// The run engine: for each link point, lab up -> calibrate -> rounds of cells -> lab down.
+// It never prints; it emits events a progress view subscribes to (STYLE: autocannon). The
+// result file is rewritten atomically after every cell, so nothing measured is lost to a
+// later failure. An interruption is a value: run() returns the result with status
+// `interrupted`. How many rounds a point runs is the stopping rule's (rounds.ts): a fixed
+// `repetitions: N`, or `repetitions: auto` adding rounds while comparisons are undecided.
 import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
 import type { Credentials } from '../core/certs.js';
@@ -13,6 +15,8 @@ import type { RemoteHosts } from '../remote/hosts.js';
 import type { ImpairTarget } from '../remote/impair.js';
 import { cpuBoundVerdict } from '../results/cpu.js';
 import { cellKey, cellMetrics } from '../results/metrics.js';
+import { cellIndex, planOf, ruleOfScenario } from '../results/run-verdicts.js';
+import type { PointRounds, StoppingRule } from '../results/verdict-types.js';
 import { writeResultFileAtomic } from '../results/result-file.js';
 import { FORMAT_VERSION, type CellResult, type ResultFile } from '../results/types.js';
 import { scenarioSha256 } from '../scenario/load.js';
@@ -22,10 +26,11 @@ import type { Outcome, Subject } from '../subjects/types.js';
 import { defOf, type Workload } from '../workloads/index.js';
 import type { Lab } from '../../netem/lab.js';
 import { CellCounters } from './counters.js';
-import { PlanTracker, type RunEvents, type WarmupInfo } from './events.js';
-export type { RunEvents, WarmupInfo, WorkLeft } from './events.js';
+import { PlanTracker, type LookInfo, type RunEvents, type WarmupInfo } from './events.js';
+export type { LookInfo, RunEvents, WarmupInfo, WorkLeft } from './events.js';
 import { labSite, remoteSite, type PointSite } from './point-site.js';
 import { hostRecords, realPathWarnings } from './real-path.js';
+import { GateVerdicts, pairKey, PointVerdicts, type GateSpec } from './rounds.js';
 import { makeRunTmpDir, removeRunState, writeRunState } from './run-state.js';
 
 export interface RunOptions {
@@ -43,7 +48,10 @@ export interface RunOptions {
   calibrationProbes?: number;
   host: ResultFile['host'];
   scenarioSource: string;
+  /** `bench run --baseline`: the rounds are driven by the gate's rows against this baseline file. */
+  gate?: GateSpec;
 }
+
 
 /** A cell's id: its measurement's key plus the repetition. */
 const cellId = (point: number, transport: string, workload: string, rep: number): string => `${cellKey({ point, transport, workload })}/${rep}`;
@@ -62,7 +70,8 @@ function pointBroken(env: PointEnv): string | null {
 /** bench's servers close connections idle this long, or longer when a workload asks (ms). */
 const MIN_SERVER_IDLE_MS = 30_000;
 
-type PointEnv = PointSite;
+/** The point's site, plus the link's RTT for metrics that depend on it: the configured delays. */
+type PointEnv = PointSite & { rttMs: number };
 
 export class RunEngine extends EventEmitter<RunEvents> {
   readonly result: ResultFile;
@@ -76,13 +85,17 @@ export class RunEngine extends EventEmitter<RunEvents> {
   private writeProblem: string | null = null;
   /** What is left to run, for the progress view's remaining time. */
   private readonly plan: PlanTracker;
+  readonly rule: StoppingRule;
+  private readonly gate: GateVerdicts | null;
+  private readonly pointVerdicts: PointVerdicts[] = [];
+  /** performance.now() when run() started: the budget counts from here. */
+  private runStart = 0;
 
   constructor(
     readonly scenario: ResolvedScenario,
     readonly opts: RunOptions,
   ) {
     super();
-    this.plan = new PlanTracker(scenario);
     this.result = {
       formatVersion: FORMAT_VERSION,
       tool: { name: 'bench', version: TOOL_VERSION, gitSha: gitSha() },
@@ -101,6 +114,10 @@ export class RunEngine extends EventEmitter<RunEvents> {
       cells: [],
       warnings: [],
     };
+    this.rule = ruleOfScenario(scenario);
+    this.plan = new PlanTracker(scenario, this.rule.maxReps);
+    this.gate = opts.gate ? new GateVerdicts(opts.gate, this.rule, this.result) : null;
+    this.result.verdicts = { rule: this.rule, comparisons: [], points: [], ...(this.gate ? { gate: this.gate.record() } : {}) };
   }
 
   /** Stop starting cells (a signal arrived); run() then returns the result as `interrupted`. */
@@ -108,7 +125,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     this.aborted = true;
   }
 
-  /** Total recorded cells: transports x workloads x repetitions x points. */
+  /** Recorded cells of the first look: transports x workloads x repetitions (the minimum, with auto) x points. */
   get total(): number {
     const s = this.scenario;
     return s.points.length * s.transports.length * s.workloads.length * s.repetitions;
@@ -127,6 +144,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
 
   /** Run every point; the result's status says how it ended (complete or interrupted). */
   async run(undo: UndoStack): Promise<ResultFile> {
+    this.runStart = performance.now();
     // A trail for `bench cleanup` should this process be killed: its temp dir and result.
     this.tmpDir = await makeRunTmpDir(this.opts.runId);
     const tmpDir = this.tmpDir;
@@ -291,7 +309,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
         readyStart = performance.now();
       },
     };
-    const env: PointEnv = this.opts.remote
+    const site: PointSite = this.opts.remote
       ? await (async () => {
           this.emit('point', point, null);
           return remoteSite(point, this.opts.remote!, { probes: this.opts.calibrationProbes, congestionControl: s.congestionControl, impair: this.opts.impair }, undo, hooks);
@@ -302,6 +320,9 @@ export class RunEngine extends EventEmitter<RunEvents> {
           undo,
           { ...hooks, lab: (lab) => this.emit('point', point, lab) },
         );
+    // The configured RTT, not the calibrated one: what a steady state leaves out must not move
+    // with the host's noise between a baseline and a candidate run.
+    const env: PointEnv = Object.assign(site, { rttMs: point.link.uplink.delayMs + point.link.downlink.delayMs });
     const { server, client } = env;
     const idleTimeoutMs = Math.max(MIN_SERVER_IDLE_MS, ...s.workloads.map((w) => ('idleTimeoutMs' in w ? w.idleTimeoutMs : 0)));
     const subjects = new Map<string, Subject>();
@@ -312,35 +333,116 @@ export class RunEngine extends EventEmitter<RunEvents> {
     }
     this.emit('ready', { point: point.index, transports: subjects.size, durationMs: performance.now() - readyStart });
 
+    const verdicts = new PointVerdicts(point.index, this.rule, planOf(this.rule), s.workloads, s.transports.map((t) => t.name), (n) => this.result.transports![n]);
+    this.pointVerdicts.push(verdicts);
+    const rounds: PointRounds = { point: point.index, rounds: 0, elapsedMs: 0, stoppedBy: 'interrupted' };
+    this.result.verdicts!.points.push(rounds);
+    const started = performance.now();
+    try {
+      rounds.stoppedBy = await this.runRounds(point, subjects, env, verdicts, rounds);
+    } catch (err) {
+      rounds.stoppedBy = 'failed';
+      throw err;
+    } finally {
+      rounds.elapsedMs = performance.now() - started;
+      const reason = rounds.stoppedBy === 'all-decided' || rounds.stoppedBy === 'max-reps' ? 'max-reps' : rounds.stoppedBy === 'budget' ? 'budget' : 'interrupted';
+      verdicts.finish(reason);
+      this.gate?.finish(point.index, reason);
+      this.recordVerdicts();
+      this.emit('stopped', rounds);
+    }
+    await env.finish();
+    for (const sub of subjects.values()) await sub.stop?.();
+  }
+
+  /**
+   * Rounds at one point until the stopping rule ends them: warm-up rounds, then recorded
+   * rounds of every cell up to minReps, then, while comparisons are open and maxReps and
+   * the budget allow, rounds of the cells the open ones need. Returns why it stopped.
+   */
+  private async runRounds(point: LinkPoint, subjects: Map<string, Subject>, env: PointEnv, verdicts: PointVerdicts, rounds: PointRounds): Promise<PointRounds['stoppedBy']> {
+    const s = this.scenario;
+    const { minReps, maxReps } = this.rule;
     const order = [...s.transports];
-    const total = s.warmup + s.repetitions;
+    const deadline = this.deadlineOf(point);
+    // Wall time of each cell pair's last cell (bookkeeping included): the next round's estimate.
+    const lastMs = new Map<string, number>();
     let warmups = 0;
-    for (let r = 0; r < total; r++) {
+    for (let r = 0; ; r++) {
       const rep = r - s.warmup; // negative = warm-up, not recorded
+      let pairs: Set<string> | null = null;
+      if (rep >= minReps) {
+        pairs = this.gate ? this.gate.pairs(point.index) : verdicts.pairs();
+        if (pairs.size === 0) return 'all-decided';
+        if (rep >= maxReps) return 'max-reps';
+        const estimate = [...pairs].reduce((sum, k) => sum + (lastMs.get(k) ?? 0), 0);
+        if (deadline !== null && performance.now() + estimate > deadline) return 'budget';
+      }
       for (const w of s.workloads) {
-        // Rotate the transport order each repetition so machine drift spreads evenly.
+        // Rotate the transport order each round so machine drift spreads evenly.
         const rotated = order.map((_, i) => order[(i + r) % order.length]);
         for (const t of rotated) {
-          if (this.aborted) return;
+          if (pairs && !pairs.has(pairKey(t.name, w.id))) continue;
+          if (this.aborted) return 'interrupted';
           const subject = subjects.get(t.name)!;
           this.emit('plan', this.plan.left());
           this.plan.ran(point.index, w.id);
           const warm: WarmupInfo | null = rep < 0 ? { point: point.index, transport: t.name, workload: w.id, round: r + 1, rounds: s.warmup, index: ++warmups, of: s.warmup * s.workloads.length * s.transports.length } : null;
           if (warm) this.emit('warmupStart', warm);
           else this.emit('cellStart', { point: point.index, transport: t.name, workload: w.id, repetition: rep, done: this.done(), total: this.total });
+          const t0 = performance.now();
           const cell = await this.runCell(point, t, w, rep, subject, env);
-          if (this.aborted) return;
+          if (this.aborted) return 'interrupted';
           if (warm) this.emit('warmupEnd', { ...warm, status: cell.status, durationMs: cell.durationMs });
           else await this.pushCell(cell);
+          lastMs.set(pairKey(t.name, w.id), performance.now() - t0);
           // A dead or stopped agent or emulator spoils every cell after it: say so at once
           // instead of running each into its timeout.
           const broken = pointBroken(env);
           if (broken) throw new PointBroken(broken);
         }
       }
+      if (rep < 0) continue;
+      rounds.rounds = rep + 1;
+      if (rep >= minReps - 1) {
+        const look = rep - (minReps - 1);
+        const index = cellIndex(this.result.cells.filter((c) => c.point === point.index));
+        verdicts.look(look, (t, w) => index(point.index, t, w));
+        this.gate?.look(point.index, look, this.result);
+        this.recordVerdicts();
+        await this.saveOrWarn();
+        const tally = this.gate?.tally(maxReps - rep - 1) ?? verdicts.tally(maxReps - rep - 1);
+        this.plan.looked({ k: tally.decided, n: tally.total }, deadline === null ? null : Math.max(0, deadline - performance.now()));
+        this.emit('plan', this.plan.left());
+        this.emit('look', {
+          point: point.index,
+          round: rep + 1,
+          look,
+          verdicts: verdicts.tally(maxReps - rep - 1),
+          gate: this.gate?.tally(maxReps - rep - 1) ?? null,
+          budgetLeftMs: deadline === null ? null : Math.max(0, deadline - performance.now()),
+          moreAllowed: rep + 1 < maxReps,
+        });
+      }
     }
-    await env.finish();
-    for (const sub of subjects.values()) await sub.stop?.();
+  }
+
+  /**
+   * When point `point` stops starting rounds: with P points, point i may run until
+   * budget x (i + 1) / P after the run started (time a point leaves unused goes to the
+   * next); null without a budget. The rounds of the first look always run.
+   */
+  private deadlineOf(point: LinkPoint): number | null {
+    if (this.rule.budgetMs === null) return null;
+    const i = this.scenario.points.findIndex((p) => p.index === point.index);
+    return this.runStart + (this.rule.budgetMs * (i + 1)) / this.scenario.points.length;
+  }
+
+  /** The verdicts as they stand, into the result (saved with the next write). */
+  private recordVerdicts(): void {
+    const v = this.result.verdicts!;
+    v.comparisons = this.pointVerdicts.flatMap((p) => p.list());
+    if (this.gate) v.gate = this.gate.record();
   }
 
   private async runCell(point: LinkPoint, t: TransportSpec, w: Workload, rep: number, subject: Subject, env: PointEnv): Promise<CellResult> {
@@ -348,6 +450,8 @@ export class RunEngine extends EventEmitter<RunEvents> {
     if (unsupported) return this.emptyCell(point.index, t, w, rep, 'unsupported', unsupported, subject.implementation);
     const cell = this.emptyCell(point.index, t, w, rep, 'ok', null, subject.implementation);
     const def = defOf(w);
+    // Parameters sized from the link (a bulk transfer without an amount); the cell keeps the workload's id.
+    const sized = (def.sized?.(w, point.link) ?? w) as Workload;
     // Counters are read before the CPU marks and the clock start, so those round trips are in neither.
     const counters = await CellCounters.before(subject, { server: env.server, client: env.client, separateNamespaces: env.separateNamespaces, scope: env.tcpScope });
     // A remote window's readings are round trips to the agents: taken before the clock starts.
@@ -355,7 +459,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
     const t0 = performance.now();
     let out: Outcome | null = null;
     try {
-      out = await subject.run(w, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
+      out = await subject.run(sized, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
     } catch (err) {
       cell.status = 'failed';
       cell.reason = (err as Error).message;
@@ -374,10 +478,12 @@ export class RunEngine extends EventEmitter<RunEvents> {
       cell.counters = out.counters ?? null;
       if (out.logs) cell.logs = out.logs;
     }
-    this.judge(cell, def, w, subject, env);
-    cell.metrics = cellMetrics(w.kind, cell.samples, { rttMs: env.record.measured?.rttMs.p50 ?? null });
+    this.judge(cell, def, sized, subject, env);
+    const m = cellMetrics(w.kind, cell.samples, { rttMs: env.record.measured?.rttMs.p50 ?? null, configuredRttMs: env.rttMs });
+    cell.metrics = m.metrics;
+    if (Object.keys(m.withheld).length) cell.metricsWithheld = m.withheld;
     const tp = def.throughput;
-    const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: env.rateKnown ? tp.linkRateBitsPerSec(point.link, w) : null } : null;
+    const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: env.rateKnown ? tp.linkRateBitsPerSec(point.link, sized) : null } : null;
     const verdict = cpuBoundVerdict(client, server, subject.implementation, throughput);
     cell.cpu = { client, server, cpuBound: verdict !== null };
     if (verdict) {

@@ -4,6 +4,8 @@ import type { Calibration, LinkPoint, Warning } from '../core/types.js';
 import type { CellResult } from '../results/types.js';
 import type { ResolvedScenario } from '../scenario/types.js';
 import type { Lab } from '../../netem/lab.js';
+import type { PointRounds } from '../results/verdict-types.js';
+import type { Tally } from './rounds.js';
 
 /**
  * What is still to run as the engine plans it now; the progress view turns it into a
@@ -47,8 +49,27 @@ export interface RunEvents {
   plan: [left: WorkLeft];
   cellStart: [info: { point: number; transport: string; workload: string; repetition: number; done: number; total: number }];
   cell: [cell: CellResult, progress: { done: number; total: number }];
+  /** After a look at a point's comparisons (adaptive repetitions, or the --baseline gate). */
+  look: [info: LookInfo];
+  /** A point stopped adding rounds, and why. */
+  stopped: [info: PointRounds];
   warning: [w: Warning];
 }
+
+/** After a look: where the point's comparisons (and the gate's rows) stand, and the time left. */
+export interface LookInfo {
+  point: number;
+  /** Recorded rounds so far at this point. */
+  round: number;
+  look: number;
+  verdicts: Tally;
+  gate: Tally | null;
+  /** Time until the budget stops new rounds, ms; null without a budget. */
+  budgetLeftMs: number | null;
+  /** Whether the rule allows another round (not at maxReps). */
+  moreAllowed: boolean;
+}
+
 
 /**
  * The fixed plan's bookkeeping: (warm-up + repetitions) x transports cells per workload at
@@ -58,11 +79,22 @@ export class PlanTracker {
   /** Cells run (warm-up included) at each point, by workload id; a finished point counts as all run. */
   private readonly ranAt = new Map<number, Map<string, number>>();
   private started = 0;
+  /** The last look's standing (adaptive repetitions or a gate), for the view. */
+  private standing: { decided: { k: number; n: number }; budgetLeftMs: number | null; at: number } | null = null;
 
-  constructor(private readonly scenario: ResolvedScenario) {}
+  /** `maxReps`: the most recorded repetitions a point may run (the scenario's count, or an adaptive rule's max). */
+  constructor(
+    private readonly scenario: ResolvedScenario,
+    private readonly maxReps: number = scenario.repetitions,
+  ) {}
 
   private get perPoint(): number {
-    return (this.scenario.warmup + this.scenario.repetitions) * this.scenario.transports.length;
+    return (this.scenario.warmup + this.maxReps) * this.scenario.transports.length;
+  }
+
+  /** After a look: comparisons decided so far and the budget left then. */
+  looked(decided: { k: number; n: number }, budgetLeftMs: number | null): void {
+    this.standing = { decided, budgetLeftMs, at: performance.now() };
   }
 
   /** A point's lab is about to be built; returns its ordinal (1-based). */
@@ -86,6 +118,8 @@ export class PlanTracker {
     const s = this.scenario;
     const cells: Record<string, number> = {};
     for (const w of s.workloads) cells[w.id] = s.points.reduce((n, p) => n + Math.max(0, this.perPoint - (this.ranAt.get(p.index)?.get(w.id) ?? 0)), 0);
-    return { cells, points: s.points.length - this.started, budgetLeftMs: null, decided: null };
+    const st = this.standing;
+    const budgetLeftMs = st?.budgetLeftMs == null ? null : Math.max(0, st.budgetLeftMs - (performance.now() - st.at));
+    return { cells, points: s.points.length - this.started, budgetLeftMs, decided: st?.decided ?? null };
   }
 }

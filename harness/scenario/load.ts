@@ -14,6 +14,7 @@ import { readInputFile } from '../core/read-input.js';
 import { SCENARIO_MAX_BYTES } from './limits.js';
 import type { ResolvedScenario } from './types.js';
 import { resolveWorkloads } from './workloads.js';
+import { resolveRepetitions } from './repetitions.js';
 import { durationField } from '../core/problems.js';
 import { stableJson } from '../core/stable-json.js';
 import { PROJECT_ROOT } from '../core/version.js';
@@ -94,6 +95,7 @@ export async function parseScenario(file: string, text: string, profilesDir = PR
   const transports = resolveTransports(d.transports, probs, validateCommandTransport);
   const workloads = resolveWorkloads(d.workloads, probs);
   const timeoutMs = durationField(d.timeout, ['timeout'], probs, 60_000);
+  const reps = resolveRepetitions(d.repetitions, probs);
 
   const sorted = probs.sorted();
   if (sorted.length) throw new ScenarioError(sorted);
@@ -106,7 +108,8 @@ export async function parseScenario(file: string, text: string, profilesDir = PR
     points,
     transports,
     workloads,
-    repetitions: (d.repetitions as number | undefined) ?? 3,
+    // `adaptive` only when auto, so fixed scenarios keep the hash they had.
+    ...reps,
     warmup: (d.warmup as number | undefined) ?? 0,
     timeoutMs,
     congestionControl: (d.congestionControl as string | undefined) ?? 'cubic',

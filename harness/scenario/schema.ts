@@ -58,7 +58,23 @@ export const scenarioSchema = {
         properties: Object.fromEntries(WORKLOAD_KINDS.map((k) => [k, { type: ['object', 'null'], additionalProperties: false, properties: workloads[k].schema }])),
       },
     },
-    repetitions: { type: 'integer', minimum: 1, maximum: 1000 },
+    // A count, `auto`, or { auto: { min, max, budget } }: numeric, string and mapping keywords
+    // each apply to their own type (harness/scenario/repetitions.ts checks the rest).
+    repetitions: {
+      type: ['integer', 'string', 'object'],
+      minimum: 1,
+      maximum: 1000,
+      pattern: '^auto$',
+      'x-allowed': 'a whole number of repetitions (1..1000), auto, or { auto: { min, max, budget } }',
+      additionalProperties: false,
+      properties: {
+        auto: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { min: { type: 'integer', minimum: 2, maximum: 1000 }, max: { type: 'integer', minimum: 2, maximum: 1000 }, budget: unitValue },
+        },
+      },
+    },
     warmup: { type: 'integer', minimum: 0, maximum: 100 },
     timeout: unitValue,
     congestionControl: { type: 'string', pattern: '^[a-z0-9_]+$', maxLength: 32, 'x-allowed': 'a kernel TCP congestion control name, e.g. cubic, bbr, reno' },

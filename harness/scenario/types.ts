@@ -13,7 +13,14 @@ export interface ResolvedScenario {
   points: LinkPoint[];
   transports: TransportSpec[];
   workloads: Workload[];
+  /** Recorded repetitions of every transport x workload; with `adaptive`, the first look's (the minimum). */
   repetitions: number;
+  /**
+   * `repetitions: auto`: after `repetitions` rounds, more rounds while comparisons are
+   * undecided, up to maxReps and while the next round fits in budgetMs of wall time.
+   * Absent for a fixed `repetitions: N` (so fixed scenarios hash as before).
+   */
+  adaptive?: { maxReps: number; budgetMs: number };
   /** Unrecorded warm-up repetitions of each transport x workload at every point. @default 0 */
   warmup: number;
   /** Per-cell timeout, ms. @default 60000 */

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { fmtBytes, fmtMs } from '../core/format.js';
 import { countOrDuration, durationField, sizeField } from '../core/problems.js';
 import { sampleLatency } from '../core/sampler.js';
-import { median, summarize } from '../core/stats.js';
+import { carriedPercentiles, median } from '../core/stats.js';
 import { formatBytes } from '../core/units.js';
 import type { CellOutcome, DatagramContext, RunContext, WorkloadDef } from './types.js';
 import { slice } from './wire/data.js';
@@ -39,6 +39,9 @@ export interface EchoSamples {
 }
 
 type Outcome = CellOutcome<EchoSamples>;
+
+/** RTT percentiles by metric name; each is reported only from as many exchanges as it needs (stats.minSamplesFor). */
+const RTT_PERCENTILES = { rttP50Us: 0.5, rttP90Us: 0.9, rttP99Us: 0.99, rttP999Us: 0.999 };
 
 async function runOverStreams(ctx: RunContext, w: EchoWorkload): Promise<Outcome> {
   const { sessions } = ctx;
@@ -204,13 +207,14 @@ export const echo: WorkloadDef<EchoWorkload, EchoSamples> = {
   metricsOf(s) {
     const m: Record<string, number> = {};
     if (s.rttUs && s.rttUs.length > 0) {
-      const p = summarize(s.rttUs);
-      Object.assign(m, { rttP50Us: p.p50, rttP90Us: p.p90, rttP99Us: p.p99, rttP999Us: p.p999, rttMaxUs: p.max });
+      Object.assign(m, carriedPercentiles(s.rttUs, RTT_PERCENTILES, 'exchange').values);
+      m.rttMaxUs = s.rttUs.reduce((a, b) => Math.max(a, b), -Infinity);
     }
     if (s.firstExchangeUs !== undefined) m.firstExchangeUs = s.firstExchangeUs;
     if (s.sent !== undefined && s.sent > 0) m.echoLossPct = (100 * (s.lost ?? 0)) / s.sent;
     return m;
   },
+  withheld: (s) => (s.rttUs?.length ? carriedPercentiles(s.rttUs, RTT_PERCENTILES, 'exchange').withheld : {}),
   run: runOverStreams,
   echoSafe: true,
   datagram: { run: runOverDatagrams },

@@ -2,9 +2,10 @@
 // call until the stack says the connection is usable (setup) and until the first echoed
 // byte (so every transport pays the same: its handshake plus one exchange). Both are also
 // counted in round trips of the link's calibrated RTT, beside the count the transport's
-// facts expect (TCP 1, TLS 1.3 2, QUIC 1, QUIC with a Retry 2).
+// facts expect (TCP 1, TLS 1.3 2, QUIC 1, QUIC with a Retry 2). Percentiles only from as
+// many setups as they need (stats.minSamplesFor).
 import type { WorkloadDef } from './types.js';
-import { summarize } from '../core/stats.js';
+import { carriedPercentiles, summarize } from '../core/stats.js';
 import { inRoundTrips, runSetups } from './wire/setups.js';
 
 export interface HandshakeWorkload {
@@ -20,6 +21,9 @@ export interface HandshakeSamples {
   /** Connect call until the stack reported the connection usable, microseconds. */
   setupUs?: number[];
 }
+
+/** Each percentile only from as many setups as it needs (stats.minSamplesFor): p99 from 100. */
+const HANDSHAKE_PERCENTILES = { handshakeP50Us: 0.5, handshakeP99Us: 0.99 };
 
 export const handshake: WorkloadDef<HandshakeWorkload, HandshakeSamples> = {
   title: 'Handshake time',
@@ -42,10 +46,8 @@ export const handshake: WorkloadDef<HandshakeWorkload, HandshakeSamples> = {
   metricsOf(s, link) {
     const m: Record<string, number> = {};
     if (s.handshakeUs && s.handshakeUs.length > 0) {
-      const p = summarize(s.handshakeUs);
-      m.handshakeP50Us = p.p50;
-      m.handshakeP99Us = p.p99;
-      const rt = inRoundTrips(p.p50, link);
+      Object.assign(m, carriedPercentiles(s.handshakeUs, HANDSHAKE_PERCENTILES, 'setup').values);
+      const rt = inRoundTrips(summarize(s.handshakeUs).p50, link);
       if (rt !== undefined) m.handshakeRoundTrips = rt;
     }
     if (s.setupUs && s.setupUs.length > 0) {
@@ -55,6 +57,7 @@ export const handshake: WorkloadDef<HandshakeWorkload, HandshakeSamples> = {
     }
     return m;
   },
+  withheld: (s) => (s.handshakeUs?.length ? carriedPercentiles(s.handshakeUs, HANDSHAKE_PERCENTILES, 'setup').withheld : {}),
   async run(ctx, w) {
     const out = await runSetups(ctx, handshake.setups!.plan(w));
     return { ...out, samples: handshake.setups!.samples(out.samples.records) };

@@ -21,7 +21,13 @@ export interface MetricDef {
   /** rtt: round trips of the cell's link (its calibrated RTT); bool: 1 yes, 0 no (a median between: yes in that share of repetitions). */
   unit: 'us' | 'bit/s' | 'pct' | 'rtt' | 'bool';
   better: 'lower' | 'higher';
+  /**
+   * A headline metric some cells cannot carry (metricsOf withholds it): verdicts about a
+   * measurement whose ok cells lack it use this metric instead, and say so.
+   */
+  fallback?: string;
 }
+
 
 /**
  * What one cell produced: the one outcome type from the workload on the agent, through the
@@ -92,6 +98,8 @@ export interface SetupRecord {
 export interface CellLink {
   /** The link point's calibrated RTT p50, ms; null when it was not calibrated. */
   rttMs: number | null;
+  /** The link's configured RTT (both directions' delays), ms, where known: a stand-in when it was not calibrated. */
+  configuredRttMs?: number;
 }
 
 export interface WorkloadDef<W extends WorkloadBase, S extends object> {
@@ -114,8 +122,15 @@ export interface WorkloadDef<W extends WorkloadBase, S extends object> {
   metrics: Record<string, MetricDef>;
   /** The metrics verdicts, summaries and sweeps speak about, in order. */
   headline: string[];
-  /** One cell's metrics from its raw samples (and the link's calibrated RTT, for counts in round trips). */
+  /** One cell's metrics from its raw samples (and the link's RTT, for counts in round trips and the bulk steady state). A metric the samples cannot carry (a p99 of 30 exchanges) is left out, and `withheld` says why. */
   metricsOf(s: S, link: CellLink): Record<string, number>;
+  /** The metrics metricsOf leaves out for these samples, each with why (shown instead of a number). */
+  withheld?(s: S, link: CellLink): Record<string, string>;
+  /**
+   * The workload as it runs on this link, for parameters sized from the link (a bulk
+   * transfer without an amount); absent: it runs as resolved. Cells keep the resolved id.
+   */
+  sized?(w: W, link: ResolvedLink): W;
   /** Run on the client agent over a stream transport (or a tunnel's TCP). */
   run(ctx: RunContext, w: W): Promise<CellOutcome<S>>;
   /** Whether it runs against a plain echo server (bench's stream preamble is echo-safe), needing no sink or source. */
