@@ -85,7 +85,9 @@ test('a CI log (stderr not a TTY): every line names its point by its link; calib
   const first = progress.map((l) => l.slice(0, 7));
   assert.ok(first.indexOf('loss=2%') > first.lastIndexOf('loss=0%'), 'the second point is told after the first');
   // The summary after the run names its rows' points the same way.
-  const summary = lines.slice(lines.findIndex((l) => l.startsWith('summary (')) + 2).filter((l) => l && !l.startsWith('/'));
+  const rows = lines.slice(lines.findIndex((l) => l.startsWith('summary (')) + 2);
+  // The table's rows run to the first blank line (the verdicts follow it).
+  const summary = rows.slice(0, rows.indexOf(''));
   assert.equal(summary.length, 4, lines.join('\n'));
   for (const l of summary) assert.match(l, /^loss=[02]% +(tcp|udp) /);
   // The second point's lab is priced from the first: its line already says the time left.

@@ -144,6 +144,8 @@ export function attachProgress(engine: RunEngine, out: NodeJS.WriteStream): () =
     say(c.point, `[${count(p.done, p.total)}] ${c.status.padEnd(11)} ${c.transport.padEnd(13)} ${c.workload} rep ${c.repetition}: ${c.status === 'ok' ? verdictFigures(c.kind, (m) => c.metrics[m]) : (c.reason ?? '')}${flag}`);
   };
   const onLook = (i: LookInfo): void => {
+    // A fixed plan looks once, at its end: the summary's verdicts say the same.
+    if (!auto && !i.gate) return;
     const left = i.budgetLeftMs === null ? '' : `; ${fmtDuration(i.budgetLeftMs)} of the budget left`;
     say(i.point, `look ${i.look + 1} after ${i.round} repetition${i.round === 1 ? '' : 's'}: ${decidedText(i)}${left}`);
   };

@@ -412,8 +412,11 @@ export class RunEngine extends EventEmitter<RunEvents> {
         this.recordVerdicts();
         await this.saveOrWarn();
         const tally = this.gate?.tally(maxReps - rep - 1) ?? verdicts.tally(maxReps - rep - 1);
-        this.plan.looked({ k: tally.decided, n: tally.total }, deadline === null ? null : Math.max(0, deadline - performance.now()));
-        this.emit('plan', this.plan.left());
+        // Decided k of n is news only where it steers the run (adaptive repetitions, the gate).
+        if ((this.rule.repetitions === 'auto' || this.gate) && tally.total > 0) {
+          this.plan.looked({ k: tally.decided, n: tally.total }, deadline === null ? null : Math.max(0, deadline - performance.now()));
+          this.emit('plan', this.plan.left());
+        }
         this.emit('look', {
           point: point.index,
           round: rep + 1,
