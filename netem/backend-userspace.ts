@@ -31,6 +31,12 @@ export interface EmulatorArgsOptions {
   serverNs: string;
   link: ResolvedLink;
   seed: number;
+  /**
+   * Seed of the loss streams calibration probes meet, until Emulator.workloads() switches to
+   * `seed`'s: the probe's loss pattern is then its own, and the workloads' does not depend on
+   * how many packets calibration sent. Absent: `seed`'s streams from the start.
+   */
+  probeSeed?: number;
   /** Names the run in the process's command line, for `bench cleanup`. */
   tag: string;
   /** Detach (own session, no parent-death signal) for labs that outlive the CLI. */
@@ -47,6 +53,7 @@ export function emulatorArgs(o: EmulatorArgsOptions): string[] {
     '--mtu', String(MTU_BYTES),
     '--txqueuelen', String(TUN_TXQUEUELEN),
     '--seed', String(o.seed),
+    ...(o.probeSeed !== undefined ? ['--probe-seed', String(o.probeSeed)] : []),
     '--tag', o.tag,
     '--up', directionSpec(o.link.uplink, o.link),
     '--down', directionSpec(o.link.downlink, o.link),
@@ -73,6 +80,11 @@ export interface Emulator {
   pid: number;
   command: string;
   counters(): Promise<Record<string, number> | null>;
+  /**
+   * Switch both directions to the workloads' loss streams (after calibration); resolves with
+   * the counters at the switch, once every later packet draws from them. Idempotent.
+   */
+  workloads(): Promise<Record<string, number> | null>;
   /** Stop it; returns its final counters when they could be read. Idempotent. */
   stop(): Promise<Record<string, number> | null>;
 }
@@ -201,22 +213,24 @@ export async function startAttached(o: EmulatorArgsOptions, onSpawn: (stop: () =
     );
   }
   let chain: Promise<unknown> = Promise.resolve();
+  // One request at a time, so each answer (one counters line) pairs with its own request.
+  const request = (command: string): Promise<Record<string, number> | null> => {
+    const p = chain.then(async () => {
+      if (stopping || closed) return last;
+      // Drop lines printed on SIGUSR1 from outside, so the answer is to this request.
+      for (const l of lines.splice(0)) last = parseCounters(l) ?? last;
+      child.stdin?.write(`${command}\n`);
+      const l = await nextLine(2000);
+      return l ? parseCounters(l) : null;
+    });
+    chain = p.catch(() => undefined);
+    return p;
+  };
   return {
     pid: child.pid!,
     command: formatCommand(EMULATOR_BIN, args),
-    counters: () => {
-      // One request at a time, so each answer pairs with its own request.
-      const p = chain.then(async () => {
-        if (stopping || closed) return last;
-        // Drop lines printed on SIGUSR1 from outside, so the answer is to this request.
-        for (const l of lines.splice(0)) last = parseCounters(l) ?? last;
-        child.stdin?.write('stats\n');
-        const l = await nextLine(2000);
-        return l ? parseCounters(l) : null;
-      });
-      chain = p.catch(() => undefined);
-      return p;
-    },
+    counters: () => request('stats'),
+    workloads: () => request('workloads'),
     stop,
   };
 }
@@ -265,6 +279,7 @@ export function detachedHandle(pid: number, statsFile: string, command: string, 
     pid,
     command,
     counters: () => (pidAlive(pid) ? fresh('SIGUSR1') : read()),
+    workloads: () => (pidAlive(pid) ? fresh('SIGUSR2') : read()),
     stop: () =>
       (stopping ??= (async () => {
         if (!pidAlive(pid)) return waitTagGone(tag).then(read);

@@ -46,6 +46,13 @@ struct dir {
   /* state */
   int in_fd, out_fd, ge_in_bad;
   uint64_t tx_end, last_release, seq, rng[4], buffered;
+  /* Loss streams: calibration probes draw from their own seed (--probe-seed), so the probe's
+   * loss pattern is not the workloads' and differs between runs; the "workloads" command
+   * (SIGUSR2 when detached) makes each forwarder restart from its --seed stream, so the
+   * workloads' pattern does not depend on how many packets calibration used (issue 15).
+   * want_gen is bumped by the uplink process; each forwarder compares it with its own gen. */
+  uint64_t workload_seed;
+  uint32_t want_gen, gen;
   /* A low quantile (~10 %) of the timer wake-up latency, tracked online: the timer is armed
    * this much before a release time, so most wake-ups land just after it instead of a full
    * latency late (on a loaded VM the latency alone is ~0.1 ms per hop). A wake-up before
@@ -71,6 +78,11 @@ static uint64_t max_buffered, start_ns;
 #define LEAD_DOWN_NS 18000
 #define LEAD_MAX_NS 200000
 static const char *stats_file;
+static int probe_phase; /* 1 while the loss streams are the probe's (--probe-seed given, no "workloads" yet) */
+
+/* Switch both directions to the workloads' loss streams (idempotent), then report: the
+ * report is the caller's acknowledgement that every later packet draws from them. */
+static void workloads_seed(void);
 
 static _Noreturn void usage(const char *why) {
   fprintf(stderr,
@@ -79,9 +91,11 @@ static _Noreturn void usage(const char *why) {
           "  --up SPEC / --down SPEC   comma list: delay_us=N jitter_us=N reorder=0|1 loss_pct=X\n"
           "                            ge=P:R:BAD:GOOD (percent) rate_bps=N (0=unlimited) limit_bytes=N\n"
           "  --dev NAME (lab0)  --mtu N (1500)  --txqueuelen N (10000)  --seed N (1)\n"
+          "  --probe-seed N (loss streams until the \"workloads\" command or SIGUSR2; then --seed's)\n"
           "  --tag TEXT (names the owner, for cleanup)  --max-buffer-mb N (512)\n"
           "  --daemon (detach; print pid)  --stats-file PATH (counters on SIGUSR1 and at exit)\n"
-          "stdin command \"stats\" or SIGUSR1 prints counters as one JSON line.\n",
+          "stdin command \"stats\" or SIGUSR1 prints counters as one JSON line; \"workloads\" or\n"
+          "SIGUSR2 switches the loss streams to --seed's and prints them.\n",
           why);
   exit(2);
 }
@@ -148,7 +162,14 @@ static void parse_spec(struct dir *d, char *spec) {
   }
 }
 
+static void seed_rng(struct dir *d, uint64_t x) {
+  for (int i = 0; i < 4; i++) d->rng[i] = splitmix(&x);
+  d->ge_in_bad = 0;
+}
+
 static int lost(struct dir *d) {
+  uint32_t want = __atomic_load_n(&d->want_gen, __ATOMIC_ACQUIRE);
+  if (want != d->gen) d->gen = want, seed_rng(d, d->workload_seed);
   if (!d->ge) return d->loss > 0 && rnd(d) < d->loss;
   /* Transition first, then draw loss for the state the packet meets. */
   if (rnd(d) < (d->ge_in_bad ? d->ge_r : d->ge_p)) d->ge_in_bad = !d->ge_in_bad;
@@ -257,7 +278,18 @@ static int counters(char *out, size_t cap) {
     for (int i = 0; i < 9; i++) k += snprintf(out + k, cap - k, ",\"%s_%s\":%llu", d->name, names[i], (unsigned long long)vals[i]);
     k += snprintf(out + k, cap - k, ",\"%s_delay_error_us_mean\":%.1f", d->name, d->forwarded ? (double)d->error_ns / (double)d->forwarded / 1000 : 0.0);
   }
+  k += snprintf(out + k, cap - k, ",\"probe_seed_active\":%d", probe_phase);
   return k + snprintf(out + k, cap - k, "}\n");
+}
+
+static void report(void);
+static void workloads_seed(void) {
+  if (probe_phase) {
+    probe_phase = 0;
+    __atomic_add_fetch(&up->want_gen, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&down->want_gen, 1, __ATOMIC_RELEASE);
+  }
+  report();
 }
 
 static void report(void) {
@@ -372,6 +404,7 @@ static void forward(struct dir *d, int sfd, int watch_stdin, pid_t parent) {
         struct signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) == sizeof si) {
           if (si.ssi_signo == SIGUSR1) report();
+          else if (si.ssi_signo == SIGUSR2) workloads_seed();
           else {
             if (si.ssi_signo == SIGCHLD) fprintf(stderr, "linkemu: the downlink process died\n");
             return;
@@ -384,6 +417,7 @@ static void forward(struct dir *d, int sfd, int watch_stdin, pid_t parent) {
         if (r == 0) return; /* owner closed our stdin: it is gone or done with us */
         if (r < 0) continue;
         cmd[r] = 0;
+        if (strstr(cmd, "workloads")) workloads_seed();
         for (char *c = cmd; (c = strstr(c, "stats")); c += 5) report();
         if (strstr(cmd, "quit")) return;
       }
@@ -394,7 +428,7 @@ static void forward(struct dir *d, int sfd, int watch_stdin, pid_t parent) {
 int main(int argc, char **argv) {
   const char *cns = NULL, *sns = NULL, *dev = "lab0";
   int mtu = 1500, txqlen = 10000, daemon_mode = 0;
-  uint64_t seed = 1;
+  uint64_t seed = 1, probe_seed = 0;
   double max_mb = 512;
   pid_t parent = getppid();
   up = mmap(NULL, 2 * sizeof *up, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -403,6 +437,7 @@ int main(int argc, char **argv) {
   static struct option opts[] = {
       {"client-ns", 1, 0, 'c'}, {"server-ns", 1, 0, 's'}, {"up", 1, 0, 'u'},     {"down", 1, 0, 'd'},
       {"dev", 1, 0, 'n'},       {"mtu", 1, 0, 'm'},       {"txqueuelen", 1, 0, 'q'}, {"seed", 1, 0, 'r'},
+      {"probe-seed", 1, 0, 'p'},
       {"tag", 1, 0, 't'},       {"daemon", 0, 0, 'D'},    {"stats-file", 1, 0, 'f'}, {"max-buffer-mb", 1, 0, 'b'},
       {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
   for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
@@ -416,6 +451,7 @@ int main(int argc, char **argv) {
       case 'm': mtu = (int)num(optarg, 576, 9000, "mtu"); break;
       case 'q': txqlen = (int)num(optarg, 1, 1e6, "txqueuelen"); break;
       case 'r': seed = (uint64_t)num(optarg, 0, 9007199254740991.0, "seed"); break;
+      case 'p': probe_seed = (uint64_t)num(optarg, 0, 9007199254740991.0, "probe-seed"), probe_phase = 1; break;
       case 't': break; /* only read by `bench cleanup` from /proc/<pid>/cmdline */
       case 'D': daemon_mode = 1; break;
       case 'f': stats_file = optarg; break;
@@ -432,8 +468,11 @@ int main(int argc, char **argv) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) return 0; /* parent died before the prctl took effect */
   }
-  uint64_t su = seed ^ 0x7570ull, sd = seed ^ 0x646f776eull; /* independent stream per direction */
-  for (int i = 0; i < 4; i++) up->rng[i] = splitmix(&su), down->rng[i] = splitmix(&sd);
+  /* An independent stream per direction; the probe's streams are derived the same way from
+   * its own seed (and a different constant, so --probe-seed N never replays --seed N). */
+  up->workload_seed = seed ^ 0x7570ull, down->workload_seed = seed ^ 0x646f776eull;
+  if (probe_phase) seed_rng(up, probe_seed ^ 0x70726f6265ull ^ 0x7570ull), seed_rng(down, probe_seed ^ 0x70726f6265ull ^ 0x646f776eull);
+  else seed_rng(up, up->workload_seed), seed_rng(down, down->workload_seed);
   int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) die("linkemu: own namespace");
   up->in_fd = down->out_fd = tun_in_ns(cns, dev, mtu, txqlen, home);
@@ -442,7 +481,7 @@ int main(int argc, char **argv) {
   if (daemon_mode) daemonize();
   sigset_t sigs;
   sigemptyset(&sigs), sigaddset(&sigs, SIGTERM), sigaddset(&sigs, SIGINT), sigaddset(&sigs, SIGHUP);
-  sigaddset(&sigs, SIGUSR1), sigaddset(&sigs, SIGCHLD);
+  sigaddset(&sigs, SIGUSR1), sigaddset(&sigs, SIGUSR2), sigaddset(&sigs, SIGCHLD);
   sigprocmask(SIG_BLOCK, &sigs, NULL);
   start_ns = now_ns();
   /* The downlink gets its own process: most of the emulator's CPU is kernel work inside
@@ -453,7 +492,7 @@ int main(int argc, char **argv) {
   if (worker == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != me) _exit(0);
-    signal(SIGUSR1, SIG_IGN); /* counters are the uplink process's job; SIGTERM etc. end us */
+    signal(SIGUSR1, SIG_IGN), signal(SIGUSR2, SIG_IGN); /* the uplink process's job; SIGTERM etc. end us */
     sigprocmask(SIG_UNBLOCK, &sigs, NULL);
     forward(down, -1, 0, me);
     _exit(0);
