@@ -5,16 +5,23 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { EnvironmentError } from '../harness/core/errors.js';
 import { spawn, type Child } from '../harness/core/exec.js';
-import { binomialInterval, summarize } from '../harness/core/stats.js';
+import { appliedLossBetween } from '../harness/core/link.js';
+import { summarize } from '../harness/core/stats.js';
 import type { Calibration, LinkDirection, Warning } from '../harness/core/types.js';
 import type { Lab } from './lab.js';
-import { decimal, expectedLoss, lossSampleFactor, UDP_IP_OVERHEAD_BYTES } from './sizing.js';
+import { lossOutsideEmulator, lossWarning, planProbes, unresolvedWarning } from './calibrate-loss.js';
+import { UDP_IP_OVERHEAD_BYTES } from './sizing.js';
 
 const AGENT = fileURLToPath(new URL('./probe-agent.js', import.meta.url));
 
 export interface CalibrateOptions {
-  /** Probes to send. @default 500 */
+  /**
+   * Probes to send. @default enough to resolve each direction's configured loss to ±30 % at
+   * 95 % (calibrate-loss.ts), at least 500, at most what fits in maxProbeMs.
+   */
   probes?: number;
+  /** Longest the sized probe may run, ms. @default 30000 */
+  maxProbeMs?: number;
   /** UDP payload per probe, bytes (>= 8). @default 64 */
   payloadBytes?: number;
   /**
@@ -95,28 +102,13 @@ function agent(start: ProbeSpawner, side: 'client' | 'server', args: string[], o
   return { child, next };
 }
 
-function lossWarning(which: 'uplink' | 'downlink', dir: LinkDirection, lost: number, n: number, point: number): Warning | null {
-  if (n === 0) return null;
-  const expected = expectedLoss(dir);
-  const nEff = Math.max(1, Math.round(n * lossSampleFactor(dir)));
-  const iv = binomialInterval(Math.round((lost / n) * nEff), nEff, 0.99);
-  if (expected >= iv.lo && expected <= iv.hi) return null;
-  return {
-    code: `calibration-loss-${which}`,
-    message: `${which} loss measured ${decimal((lost / n) * 100, 3)} % (${lost}/${n}; 99 % interval ${decimal(iv.lo * 100, 3)}-${decimal(iv.hi * 100, 3)} %), configured ${decimal(expected * 100, 3)} %`,
-    remedy:
-      expected < iv.lo
-        ? 'the lab drops more than configured: check the emulator counters (dropped_queue, dropped_overflow), CPU load on the host, or lower the probe rate (--calibration-interval)'
-        : 'the lab drops less than configured: check that the impairment was applied (record.applied.readback)',
-    point,
-  };
-}
-
 export interface ProbeResult {
   sent: number;
   /** Sequence numbers that reached the server / whose answer came back. */
   reached: number;
   answered: number;
+  /** Sequence numbers that never reached the server: the uplink's loss pattern. */
+  uplinkLostSeqs: number[];
   /** Answers that arrived after the answer of a later probe (reordering on the link). */
   reordered: number;
   /** Datagrams the kernel dropped because a probe agent did not read in time (both ends). */
@@ -156,8 +148,12 @@ export async function probePath(start: ProbeSpawner, serverAddr: string, o: Prob
     const answered = decode(String(result.seqs));
     let reached = 0;
     let back = 0;
+    const uplinkLostSeqs: number[] = [];
     for (let s = 0; s < o.probes; s++) {
-      if (!has(atServer, s)) continue;
+      if (!has(atServer, s)) {
+        uplinkLostSeqs.push(s);
+        continue;
+      }
       reached++;
       if (has(answered, s)) back++;
     }
@@ -165,6 +161,7 @@ export async function probePath(start: ProbeSpawner, serverAddr: string, o: Prob
       sent: o.probes,
       reached,
       answered: back,
+      uplinkLostSeqs,
       reordered: Number(result.reordered),
       socketDrops: (Number(result.drops) || 0) + (Number(report.drops) || 0), // each probe socket's own kernel drops
       rttMs: (result.rttUs as number[]).map((us) => us / 1000),
@@ -200,14 +197,29 @@ export function calibrationOf(r: ProbeResult, payloadBytes: number): Calibration
 
 export async function calibrate(lab: Lab, opts: CalibrateOptions = {}): Promise<Calibration> {
   const { uplink, downlink } = lab.record.configured;
-  const probes = Math.max(1, Math.round(opts.probes ?? 500));
   const payloadBytes = Math.max(8, Math.round(opts.payloadBytes ?? 64));
   const intervalMs = Math.max(opts.intervalMs ?? 2, minIntervalMs(uplink, downlink, payloadBytes));
+  const fixed = opts.probes === undefined ? undefined : Math.max(1, Math.round(opts.probes));
+  const plan = planProbes(uplink, downlink, intervalMs, { fixed, maxProbeMs: opts.maxProbeMs });
+  const probes = plan.probes;
   const expected = expectedRttMs(uplink, downlink, payloadBytes);
   const waitMs = Math.round(Math.max(500, 4 * (expected + uplink.jitterMs + downlink.jitterMs) + 200));
   opts.onStart?.({ probes, expectedMs: probes * intervalMs + waitMs });
-  const r = await probeLink(lab, { probes, payloadBytes, intervalMs, waitMs, onProgress: opts.onProgress });
+  const before = await lab.emulatorCounters();
+  let r: ProbeResult;
+  let after: Record<string, number> | null;
+  try {
+    r = await probeLink(lab, { probes, payloadBytes, intervalMs, waitMs, onProgress: opts.onProgress });
+  } finally {
+    // Whatever happened to the probe, the workloads meet their own seed's loss.
+    after = await lab.workloadLoss();
+  }
   const cal = calibrationOf(r, payloadBytes);
+  const emuUp = appliedLossBetween(before, after, 'up');
+  const emuDown = appliedLossBetween(before, after, 'down');
+  if (emuUp && emuDown) cal.emulator = { uplink: emuUp, downlink: emuDown };
+  if (lab.probeSeed !== null) cal.lossSeed = lab.probeSeed;
+  cal.lossRelativeError = plan.relativeError;
   const point = lab.record.point;
   const warnings: Warning[] = [];
   const tolerance = Math.max(0.5, 0.05 * expected);
@@ -226,16 +238,21 @@ export async function calibrate(lab: Lab, opts: CalibrateOptions = {}): Promise<
     warnings.push({
       code: 'calibration-probe-overrun',
       message: `${r.socketDrops} probe datagrams were dropped by a probe agent's socket, not by the link; measured loss is overstated`,
-      remedy: 'the host is too busy for this probe rate: raise the probe interval or reduce other load',
+      remedy: 'the host is too busy for this probe rate: reduce other load on the host, then run again',
       point,
     });
   }
   if (r.rttMs.length === 0) {
     warnings.push({ code: 'calibration-no-answers', message: 'no calibration probe came back', remedy: 'check the lab link: bench doctor, and record.applied.readback', point });
   }
-  for (const w of [lossWarning('uplink', uplink, cal.uplinkLost, probes, point), lossWarning('downlink', downlink, cal.downlinkLost, r.reached, point)]) {
-    if (w) warnings.push(w);
-  }
+  const found = [
+    lossWarning('uplink', uplink, cal.uplinkLost, probes, emuUp, point),
+    lossWarning('downlink', downlink, cal.downlinkLost, r.reached, emuDown, point),
+    lossOutsideEmulator('uplink', cal.uplinkLost, emuUp, point),
+    lossOutsideEmulator('downlink', cal.downlinkLost, emuDown, point),
+    unresolvedWarning(plan, intervalMs, point),
+  ];
+  for (const w of found) if (w) warnings.push(w);
   lab.record.measured = cal;
   lab.record.warnings.push(...warnings);
   return cal;

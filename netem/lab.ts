@@ -6,14 +6,16 @@ import { access, constants, readFile } from 'node:fs/promises';
 import { EMULATOR_BIN, NATIVE_BUILD_HINT } from '../harness/core/native.js';
 import { EnvironmentError, InputError } from '../harness/core/errors.js';
 import { stalledOrGone } from '../harness/core/proc.js';
-import type { BackendName, LabRecord, LinkPoint } from '../harness/core/types.js';
+import type { BackendName, LabRecord, LinkPoint, Warning } from '../harness/core/types.js';
 import type { UndoStack } from '../harness/core/undo.js';
 import { netemRefusals, probeNetem } from './backend-netem.js';
 import { detachedHandle, startAttached, startDetached, TUN_DEV, waitTagGone, type Emulator } from './backend-userspace.js';
 import { addressLink, CLIENT_ADDR, createNamespace, listNamespaces, namespaceNames, SERVER_ADDR, tuneNamespace } from './namespaces.js';
 import { buildRouterLink, netemCounters, netemPlacement, routerNamespace, tuneRouter, type NetemStep } from './router.js';
 import { LabSetup } from './setup.js';
-import { impairments, tcpBufferMaxBytes } from './sizing.js';
+import { decimal, expectedLoss, impairments, lossSampleFactor, tcpBufferMaxBytes } from './sizing.js';
+import { appliedLoss } from '../harness/core/link.js';
+import { binomialInterval } from '../harness/core/stats.js';
 import { processStart, removeState, statsFile, validRunId, writeState, type LabState } from './state.js';
 
 export interface LabOptions {
@@ -22,6 +24,11 @@ export interface LabOptions {
   backend: BackendName | 'auto';
   congestionControl: string;
   seed: number;
+  /**
+   * Seed of the loss calibration probes meet (userspace backend), until the lab's
+   * workloadLoss() switches to `seed`'s. Absent: `seed`'s from the start.
+   */
+  probeSeed?: number;
   undo: UndoStack;
   /** Leave the lab running after this process exits (`bench lab up`). @default false */
   detach?: boolean;
@@ -38,6 +45,13 @@ export interface Lab {
   /** Why this backend (auto's choice, or "requested"). */
   backendReason: string;
   emulatorCounters(): Promise<Record<string, number> | null>;
+  /**
+   * End calibration's loss streams: from now on the emulator draws loss from the workloads'
+   * seed. Resolves with its counters at the switch (null: no emulator, or none read).
+   */
+  workloadLoss(): Promise<Record<string, number> | null>;
+  /** Seed of the loss the calibration probe meets (LabOptions.probeSeed), null when it meets the workloads'. */
+  probeSeed: number | null;
   /** Why the link cannot carry traffic now (its emulator died or is stopped), or null. */
   health(): string | null;
   down(): Promise<void>;
@@ -159,6 +173,8 @@ async function loopbackLab(opts: LabOptions, reason: string): Promise<Lab> {
     serverAddr: LOOPBACK_ADDR,
     record,
     emulatorCounters: async () => null,
+    workloadLoss: async () => null,
+    probeSeed: null,
     health: () => null,
     down: async () => undefined,
   };
@@ -210,7 +226,7 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
     await tuneRouter(setup, router);
     netem = await buildRouterLink(setup, { ...ns, router }, opts.point.link, opts.congestionControl, placement);
   } else {
-    const eo = { clientNs: ns.client, serverNs: ns.server, link: opts.point.link, seed: opts.seed, tag: `bench-${opts.runId}` };
+    const eo = { clientNs: ns.client, serverNs: ns.server, link: opts.point.link, seed: opts.seed, probeSeed: opts.probeSeed, tag: `bench-${opts.runId}` };
     if (opts.detach) {
       const stats = statsFile(opts.runId);
       emulator = await setup.acquire('emulator', () => startDetached({ ...eo, statsFile: stats }), async (em) => keepCounters(record, await em.stop()), () => waitTagGone(eo.tag, 0));
@@ -243,6 +259,9 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
     serverAddr: SERVER_ADDR,
     record,
     emulatorCounters: () => (emulator ? emulator.counters() : netemCounters(netem)),
+    // netem draws loss from the kernel's own random numbers: nothing to switch.
+    workloadLoss: () => (emulator ? emulator.workloads() : netemCounters(netem)),
+    probeSeed: emulator ? (opts.probeSeed ?? null) : null,
     health: () => {
       const why = emulator ? stalledOrGone(emulator.pid) : null;
       return why ? `the link emulator (linkemu, pid ${emulator!.pid}) ${why}: the link carries nothing` : null;
@@ -254,19 +273,55 @@ async function namespacedLab(opts: LabOptions, backend: 'netem' | 'userspace', r
 /** Mean lateness above which the emulator, not the configured link, shaped the traffic. */
 const OVERLOAD_ERROR_US = 1000;
 
-/** Final emulator counters into the record, with a warning when it could not keep up. */
-function keepCounters(record: LabRecord, c: Record<string, number> | null): void {
-  if (!c) return;
-  record.emulatorCounters = c;
+/**
+ * The warning emulator counters call for: packets forwarded late on average means the
+ * emulator, not the configured link, shaped the traffic. Used by `bench run` and `bench lab down`.
+ */
+export function overloadWarning(c: Record<string, number>, point: number): Warning | null {
   const late = Math.max(c.up_delay_error_us_mean ?? 0, c.down_delay_error_us_mean ?? 0);
-  if (late > OVERLOAD_ERROR_US) {
-    record.warnings.push({
-      code: 'emulator-overload',
-      message: `the link emulator forwarded packets ${(late / 1000).toFixed(1)} ms late on average: it was CPU-bound, so the fastest cells saw extra queueing delay`,
-      remedy: 'set a rate limit below what the emulator forwards on this host (~1 Gbit/s), reduce other load, or use the netem backend',
+  if (!(late > OVERLOAD_ERROR_US)) return null;
+  return {
+    code: 'emulator-overload',
+    message: `the link emulator forwarded packets ${(late / 1000).toFixed(1)} ms late on average: it was CPU-bound, so the fastest cells saw extra queueing delay`,
+    remedy: 'set a rate limit below what the emulator forwards on this host (~1 Gbit/s), reduce other load, or use the netem backend',
+    point,
+  };
+}
+
+/**
+ * The loss the emulator's draws applied over the whole point against the configuration,
+ * beyond binomial noise at 99.9 % (two directions per point, tens of thousands of packets:
+ * a real misconfiguration shows, a fair draw almost never warns). Userspace emulator only:
+ * netem's qdisc counts queue drops with its loss.
+ */
+export function appliedLossWarnings(record: LabRecord, c: Record<string, number>): Warning[] {
+  const out: Warning[] = [];
+  for (const [which, key] of [['uplink', 'up'], ['downlink', 'down']] as const) {
+    if (typeof c[`${key}_dropped_loss`] !== 'number') continue;
+    const a = appliedLoss(c, key);
+    const dir = record.configured[which];
+    if (!a || a.packets === 0) continue;
+    const nEff = Math.max(1, Math.round(a.packets * lossSampleFactor(dir)));
+    const iv = binomialInterval(Math.round((a.dropped / a.packets) * nEff), nEff, 0.999);
+    const p = expectedLoss(dir);
+    if (p >= iv.lo && p <= iv.hi) continue;
+    out.push({
+      code: `emulator-loss-${which}`,
+      message: `the link emulator dropped ${decimal((100 * a.dropped) / a.packets, 3)} % of the ${which} packets over the point (${a.dropped}/${a.packets}; 99.9 % interval ${decimal(iv.lo * 100, 3)}-${decimal(iv.hi * 100, 3)} %), configured ${decimal(p * 100, 3)} %`,
+      remedy: 'the emulator did not apply the configured loss: check its command line in record.applied.commands, and report it with the result file',
       point: record.point,
     });
   }
+  return out;
+}
+
+/** Final emulator counters into the record, with a warning when it could not keep up or its loss was not the configured one. */
+function keepCounters(record: LabRecord, c: Record<string, number> | null): void {
+  if (!c) return;
+  record.emulatorCounters = c;
+  const w = overloadWarning(c, record.point);
+  if (w) record.warnings.push(w);
+  record.warnings.push(...appliedLossWarnings(record, c));
 }
 
 /** Reattach to a detached lab's emulator by its state (for `bench lab` subcommands). */

@@ -1,11 +1,11 @@
 // `bench lab up|down|list`: a lab for any tool. `up` builds the lab of one scenario point,
 // calibrates it, prints how to use it and leaves it running (detached emulator, state in
 // /run/bench/<runid>.json); `down` removes it. `up --foreground` holds it until Ctrl-C.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Command } from 'commander';
 import { calibrate } from '../../netem/calibrate.js';
 import { cleanup } from '../../netem/cleanup.js';
-import { emulatorOf, labUp, type Lab } from '../../netem/lab.js';
+import { appliedLossWarnings, emulatorOf, labUp, overloadWarning, type Lab } from '../../netem/lab.js';
 import { listStates, readState, validRunId, writeState } from '../../netem/state.js';
 import { InputError, InterruptedError } from '../core/errors.js';
 import { loadScenario } from '../scenario/load.js';
@@ -34,7 +34,8 @@ export function usageLines(lab: Lab, detached: boolean): string[] {
   out.push(`  TCP congestion control: ${lab.record.applied.congestionControl}`);
   const m = lab.record.measured;
   if (m) {
-    out.push(`  calibrated: RTT p50 ${m.rttMs.p50.toFixed(3)} ms (p99 ${m.rttMs.p99.toFixed(3)}), loss up ${m.uplinkLossPct.toFixed(2)} %, down ${m.downlinkLossPct.toFixed(2)} % over ${m.probes} probes`);
+    const emu = (d: { packets: number; dropped: number } | undefined): string => (d && d.packets ? ` (emulator dropped ${((100 * d.dropped) / d.packets).toFixed(2)} %)` : '');
+    out.push(`  calibrated: RTT p50 ${m.rttMs.p50.toFixed(3)} ms (p99 ${m.rttMs.p99.toFixed(3)}), loss up ${m.uplinkLossPct.toFixed(2)} %${emu(m.emulator?.uplink)}, down ${m.downlinkLossPct.toFixed(2)} %${emu(m.emulator?.downlink)} over ${m.probes} probes`);
   }
   for (const w of lab.record.warnings) out.push(`  warning: ${w.message}`, `    remedy: ${w.remedy}`);
   if (lab.clientNs && lab.serverNs) {
@@ -72,8 +73,8 @@ async function up(file: string, o: UpOptions): Promise<void> {
   if (!(BACKENDS as readonly string[]).includes(o.backend)) throw new InputError(`bad --backend "${o.backend}" (allowed: ${BACKENDS.join(', ')})`);
   const runId = o.runId ?? `lab-${randomBytes(3).toString('hex')}`;
   if (!validRunId(runId)) throw new InputError(`bad --run-id "${runId}" (allowed: letters, digits, _ . -; at most 48 characters; not ending in .stats)`);
-  const probes = Number(o.probes);
-  if (!Number.isInteger(probes) || probes < 1) throw new InputError(`bad --probes "${o.probes}" (allowed: a positive integer)`);
+  const probes = o.probes === 'auto' ? undefined : Number(o.probes);
+  if (probes !== undefined && (!Number.isInteger(probes) || probes < 1)) throw new InputError(`bad --probes "${o.probes}" (allowed: auto or a positive integer)`);
   const scenario = await loadScenario(file);
   const index = Number(o.point);
   const point = scenario.points.find((p) => p.index === index);
@@ -99,6 +100,8 @@ async function up(file: string, o: UpOptions): Promise<void> {
         backend: o.backend as BackendName | 'auto',
         congestionControl: scenario.congestionControl,
         seed: scenario.seed,
+        // Only a calibrated lab starts on the probe's own loss seed; calibrate() switches it back.
+        probeSeed: o.calibrate ? randomInt(2 ** 47) : undefined,
         undo: labUndo,
         detach,
       });
@@ -141,6 +144,10 @@ async function down(runId: string | undefined, o: { all?: boolean }): Promise<vo
     const r = await cleanup({ runId: id });
     if (r.removed.length === 0) throw new InputError(`no lab ${id} (see: bench lab list)`);
     process.stdout.write(`lab ${id} removed${counters ? `; emulator counters: ${JSON.stringify(counters)}` : ''}\n`);
+    // The same judgement `bench run` makes of a point's counters, so a lab used by other
+    // tools is not trusted on figures its emulator shaped or dropped differently.
+    const found = counters && s?.record ? [overloadWarning(counters, s.record.point), ...appliedLossWarnings(s.record, counters)] : [];
+    for (const w of found) if (w) process.stderr.write(`bench: warning: ${w.message}\n  remedy: ${w.remedy}\n`);
     if (r.problems.length) process.stderr.write(`bench: warning: ${r.problems.join('; ')}\n`);
   }
 }
@@ -154,7 +161,7 @@ export function registerLab(program: Command): void {
     .option('--backend <name>', `link backend (${BACKENDS.join('|')})`, 'auto')
     .option('--run-id <id>', 'run id (namespaces are bench-<id>-c and bench-<id>-s)')
     .option('--no-calibrate', 'skip the UDP echo calibration')
-    .option('--probes <n>', 'calibration probes (2 ms apart, slower on rate-limited links)', '500')
+    .option('--probes <n>', 'calibration probes (2 ms apart, slower on rate-limited links); auto: enough to resolve the configured loss to ±30 % at 95 % (at least 500, at most 30 s)', 'auto')
     .option('--foreground', 'keep the lab only while this command runs (Ctrl-C removes it)')
     .action((file: string, o: UpOptions) => up(file, o));
   lab

@@ -121,7 +121,7 @@ export function registerRun(program: Command): void {
     .option('--set <field=value>', 'override a scenario field, the value read as YAML (repeatable): --set repetitions=5 --set link.loss=1% --set workloads[0].echo.count=500', (v: string, acc: string[]) => [...acc, v], [])
     .option('--transports <list>', 'run only these transports (comma-separated), e.g. --transports tcp,quic')
     .option('--label <text>', 'label stored in the result, e.g. the release under test (default: git describe of the current directory, else the bench version)')
-    .option('--calibration-probes <n>', 'UDP echo probes per lab point before any workload', '500')
+    .option('--calibration-probes <n>', 'UDP echo probes per lab point before any workload; auto: enough to resolve the configured loss to ±30 % at 95 % (at least 500, at most 30 s of probing)', 'auto')
     .option('--client <endpoint>', 'where the client endpoint runs: local (the lab) or ssh://[user@]host[:port]?addr=<test address> (see README "Two hosts")')
     .option('--server <endpoint>', 'where the server endpoint runs, like --client')
     .option('--hosts <file>', 'a hosts file with client: and server: entries (and an optional router:), instead of --client/--server')
@@ -149,8 +149,8 @@ Two hosts: bench run scenarios/baseline.yaml --client 'ssh://root@a?addr=10.0.0.
       }
       const scenario = await loadScenario(file, overrides);
       const gate = await baselineGate(flags, scenarioSha256(scenario));
-      const probes = Number(flags.calibrationProbes);
-      if (!Number.isInteger(probes) || probes < 10) throw new InputError(`--calibration-probes ${flags.calibrationProbes}: must be a whole number >= 10`);
+      const probes = flags.calibrationProbes === 'auto' ? undefined : Number(flags.calibrationProbes);
+      if (probes !== undefined && (!Number.isInteger(probes) || probes < 10)) throw new InputError(`--calibration-probes ${flags.calibrationProbes}: must be auto or a whole number >= 10`);
       const inventory = await resolveInventory(flags);
       const remote = isSshInventory(inventory) ? inventory : null;
       const impair = flags.impair.map((v) => parseImpairFlag(v, flags.impairSshInterface === true));

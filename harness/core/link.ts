@@ -46,3 +46,37 @@ export function lossSampleFactor(dir: LinkDirection): number {
 export function isImpaired(l: ResolvedLink): boolean {
   return impairments(l.uplink).length > 0 || impairments(l.downlink).length > 0;
 }
+
+/** Packets one direction of the emulator read, and how many its loss draw dropped. */
+export interface AppliedLoss {
+  packets: number;
+  dropped: number;
+}
+
+const EMULATOR_DROPS = ['dropped_loss', 'dropped_queue', 'dropped_overflow', 'dropped_write'] as const;
+
+/**
+ * The loss the emulator itself applied to one direction, from its counters (what it read:
+ * forwarded + every drop + still in its delay line). The userspace emulator counts its loss
+ * draws apart from queue drops; netem's qdisc counts one `dropped` for both, which is only a
+ * loss figure where nothing filled a queue (the calibration probe keeps to 5 % of a rate).
+ * null when the counters have neither.
+ */
+export function appliedLoss(c: Readonly<Record<string, number>> | null | undefined, dir: 'up' | 'down'): AppliedLoss | null {
+  if (!c) return null;
+  const f = (k: string): number => (typeof c[`${dir}_${k}`] === 'number' ? c[`${dir}_${k}`] : 0);
+  if (typeof c[`${dir}_forwarded`] !== 'number') return null;
+  if (typeof c[`${dir}_dropped_loss`] === 'number') {
+    return { packets: f('forwarded') + EMULATOR_DROPS.reduce((s, k) => s + f(k), 0) + f('in_flight'), dropped: f('dropped_loss') };
+  }
+  if (typeof c[`${dir}_dropped`] === 'number') return { packets: f('forwarded') + f('dropped') + f('in_flight'), dropped: f('dropped') };
+  return null;
+}
+
+/** appliedLoss over the span between two readings of the same emulator. */
+export function appliedLossBetween(before: Record<string, number> | null, after: Record<string, number> | null, dir: 'up' | 'down'): AppliedLoss | null {
+  const a = appliedLoss(before, dir);
+  const b = appliedLoss(after, dir);
+  if (!a || !b) return null;
+  return { packets: b.packets - a.packets, dropped: b.dropped - a.dropped };
+}

@@ -116,6 +116,20 @@ export interface Calibration {
   uplinkRateBitsPerSec: number | null;
   downlinkRateBitsPerSec: number | null;
   durationMs: number;
+  /**
+   * Seed of the emulator's loss streams while the probe ran, drawn afresh for every
+   * calibration (so the probe's loss pattern is neither the workloads' nor the same every
+   * run). Absent in files from before issue 15, whose probe met the workloads' seed.
+   */
+  lossSeed?: number;
+  /** What the emulator itself did to the probe's packets (its counters over the probe); absent without emulator counters. */
+  emulator?: { uplink: { packets: number; dropped: number }; downlink: { packets: number; dropped: number } };
+  /**
+   * Relative error of each direction's measured loss at the 95 % level (half-width of the
+   * normal interval over the expected loss), from the probe count; null where no loss is
+   * configured. The probe count is chosen to make it <= 0.3 within a time budget.
+   */
+  lossRelativeError?: { uplink: number | null; downlink: number | null };
 }
 
 export interface LabRecord {

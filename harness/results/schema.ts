@@ -148,6 +148,10 @@ const lab = obj(
         uplinkRateBitsPerSec: nullable(num),
         downlinkRateBitsPerSec: nullable(num),
         durationMs: num,
+      }, {
+        lossSeed: num,
+        emulator: obj({ uplink: obj({ packets: num, dropped: num }), downlink: obj({ packets: num, dropped: num }) }),
+        lossRelativeError: obj({ uplink: nullable(num), downlink: nullable(num) }),
       }),
     ),
     applied: obj(

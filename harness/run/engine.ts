@@ -45,6 +45,7 @@ export interface RunOptions {
   label: string;
   owner: { uid: number; gid: number } | null;
   creds: Credentials;
+  /** Calibration probes per point; absent: sized for the configured loss (netem/calibrate-loss.ts). */
   calibrationProbes?: number;
   host: ResultFile['host'];
   scenarioSource: string;

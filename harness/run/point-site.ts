@@ -12,6 +12,7 @@ import { destination } from '../remote/inventory.js';
 import { labPlaces, type SubjectPlaces } from '../subjects/places.js';
 import type { LinkEnds, Subject } from '../subjects/types.js';
 import { calibrate } from '../../netem/calibrate.js';
+import { randomInt } from 'node:crypto';
 import { labUp, type Lab } from '../../netem/lab.js';
 import { agentCpuWindow, localCpuWindow, type CpuWindow } from './cell-cpu.js';
 import { remotePlaces } from './remote-places.js';
@@ -55,7 +56,10 @@ export interface LabSiteOptions {
 }
 
 export async function labSite(point: LinkPoint, o: LabSiteOptions, undo: UndoStack, hooks: SiteHooks & { lab(lab: Lab): void }): Promise<PointSite> {
-  const lab = await labUp({ runId: o.runId, point, backend: o.backend, congestionControl: o.congestionControl, seed: o.seed, undo });
+  // The probe meets loss of its own, drawn afresh per point: not the workloads' pattern,
+  // and not the same pattern every run (issue 15).
+  const probeSeed = randomInt(2 ** 47);
+  const lab = await labUp({ runId: o.runId, point, backend: o.backend, congestionControl: o.congestionControl, seed: o.seed, probeSeed, undo });
   hooks.linkUp(lab.record);
   hooks.lab(lab);
   await calibrate(lab, { probes: o.probes, onStart: hooks.calibrateStart, onProgress: hooks.calibrateProgress });
