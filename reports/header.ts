@@ -5,6 +5,7 @@ import { quicSettingsOf } from '../harness/results/counters.js';
 import { transportFacts } from '../harness/results/transports.js';
 import type { ResultFile } from '../harness/results/types.js';
 import { hostFactRows, isRealPath, linkWhere, realPathAsIs } from './real-path.js';
+import { lossTable } from './loss-calibration.js';
 import { describeLink, fmtBytes, fmtDate, fmtMs, fmtPct, fmtRate, lossOf, rttMsOf } from './format.js';
 import { countStatuses, labOf, pointIndexes, pointLabel, pointOf } from './model.js';
 import { badge, details, html, joinHtml, section, statusBadge, table, type Html, type HtmlValue } from './style.js';
@@ -23,6 +24,9 @@ const CALIBRATION_FIGURES: Record<string, MeasuredFigure[]> = {
   // Probe sockets dropped datagrams: both loss figures are overstated.
   'calibration-probe-overrun': ['lossUp', 'lossDown'],
   'calibration-no-answers': ['rtt', 'lossUp', 'lossDown'],
+  'calibration-loss-outside-emulator-uplink': ['lossUp'],
+  'calibration-loss-outside-emulator-downlink': ['lossDown'],
+  'calibration-loss-unresolved': ['lossUp', 'lossDown'],
 };
 
 /** Measured figures of a lab that its own calibration warnings flag; an unknown calibration code flags them all. */
@@ -156,6 +160,7 @@ export function headerSection(result: ResultFile, idPrefix: string): Html {
 ${link}
 <div class="facts">${facts}${sweep}</div>
 ${linkTable(result)}
+${lossTable(result) ?? ''}
 </header>`;
 }
 

@@ -6,7 +6,9 @@ import { lossEndLabel, lossUnitShort, senderLosses, sumLosses } from '../harness
 import { CPU_BOUND_RULE } from '../harness/results/cpu.js';
 import type { ResultFile, WorkloadKind } from '../harness/results/types.js';
 import { METRICS, WORKLOAD_KINDS, workloadInfo } from '../harness/results/metrics.js';
-import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct } from './format.js';
+import { describeLink, fmtDate, fmtMetric, fmtMs, fmtPct, lossOf } from './format.js';
+import { appliedLoss, type AppliedLoss } from '../harness/core/link.js';
+import type { LabRecord } from '../harness/core/types.js';
 import { countStatuses, groupCells, labOf, metricValues, pointIndexes, pointLabel, pointOf, resultSeries, seriesLabel, workloadOrder, type CellGroup } from './model.js';
 import { CPU_BOUND_MEANING } from './style.js';
 import { isRealPath, linkWhere } from './real-path.js';
@@ -60,6 +62,23 @@ function pointTable(result: ResultFile, groups: CellGroup[], point: number): Md[
   return lines;
 }
 
+/** Configured, emulator-applied and probe-measured loss of each direction, side by side (issue 15). */
+function linkLossLines(lab: LabRecord | undefined): (Md | '')[] {
+  if (!lab || (!lab.measured && !lab.emulatorCounters)) return [];
+  const frac = (a: AppliedLoss | null | undefined): string => (a && a.packets > 0 ? `${fmtPct((100 * a.dropped) / a.packets)} (${a.dropped}/${a.packets})` : '–');
+  const out: (Md | '')[] = [md`| Loss | configured | emulator during probe | probe measured | emulator over the point |`, md`| --- | --- | --- | --- | --- |`];
+  for (const which of ['uplink', 'downlink'] as const) {
+    const m = lab.measured;
+    const lost = which === 'uplink' ? m?.uplinkLost : m?.downlinkLost;
+    const n = m ? (which === 'uplink' ? m.probes : m.probes - m.uplinkLost) : 0;
+    const e = m?.lossRelativeError?.[which];
+    const probe = m ? `${fmtPct(which === 'uplink' ? m.uplinkLossPct : m.downlinkLossPct)} (${lost}/${n}${typeof e === 'number' && Number.isFinite(e) ? `, ±${Math.round(e * 100)} % of it` : ''})` : 'not calibrated';
+    const warned = lab.warnings.some((w) => w.code.endsWith(`-${which}`) && (w.code.startsWith('calibration-loss') || w.code.startsWith('emulator-loss')));
+    out.push(md`| ${which === 'uplink' ? 'up' : 'down'}${warned ? ' ⚠' : ''} | ${lossOf(lab.configured[which])} | ${frac(m?.emulator?.[which])} | ${probe} | ${frac(appliedLoss(lab.emulatorCounters, which === 'uplink' ? 'up' : 'down'))} |`);
+  }
+  return [...out, ''];
+}
+
 /** Loss of each measurement's data at the end that sent it, in its unit: one line per transport and workload. */
 function lossLines(result: ResultFile, groups: CellGroup[], point: number): (Md | '')[] {
   const out: Md[] = [];
@@ -105,9 +124,10 @@ export function renderSummaryMarkdown(result: ResultFile): string {
   out.push(md`### Results`, '');
   for (const point of pointIndexes(result)) {
     const p = pointOf(result, point);
-    const m = labOf(result, point)?.measured;
-    const measured = m ? `; measured RTT ${fmtMs(m.rttMs.p50)}, loss ${fmtPct(m.uplinkLossPct)} up / ${fmtPct(m.downlinkLossPct)} down` : '';
-    out.push(md`**${pointLabel(result, point)}**: ${p ? describeLink(p.link) : ''}${measured}`, '', ...pointTable(result, groups, point), '', ...lossLines(result, groups, point));
+    const lab = labOf(result, point);
+    const m = lab?.measured;
+    const measured = m ? `; measured RTT ${fmtMs(m.rttMs.p50)}` : '';
+    out.push(md`**${pointLabel(result, point)}**: ${p ? describeLink(p.link) : ''}${measured}`, '', ...linkLossLines(lab), ...pointTable(result, groups, point), '', ...lossLines(result, groups, point));
   }
   if (groups.some((g) => g.cpuBoundReps)) out.push(md`⚠ ${CPU_BOUND_MEANING} (flagged when ${CPU_BOUND_RULE}).`, '');
 
