@@ -1,7 +1,8 @@
-// The one module that imports tinybench (STYLE rule 5). Echo latency is sampled per
-// exchange by tinybench; a failing exchange or a timeout aborts the run but keeps the
-// samples gathered so far (tinybench drops samples of an *errored* task, so errors are
-// caught here and turned into an abort).
+// The one module that imports tinybench (STYLE rule 5). tinybench runs the exchanges (count
+// or duration, abort); each exchange is timed here, in the order it ran, because tinybench
+// returns its samples sorted and a tail must be placeable in time (issue 15). A failing
+// exchange or a timeout aborts the run but keeps the samples gathered so far (tinybench
+// drops samples of an *errored* task, so errors are caught here and turned into an abort).
 import { Bench } from 'tinybench';
 
 export interface SampleOptions {
@@ -12,7 +13,10 @@ export interface SampleOptions {
 }
 
 export interface SampleResult {
+  /** Duration of every completed exchange, in the order they ran. */
   samplesMs: number[];
+  /** performance.now() at the start of each of those exchanges. */
+  startedMs: number[];
   /** The error of the exchange that stopped the run (a timeout shows up as the read it cut). */
   error: Error | null;
 }
@@ -23,6 +27,8 @@ export async function sampleLatency(fn: () => Promise<void>, opts: SampleOptions
   opts.signal.addEventListener('abort', onAbort, { once: true });
   if (opts.signal.aborted) local.abort();
   let error: Error | null = null;
+  const samplesMs: number[] = [];
+  const startedMs: number[] = [];
   const bench = new Bench({
     iterations: opts.count ?? 1,
     time: opts.durationMs ?? 0,
@@ -31,12 +37,14 @@ export async function sampleLatency(fn: () => Promise<void>, opts: SampleOptions
     throws: false,
     signal: local.signal,
   });
-  // tinybench times the call itself; nothing else runs around an exchange. The exchange
-  // that failed (or was cut by the timeout) is no latency sample: it reports a duration of
-  // 0, which sorts first among tinybench's (sorted) samples and is dropped below.
+  // Timed around the call alone. The exchange that failed (or was cut by the timeout) is no
+  // latency sample: it is not recorded here, and tinybench's own figure is not used.
   bench.add('exchange', async () => {
+    const t0 = performance.now();
     try {
       await fn();
+      samplesMs.push(performance.now() - t0);
+      startedMs.push(t0);
       return undefined;
     } catch (err) {
       error = err as Error;
@@ -49,8 +57,5 @@ export async function sampleLatency(fn: () => Promise<void>, opts: SampleOptions
   } finally {
     opts.signal.removeEventListener('abort', onAbort);
   }
-  const r = bench.tasks[0].result as { latency?: { samples?: number[] } } | undefined;
-  const samples = [...(r?.latency?.samples ?? [])];
-  if (error !== null && samples[0] === 0) samples.shift();
-  return { samplesMs: samples, error };
+  return { samplesMs, startedMs, error };
 }

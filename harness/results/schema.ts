@@ -105,6 +105,7 @@ const cell = obj(
       {},
       {
         rttUs: list(num),
+        rttAtUs: list(num),
         firstExchangeUs: num,
         handshakeUs: list(num),
         bytes: num,

@@ -29,8 +29,13 @@ export interface EchoWorkload {
 
 /** Raw numbers only: statistics are computed by the controller and reporters. */
 export interface EchoSamples {
-  /** Per-exchange round-trip times, microseconds. */
+  /**
+   * Per-exchange round-trip times, microseconds, in the order the exchanges started (all
+   * lanes merged). Files before issue 15 hold them sorted, without rttAtUs.
+   */
   rttUs?: number[];
+  /** When each exchange of rttUs started, microseconds since the cell began (stream transports: before connecting). */
+  rttAtUs?: number[];
   /** First exchange including connection setup, microseconds. */
   firstExchangeUs?: number;
   /** Datagram echo: requests that got no answer in time, and requests sent. */
@@ -94,7 +99,9 @@ async function runOverStreams(ctx: RunContext, w: EchoWorkload): Promise<Outcome
         );
       }),
     );
-    for (const r of results) for (const v of r.samplesMs) samples.rttUs!.push(us(v));
+    const timed = results.flatMap((r) => r.samplesMs.map((v, i) => ({ v, at: r.startedMs[i] }))).sort((a, b) => a.at - b.at);
+    samples.rttUs = timed.map((x) => us(x.v));
+    samples.rttAtUs = timed.map((x) => us(x.at - t0));
     const err = results.find((r) => r.error)?.error;
     if (err && !ctx.signal.aborted) return { status: 'failed', reason: err.message, samples, stats: sessions.stats() };
     if (ctx.signal.aborted) return { ...timeoutOutcome(samples, 'echoing'), stats: sessions.stats() };
@@ -119,6 +126,7 @@ async function runOverDatagrams(ctx: DatagramContext, w: EchoWorkload): Promise<
   // first thing read: building and comparing payloads stay outside every RTT.
   const sentAt = new Map<number, { t: number; payload: Buffer }>();
   const rtts: number[] = [];
+  const sentAts: number[] = [];
   let badReply: string | null = null;
   let wake: (() => void) | null = null;
   const payloadFor = (seq: number): Buffer => {
@@ -135,10 +143,17 @@ async function runOverDatagrams(ctx: DatagramContext, w: EchoWorkload): Promise<
     if (sent === undefined) return; // duplicate
     sentAt.delete(seq);
     if (!msg.equals(sent.payload)) badReply = `reply to request ${seq} differs from the request`;
-    else rtts.push(us(now - sent.t));
+    else {
+      rtts.push(us(now - sent.t));
+      sentAts.push(us(sent.t - t0));
+    }
     wake?.();
   });
-  const samples = (): EchoSamples => ({ rttUs: rtts, sent: seq, lost: sentAt.size });
+  // Answers arrive in their own order; the samples keep the order requests were sent.
+  const samples = (): EchoSamples => {
+    const order = sentAts.map((_, i) => i).sort((a, b) => sentAts[a] - sentAts[b]);
+    return { rttUs: order.map((i) => rtts[i]), rttAtUs: order.map((i) => sentAts[i]), sent: seq, lost: sentAt.size };
+  };
   let seq = 0;
   const t0 = performance.now();
   const more = (): boolean => (w.count !== null ? seq < w.count : performance.now() - t0 < w.durationMs!);
