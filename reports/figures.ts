@@ -1,5 +1,5 @@
 // The charts of one result: goodput bars with CI whiskers, latency and handshake CDFs,
-// goodput time series, and per-metric sweep lines with the Mathis bound.
+// goodput time series, and per-metric sweep lines with the Mathis estimate.
 import { METRICS } from '../harness/results/metrics.js';
 import type { BulkWorkload, CellResult, ResultFile } from '../harness/results/types.js';
 import { expectedLoss } from '../harness/core/link.js';
@@ -18,13 +18,19 @@ export interface ResultCtx {
 
 const MSS_BYTES = 1448;
 
-/** Mathis et al. steady-state TCP throughput bound: MSS / RTT * 1.22 / sqrt(p), bit/s. */
+/**
+ * What the Mathis figure is: a model of Reno-style steady state under random loss, not a
+ * limit (issue 15: TCP cubic measured 1.78x above it at 1 % loss, 50 ms RTT).
+ */
+export const MATHIS_IS_AN_ESTIMATE = 'It is a model estimate for Reno-style TCP under random loss, not a limit: CUBIC, SACK and short transfers can land well above it.';
+
+/** Mathis et al. steady-state TCP throughput estimate: MSS / RTT * 1.22 / sqrt(p), bit/s. */
 function mathisBitsPerSec(rttMs: number, lossFraction: number, mssBytes = MSS_BYTES): number {
   if (!(lossFraction > 0) || !(rttMs > 0)) return NaN;
   return ((mssBytes * 8) / (rttMs / 1000)) * (1.22 / Math.sqrt(lossFraction));
 }
 
-/** Mathis bound at a point for a bulk workload: data-direction loss, calibrated RTT if any. */
+/** Mathis estimate at a point for a bulk workload: data-direction loss, calibrated RTT if any. */
 export function mathisAt(result: ResultFile, point: number, workload: string): { bps: number; rttMs: number; measured: boolean; loss: number } | null {
   const p = pointOf(result, point);
   if (!p) return null;
@@ -202,7 +208,7 @@ export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[])
       const m = points.map((p) => mathisAt(r, p, workload));
       if (m.some(Boolean)) {
         datasets.push({
-          label: `Mathis bound for TCP (MSS ${MSS_BYTES} B)`,
+          label: `Mathis estimate for TCP (MSS ${MSS_BYTES} B)`,
           color: '#57606a',
           dash: [5, 4],
           asLine: true,
@@ -210,7 +216,7 @@ export function sweepCharts(ctx: ResultCtx, workload: string, metrics: string[])
           data: m.map((x) => (x ? r4(x.bps / sc.div) : null)),
           notes: m.map((x) => (x ? `RTT ${fmtMs(x.rttMs)} (${x.measured ? 'calibrated' : 'configured'}), p = ${fmtPct(x.loss * 100)}` : 'no loss: no bound')),
         });
-        mathisNote = ` Dashed grey: Mathis bound MSS/RTT·1.22/√p for TCP (MSS ${MSS_BYTES} B, RTT from calibration where measured, p = data-direction loss), drawn where loss > 0.`;
+        mathisNote = ` Dashed grey: the Mathis estimate MSS/RTT·1.22/√p for TCP (MSS ${MSS_BYTES} B, RTT from calibration where measured, p = data-direction loss), drawn where loss > 0. ${MATHIS_IS_AN_ESTIMATE}`;
       }
     }
     const shown = datasets.flatMap((d) => d.data as (number | null)[]).filter((v): v is number => v !== null && v > 0);

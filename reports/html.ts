@@ -11,6 +11,7 @@ import { groupCells, pointIndexes, resultSeries, seriesLabel, workloadOrder, typ
 import { collectWarnings, problemsSection, warningsSection } from './notices.js';
 import { html, htmlDocument, joinHtml, note, section, table, type Html, type HtmlValue } from './style.js';
 import { bulkTable, echoTable, metricsTable } from './tables.js';
+import { rttOverTimeChart } from './figures-echo.js';
 import { handshakeRoundTripsChart, resumptionChart, streamRankChart } from './figures-quic-claims.js';
 import { exchangeTable, handshakeTable, resumptionTable, streamsTable } from './tables-quic-claims.js';
 import { computeVerdicts, matrixSegments, verdictIntro, verdictMetrics, type Segment } from './verdict.js';
@@ -74,7 +75,7 @@ function verdictSection(ctx: ResultCtx, idPrefix: string): Html {
  */
 const KIND_FIGURES: { [K in WorkloadKind]?: (ctx: ResultCtx, w: string, points: number[]) => { figs: (Html | null)[]; table: Html } } = {
   bulk: (ctx, w, points) => ({ figs: [goodputBars(ctx, w), ...points.map((p) => goodputSeriesChart(ctx, p, w))], table: bulkTable(ctx, w) }),
-  echo: (ctx, w, points) => ({ figs: points.map((p) => cdfChart(ctx, p, w, 'rtt')), table: echoTable(ctx, w) }),
+  echo: (ctx, w, points) => ({ figs: points.flatMap((p) => [cdfChart(ctx, p, w, 'rtt'), rttOverTimeChart(ctx, p, w)]), table: echoTable(ctx, w) }),
   handshake: (ctx, w, points) => ({
     figs: points.flatMap((p) => [handshakeRoundTripsChart(ctx, p, w), cdfChart(ctx, p, w, 'handshake')]),
     table: handshakeTable(ctx, w),

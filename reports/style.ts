@@ -54,10 +54,11 @@ nav.toc a{text-decoration:none}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 caption{caption-side:top;text-align:left;padding:6px 10px;font-weight:600;background:var(--soft);border-bottom:1px solid var(--line)}
 th,td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-th{background:var(--soft);font-weight:600;white-space:nowrap}
+th{background:var(--soft);font-weight:600}
 tbody tr:last-child td{border-bottom:0}
 tbody tr:not([class]):nth-child(even) td{background:#fbfcfd}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
 tr.cpu-bound td{background:repeating-linear-gradient(135deg,#fff8c5 0 6px,#fffbe0 6px 12px)}
 tr.regression td{background:#ffebe9}
 tr.improvement td{background:#dafbe1}

@@ -7,7 +7,7 @@ import { lossEndLabel, lossUnitShort, senderLosses, sumLosses } from '../harness
 import { isTcpStream } from '../harness/results/transports.js';
 import { countStatuses, cpuDetail, maxCore, metricCI, metricValues, pointLabel, type CellGroup } from './model.js';
 import { fmtMetric, fmtPct, fmtRate, fmtUs } from './format.js';
-import { mathisAt, type ResultCtx } from './figures.js';
+import { MATHIS_IS_AN_ESTIMATE, mathisAt, type ResultCtx } from './figures.js';
 import { cpuMark, html, joinHtml, statusBadge, table, type Html, type HtmlValue } from './style.js';
 
 export function med(g: CellGroup, metric: string): string {
@@ -79,28 +79,45 @@ export function bulkTable(ctx: ResultCtx, workload: string): Html {
       cpuCell(g),
     ];
   });
-  return table({
+  const mathisFoot = rows.some((r) => r[7] !== '–') ? html`<p class="muted">Mathis estimate: MSS/RTT·1.22/√p with the data direction’s loss. ${MATHIS_IS_AN_ESTIMATE}</p>` : '';
+  return html`${table({
     caption: `Bulk goodput: ${workload} (median over successful repetitions; steady state: slow start left out, harness/workloads/bulk.ts STEADY)`,
-    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput (whole transfer)', 'CI of median (95% unless noted)', 'Steady state', 'Mathis bound', 'Lost at the sender', 'CPU client / server'],
+    head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'Goodput (whole transfer)', 'CI of median (95% unless noted)', 'Steady state', 'Mathis estimate (TCP)', 'Lost at the sender', 'CPU client / server'],
     rows,
     numeric: [4, 5, 6, 7, 8],
     rowClass: rowClass(gs),
-  });
+  })}${mathisFoot}`;
+}
+
+/** "60" or "45–60": exchanges per ok repetition, the n each repetition's percentiles rest on. */
+function perRepN(g: CellGroup): { text: string; min: number } {
+  const n = g.ok.map((c) => c.samples.rttUs?.length ?? 0);
+  if (!n.length) return { text: '–', min: 0 };
+  const lo = Math.min(...n);
+  const hi = Math.max(...n);
+  return { text: lo === hi ? String(lo) : `${lo}–${hi}`, min: lo };
 }
 
 export function echoTable(ctx: ResultCtx, workload: string): Html {
   const gs = ctx.groups.filter((g) => g.workload === workload);
-  let thin = false;
+  let thin99 = false;
+  let thin999 = false;
   const rows = gs.map((g) => {
-    const perRep = g.ok.map((c) => c.samples.rttUs?.length ?? 0);
-    const few = perRep.length > 0 && Math.min(...perRep) < 1000;
-    thin ||= few && g.ok.length > 0;
+    const n = perRepN(g);
+    // A percentile q from n samples rests on the n(1-q) largest: below 100 (p99) or 1000
+    // (p99.9) samples it is interpolated between the very largest ones.
+    const few99 = g.ok.length > 0 && n.min < 100;
+    const few999 = g.ok.length > 0 && n.min < 1000;
+    thin99 ||= few99;
+    thin999 ||= few999;
     return [
       ...base(ctx, g),
+      n.text,
       medOrWhy(g, 'rttP50Us'),
       medOrWhy(g, 'rttP90Us'),
-      medOrWhy(g, 'rttP99Us'),
-      html`${medOrWhy(g, 'rttP999Us')}${few && g.ok.length && metricValues(g, 'rttP999Us').length ? ' †' : ''}`,
+      // Files written before percentiles were withheld below their n: marked instead.
+      html`${medOrWhy(g, 'rttP99Us')}${few99 && metricValues(g, 'rttP99Us').length ? ' †' : ''}`,
+      html`${medOrWhy(g, 'rttP999Us')}${few999 && metricValues(g, 'rttP999Us').length ? ' †' : ''}`,
       med(g, 'rttMaxUs'),
       med(g, 'firstExchangeUs'),
       med(g, 'echoLossPct'),
@@ -108,14 +125,15 @@ export function echoTable(ctx: ResultCtx, workload: string): Html {
       cpuCell(g),
     ];
   });
-  const foot = thin
-    ? html`<p class="muted">A percentile p is shown only from repetitions with at least 1 / (1 − p) exchanges (p99: 100, p99.9: 1000); otherwise “n too small” (hover for the counts). † a file written before that rule: p99.9 from fewer than 1000 exchanges is interpolated between the largest samples.</p>`
+  const marks = [thin99 ? 'p99 from fewer than 100' : '', thin999 ? 'p99.9 from fewer than 1000' : ''].filter(Boolean);
+  const foot = marks.length
+    ? html`<p class="muted">A percentile p is shown only from repetitions with at least 1 / (1 − p) exchanges (p99: 100, p99.9: 1000); otherwise “n too small” (hover for the counts). † a file written before that rule: ${marks.join(', ')} exchanges per repetition (n), interpolated between the largest samples, so one slow exchange moves it.</p>`
     : '';
   return html`${table({
-      caption: `Echo round-trip time percentiles: ${workload} (each the median over repetitions of that repetition's percentile)`,
-      head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'p50', 'p90', 'p99', 'p99.9', 'max', 'First exchange', 'Requests lost (udp)', 'Lost at the sender (each way)', 'CPU client / server'],
+      caption: `Echo round-trip time percentiles: ${workload} (each the median over repetitions of that repetition's percentile, over its n exchanges)`,
+      head: ['Point', 'Transport', 'Implementation', 'Reps ok', 'n per rep', 'p50', 'p90', 'p99', 'p99.9', 'max', 'First exchange', 'Requests lost (udp)', 'Lost at the sender (each way)', 'CPU client / server'],
       rows,
-      numeric: [4, 5, 6, 7, 8, 9, 10, 11],
+      numeric: [4, 5, 6, 7, 8, 9, 10, 11, 12],
       rowClass: rowClass(gs),
     })}${foot}`;
 }

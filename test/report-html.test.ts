@@ -77,7 +77,7 @@ test('verdicts sit near the top: faster, slower, same or undecided against tcp, 
   assert.doesNotMatch(t, /Winner|too few repetitions/);
 });
 
-test('sweep: verdict per loss rate, line chart per metric, Mathis bound for TCP where loss > 0', () => {
+test('sweep: verdict per loss rate, line chart per metric, Mathis estimate for TCP where loss > 0', () => {
   const html = render('sweep');
   const t = text(section(html, 'verdict'));
   for (const p of ['loss=0%', 'loss=1%', 'loss=5%']) assert.ok(t.includes(`At ${p}`), `verdict at ${p}`);
@@ -89,7 +89,7 @@ test('sweep: verdict per loss rate, line chart per metric, Mathis bound for TCP 
   const goodput = sweep.find((s) => s.title.startsWith('steady-state goodput'))!;
   assert.equal(goodput.y.unit, 'Mbit/s');
   assert.equal(goodput.y.log, true, 'goodput spans 0.8 to 90 Mbit/s');
-  const mathis = goodput.datasets.find((d) => d.label.startsWith('Mathis bound'))!;
+  const mathis = goodput.datasets.find((d) => d.label.startsWith('Mathis estimate'))!;
   const [m0, m1, m5] = mathis.data as (number | null)[];
   assert.equal(m0, null, 'no bound without loss');
   // 1448 B * 8 / 50.3 ms (calibrated) * 1.22 / sqrt(0.01)
