@@ -69,7 +69,7 @@ export function lossTable(result: ResultFile): Html | null {
     : '';
   return html`${table({
     caption:
-      'Loss per direction: configured, applied by the link emulator (its own counters: during the calibration probe, and over the whole point including every cell) and measured by the probe (lost / sent, ± its relative error at 95 %). Agree = within binomial noise; ⚠ names the lab’s warning (see Warnings).',
+      'Loss per direction: configured, applied by the link emulator (its own counters: during the calibration probe, and over the whole point including every cell) and measured by the probe (lost / sent, ± its relative error at 95 %). Agree = within binomial noise; otherwise the row names the lab’s warning (see Warnings).',
     head: ['Point', 'Direction', 'Configured', 'Emulator during probe', 'Probe measured', 'Emulator over the point', 'Agreement'],
     rows,
     numeric: [3, 4, 5],
