@@ -30,7 +30,7 @@ export function realPathWarnings(s: ResolvedScenario, hosts: RemoteHosts, impair
     out.push({
       code: 'real-path-not-emulated',
       message: `the scenario's link (delay, loss, rate) is not emulated on a real path: every point measured the path between ${destination(hosts.client.placement)} and ${destination(hosts.server.placement)} as it is`,
-      remedy: 'read the calibrated RTT and loss of each point; to impair the path, use --impair-host/--impair-dev on a host that may be changed',
+      remedy: 'read the calibrated RTT and loss of each point; to impair the path, use --impair <host:dev> (client, server or router, and an interface of it) on a host that may be changed',
     });
   }
   for (const h of [hosts.client, hosts.server]) {
