@@ -53,7 +53,7 @@ nav.toc a{text-decoration:none}
 .table-wrap{overflow-x:auto;margin:.6em 0 1em;border:1px solid var(--line);border-radius:6px;box-shadow:var(--shadow)}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 caption{caption-side:top;text-align:left;padding:6px 10px;font-weight:600;background:var(--soft);border-bottom:1px solid var(--line)}
-th,td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{background:var(--soft);font-weight:600}
 tbody tr:last-child td{border-bottom:0}
 tbody tr:not([class]):nth-child(even) td{background:#fbfcfd}
