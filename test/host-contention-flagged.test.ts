@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cpuMark, cpuSince } from '../harness/results/cpu.js';
+import { cpuBetween, cpuMark, cpuSince } from '../harness/results/cpu.js';
 import { contention, CONTENTION } from '../harness/results/host-load.js';
 import { benchRun, skipUnlessRoot } from './kit/testkit.js';
 
@@ -18,8 +18,18 @@ const usage = (runQueueFraction: number) => ({ userUs: 0, sysUs: 0, wallMs: 1000
 test('contention rule: a saturated host, an endpoint kept waiting, or steal, each flags; a quiet host does not', () => {
   assert.equal(contention(idleLoad, { client: usage(0.01), server: usage(0.02) }), null);
   assert.match(contention({ ...idleLoad, busyFraction: CONTENTION.busyFraction }, { client: null, server: null }) ?? '', /CPUs were 90 % busy/);
-  assert.match(contention(idleLoad, { client: usage(0.3), server: usage(0) }) ?? '', /client endpoint waited for a CPU 30 % of the cell/);
+  assert.match(contention(idleLoad, { client: usage(0.3), server: usage(0) }) ?? '', /client endpoint waited for a CPU 30 % of the time it was ready to run/);
   assert.match(contention({ ...idleLoad, stealFraction: 0.06 }, { client: null, server: null }) ?? '', /hypervisor stole 6 %/);
+});
+
+test('run-queue delay is a share of the time the threads were ready to run: never above 1, however many threads waited', () => {
+  const at = (ms: number, runNs: number, waitNs: number) => ({ pid: 1, userUs: 0, sysUs: 0, sched: { runNs, waitNs }, at: ms });
+  // Ten threads, each ready for the whole second and on a CPU a fifth of it: 8 s of waiting in 1 s.
+  const busy = cpuBetween(at(0, 0, 0), at(1000, 2e9, 8e9));
+  assert.equal(busy?.runQueueFraction, 0.8);
+  // An endpoint that ran 1 ms and waited 1 ms in a second barely ran: not "half the time waiting".
+  const idle = cpuBetween(at(0, 0, 0), at(1000, 1e6, 1e6));
+  assert.ok(idle!.runQueueFraction! <= 0.02, String(idle?.runQueueFraction));
 });
 
 test('CPU share of a short burst is measured in nanoseconds, never above the cores a process can use', async () => {

@@ -173,8 +173,9 @@ export interface CpuUsage {
    */
   busiestFraction?: number;
   /**
-   * Share of the cell's wall time the endpoint's threads spent waiting for a CPU (run-queue
-   * delay, from each thread's schedstat); for several processes, the most delayed one's.
+   * Share of the time the endpoint's threads were ready to run (on a CPU or on a run queue;
+   * at least 5 % of the cell) that they spent waiting for a CPU (run-queue delay, from each
+   * thread's schedstat), 0..1; for several processes, the most delayed one's.
    * Absent in files from before it was measured.
    */
   runQueueFraction?: number;

@@ -26,7 +26,13 @@ export function cpuBetween(m: CpuMark | null, now: CpuMark | null): CpuUsage | n
   if (m.sched && now.sched && wallMs > 0) {
     // A thread that ended inside the window takes its time with it: never below zero.
     usage.coreFraction = Math.max(0, now.sched.runNs - m.sched.runNs) / 1e6 / wallMs;
-    usage.runQueueFraction = Math.max(0, now.sched.waitNs - m.sched.waitNs) / 1e6 / wallMs;
+    // Waiting is summed over threads (a Node process has ten or more), so over the wall time
+    // it read up to 7.3 "cells" of waiting: divide by the time the threads were ready to run
+    // instead (on a CPU or waiting for one), at least 5 % of the window, so that an endpoint
+    // that barely ran cannot read as mostly waiting.
+    const runNs = Math.max(0, now.sched.runNs - m.sched.runNs);
+    const waitNs = Math.max(0, now.sched.waitNs - m.sched.waitNs);
+    usage.runQueueFraction = waitNs / Math.max(runNs + waitNs, 0.05 * wallMs * 1e6);
   }
   return usage;
 }

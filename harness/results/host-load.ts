@@ -30,13 +30,13 @@ export const hostMark = readHost;
 export const CONTENTION = {
   /** Every CPU at least this busy on average. */
   busyFraction: 0.9,
-  /** An endpoint process waited for a CPU this share of the cell. */
+  /** An endpoint process waited for a CPU this share of the time it was ready to run. */
   runQueueFraction: 0.1,
   /** The hypervisor stole this share of CPU time. */
   stealFraction: 0.05,
 } as const;
 
-export const CONTENTION_RULE = `the host's CPUs were ≥ ${CONTENTION.busyFraction * 100}% busy, an endpoint waited for a CPU ≥ ${CONTENTION.runQueueFraction * 100}% of the cell, or the hypervisor stole ≥ ${CONTENTION.stealFraction * 100}%`;
+export const CONTENTION_RULE = `the host's CPUs were ≥ ${CONTENTION.busyFraction * 100}% busy, an endpoint waited for a CPU ≥ ${CONTENTION.runQueueFraction * 100}% of the time it was ready to run, or the hypervisor stole ≥ ${CONTENTION.stealFraction * 100}%`;
 
 const pct = (x: number): string => `${Math.round(100 * x)} %`;
 
@@ -75,7 +75,7 @@ export function contention(load: Omit<HostLoad, 'contended'>, endpoints: { clien
   if (load.busyFraction >= CONTENTION.busyFraction) reasons.push(`the host's ${load.cpus} CPUs were ${pct(load.busyFraction)} busy (softirq ${pct(load.softirqFraction)})`);
   for (const side of ['client', 'server'] as const) {
     const w = endpoints[side]?.runQueueFraction;
-    if (w !== undefined && w >= CONTENTION.runQueueFraction) reasons.push(`the ${side} endpoint waited for a CPU ${pct(w)} of the cell`);
+    if (w !== undefined && w >= CONTENTION.runQueueFraction) reasons.push(`the ${side} endpoint waited for a CPU ${pct(w)} of the time it was ready to run`);
   }
   if (load.stealFraction >= CONTENTION.stealFraction) reasons.push(`the hypervisor stole ${pct(load.stealFraction)} of CPU time`);
   if (!reasons.length) return null;
