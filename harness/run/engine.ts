@@ -13,8 +13,6 @@ import type { UndoStack } from '../core/undo.js';
 import { gitSha, TOOL_VERSION } from '../core/version.js';
 import type { RemoteHosts } from '../remote/hosts.js';
 import type { ImpairTarget } from '../remote/impair.js';
-import { cpuBoundVerdict } from '../results/cpu.js';
-import { cellKey, cellMetrics } from '../results/metrics.js';
 import { cellIndex, planOf, ruleOfScenario } from '../results/run-verdicts.js';
 import type { PointRounds, StoppingRule } from '../results/verdict-types.js';
 import { writeResultFileAtomic } from '../results/result-file.js';
@@ -22,10 +20,10 @@ import { FORMAT_VERSION, type CellResult, type ResultFile } from '../results/typ
 import { scenarioSha256 } from '../scenario/load.js';
 import type { ResolvedScenario } from '../scenario/types.js';
 import { factsOf, startSubject, type TransportSpec } from '../subjects/index.js';
-import type { Outcome, Subject } from '../subjects/types.js';
-import { defOf, type Workload } from '../workloads/index.js';
+import type { Subject } from '../subjects/types.js';
+import type { Workload } from '../workloads/index.js';
 import type { Lab } from '../../netem/lab.js';
-import { CellCounters } from './counters.js';
+import { cellId, emptyCell, pointBroken, runCell, type PointEnv } from './cell.js';
 import { PlanTracker, type LookInfo, type RunEvents, type WarmupInfo } from './events.js';
 export type { LookInfo, RunEvents, WarmupInfo, WorkLeft } from './events.js';
 import { labSite, remoteSite, type PointSite } from './point-site.js';
@@ -54,25 +52,11 @@ export interface RunOptions {
 }
 
 
-/** A cell's id: its measurement's key plus the repetition. */
-const cellId = (point: number, transport: string, workload: string, rep: number): string => `${cellKey({ point, transport, workload })}/${rep}`;
-
-/** Deadline of a bookkeeping request to an agent (close, counters), ms: a stalled agent must not stall the run. */
-const AGENT_BOOKKEEPING_MS = 5000;
-
 /** A point's link or agents broke between cells: its remaining cells fail with this reason. */
 class PointBroken extends Error {}
 
-/** Why the point's link or agents cannot carry another cell, or null. */
-function pointBroken(env: PointEnv): string | null {
-  return env.health();
-}
-
 /** bench's servers close connections idle this long, or longer when a workload asks (ms). */
 const MIN_SERVER_IDLE_MS = 30_000;
-
-/** The point's site, plus the link's RTT for metrics that depend on it: the configured delays. */
-type PointEnv = PointSite & { rttMs: number };
 
 export class RunEngine extends EventEmitter<RunEvents> {
   readonly result: ResultFile;
@@ -207,31 +191,10 @@ export class RunEngine extends EventEmitter<RunEvents> {
         for (const t of this.scenario.transports) {
           const id = cellId(point.index, t.name, w.id, rep);
           if (this.result.cells.some((c) => c.id === id)) continue;
-          void this.pushCell(this.emptyCell(point.index, t, w, rep, 'failed', reason, 'n/a'));
+          void this.pushCell(emptyCell(point.index, t, w, rep, 'failed', reason, 'n/a'));
         }
       }
     }
-  }
-
-  private emptyCell(point: number, t: TransportSpec, w: Workload, rep: number, status: CellResult['status'], reason: string | null, implementation: string): CellResult {
-    return {
-      id: cellId(point, t.name, w.id, rep),
-      point,
-      transport: t.name,
-      implementation,
-      workload: w.id,
-      kind: w.kind,
-      repetition: rep,
-      status,
-      reason,
-      startedAt: new Date().toISOString(),
-      durationMs: 0,
-      samples: {},
-      metrics: {},
-      cpu: null,
-      counters: null,
-      warnings: [],
-    };
   }
 
   /** Records a cell and rewrites the result file; resolves once written, so no write overlaps the next cell's measurement. */
@@ -263,30 +226,6 @@ export class RunEngine extends EventEmitter<RunEvents> {
     if (this.result.transports![t.name] && subject.implementation === 'n/a') return;
     const { family, carries, encrypted, reference, handshake, resumption } = factsOf(t);
     this.result.transports![t.name] = { family, carries, encrypted, reference, handshake, resumption, implementation: subject.implementation };
-  }
-
-  /**
-   * A cell is `ok` only when it measured what its workload claims, within its timeout; a
-   * cell that went wrong names the process that spoiled it when one is dead or stopped.
-   */
-  private judge(cell: CellResult, def: ReturnType<typeof defOf>, w: Workload, subject: Subject, env: PointEnv): void {
-    if (cell.status === 'ok') {
-      const why = def.unmeasured(w, cell.samples);
-      if (why) {
-        cell.status = 'failed';
-        cell.reason = `the workload ended without an error, but ${why}`;
-      }
-    }
-    const timeoutMs = this.scenario.timeoutMs;
-    if (cell.status === 'ok' && cell.durationMs > timeoutMs) {
-      // The agent's own timer could not fire: its process (or a peer) was stalled.
-      cell.status = 'timeout';
-      cell.reason = `ran ${(cell.durationMs / 1000).toFixed(1)} s, beyond its ${(timeoutMs / 1000).toFixed(1)} s timeout; samples kept`;
-    }
-    if (cell.status !== 'ok') {
-      const culprit = pointBroken(env) ?? subject.health?.() ?? null;
-      if (culprit && !cell.reason?.includes(culprit)) cell.reason = `${cell.reason ?? cell.status}; ${culprit}`;
-    }
   }
 
   private async runPoint(point: LinkPoint, undo: UndoStack): Promise<void> {
@@ -392,7 +331,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
           if (warm) this.emit('warmupStart', warm);
           else this.emit('cellStart', { point: point.index, transport: t.name, workload: w.id, repetition: rep, done: this.done(), total: this.total });
           const t0 = performance.now();
-          const cell = await this.runCell(point, t, w, rep, subject, env);
+          const cell = await runCell(this.scenario, point, t, w, rep, subject, env);
           if (this.aborted) return 'interrupted';
           if (warm) this.emit('warmupEnd', { ...warm, status: cell.status, durationMs: cell.durationMs });
           else await this.pushCell(cell);
@@ -449,70 +388,4 @@ export class RunEngine extends EventEmitter<RunEvents> {
     if (this.gate) v.gate = this.gate.record();
   }
 
-  private async runCell(point: LinkPoint, t: TransportSpec, w: Workload, rep: number, subject: Subject, env: PointEnv): Promise<CellResult> {
-    const unsupported = subject.unsupported(w) ?? defOf(w).requires?.(factsOf(t)) ?? null;
-    if (unsupported) return this.emptyCell(point.index, t, w, rep, 'unsupported', unsupported, subject.implementation);
-    const cell = this.emptyCell(point.index, t, w, rep, 'ok', null, subject.implementation);
-    const def = defOf(w);
-    // Parameters sized from the link (a bulk transfer without an amount); the cell keeps the workload's id.
-    const sized = (def.sized?.(w, point.link) ?? w) as Workload;
-    // Counters are read before the CPU marks and the clock start, so those round trips are in neither.
-    const counters = await CellCounters.before(subject, { server: env.server, client: env.client, separateNamespaces: env.separateNamespaces, scope: env.tcpScope });
-    // A remote window's readings are round trips to the agents: taken before the clock starts.
-    const cpuWindow = await env.cpuWindow(subject);
-    const t0 = performance.now();
-    let out: Outcome | null = null;
-    try {
-      out = await subject.run(sized, { seed: (this.scenario.seed + rep * 7919 + point.index * 104729) >>> 0, timeoutMs: this.scenario.timeoutMs });
-    } catch (err) {
-      cell.status = 'failed';
-      cell.reason = (err as Error).message;
-    }
-    // The cell's clock and CPU window end here, before any bookkeeping round trip.
-    cell.durationMs = performance.now() - t0;
-    const { client, server, host, hostLoads } = await cpuWindow.end();
-    if (out) out = await counters.after(out, w);
-    // The cell's connections close now, outside its window (a QUIC close drains for up to 3 PTO).
-    await env.client.request({ op: 'close' }, { deadlineMs: AGENT_BOOKKEEPING_MS }).catch(() => undefined);
-    if (out && subject.check) out = await subject.check(out);
-    if (out) {
-      cell.status = out.status;
-      cell.reason = out.reason;
-      cell.samples = out.samples;
-      cell.counters = out.counters ?? null;
-      if (out.logs) cell.logs = out.logs;
-    }
-    this.judge(cell, def, sized, subject, env);
-    const m = cellMetrics(w.kind, cell.samples, { rttMs: env.record.measured?.rttMs.p50 ?? null, configuredRttMs: env.rttMs });
-    cell.metrics = m.metrics;
-    if (Object.keys(m.withheld).length) cell.metricsWithheld = m.withheld;
-    const tp = def.throughput;
-    const throughput = tp && cell.metrics[tp.metric] !== undefined ? { goodputBitsPerSec: cell.metrics[tp.metric], linkRateBitsPerSec: env.rateKnown ? tp.linkRateBitsPerSec(point.link, sized) : null } : null;
-    const verdict = cpuBoundVerdict(client, server, subject.implementation, throughput);
-    cell.cpu = { client, server, cpuBound: verdict !== null };
-    if (verdict) {
-      cell.warnings.push({
-        code: 'cpu-bound',
-        message: verdict.message,
-        remedy: 'compare on a slower link, or against a native implementation of the same protocol (e.g. the quic-go subject)',
-        cellId: cell.id,
-      });
-    }
-    if (hostLoads) cell.hostLoads = { client: hostLoads.client?.load ?? null, server: hostLoads.server?.load ?? null };
-    const hostViews = host ? [{ view: host, who: '' }] : hostLoads ? (['client', 'server'] as const).map((end) => ({ view: hostLoads[end], who: `${end} host: ` })) : [];
-    for (const { view, who } of hostViews) {
-      if (!view) continue;
-      if (host) cell.host = view.load;
-      if (view.why) {
-        cell.warnings.push({
-          code: 'host-contended',
-          message: `${who}${view.why}: this figure reflects a contended host as well as the link`,
-          remedy: 'run on an otherwise idle machine, or with fewer processes than CPUs (a lower link rate takes less of the emulator)',
-          cellId: cell.id,
-        });
-      }
-    }
-    if (cell.status === 'ok') for (const n of def.notes(cell.samples)) cell.warnings.push({ ...n, cellId: cell.id });
-    return cell;
-  }
 }
