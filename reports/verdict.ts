@@ -85,7 +85,16 @@ export function openWhy(r: Pick<ComparisonRecord, 'decision' | 'stoppedBy'>): st
   const d = r.decision;
   const more = d.moreRepsNeeded === null ? 'no estimate of the repetitions it needs' : `~${d.moreRepsNeeded} more repetition${d.moreRepsNeeded === 1 ? '' : 's'} would likely settle it`;
   const reps = d.n[0] === d.n[1] ? `${d.n[0]} repetitions a side` : `${d.n[0]} and ${d.n[1]} repetitions`;
-  const stop = r.stoppedBy === 'budget' ? `time budget spent at ${reps}` : r.stoppedBy === 'max-reps' ? `after ${reps}` : r.stoppedBy === 'interrupted' ? `run interrupted at ${reps}` : '';
+  const stop =
+    r.stoppedBy === 'budget'
+      ? `time budget spent at ${reps}`
+      : r.stoppedBy === 'max-reps'
+        ? `after ${reps}`
+        : r.stoppedBy === 'futile'
+          ? `stopped early at ${reps}: it needs more than 10x the repetitions the plan had left`
+          : r.stoppedBy === 'interrupted'
+            ? `run interrupted at ${reps}`
+            : '';
   return [stop, more].filter(Boolean).join('; ');
 }
 

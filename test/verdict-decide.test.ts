@@ -5,7 +5,7 @@
 // verdict-simulation.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, outlook, type DecideOptions } from '../harness/results/decide.js';
+import { decide, futile, FUTILITY_FACTOR, outlook, type DecideOptions } from '../harness/results/decide.js';
 import { fixedPlan, sequentialPlan } from '../harness/results/sequential-plan.js';
 import { tQuantileTwoSided, tTwoSidedP } from '../harness/results/student-t.js';
 
@@ -161,4 +161,27 @@ test('outlook: decided k of n, and how many of the open ones the plan is expecte
   assert.ok(ds[2].moreRepsNeeded === null || ds[2].moreRepsNeeded > 7, `noisy: ${ds[2].moreRepsNeeded}`);
   assert.equal(out.settleWithinPlan, 1);
   assert.equal(out.roundsToSettleAll, ds[2].moreRepsNeeded);
+});
+
+test('futility: an open comparison stops from the second look when "~N more" exceeds 10x the looks left; never at the first look, never when decided or too few', () => {
+  const plan = sequentialPlan({ minReps: 3, maxReps: 8, alpha: 0.05 }); // 6 looks
+  const at = (a: number[], b: number[], look: number) => decide(a, b, { ...OPTS, plan, look });
+  // Hopeless: A/A-like with a wide spread, 4 a side at look 1 (4 looks left: stop beyond 40).
+  const wide = at([100, 180, 60, 130], [120, 70, 150, 95], 1);
+  assert.equal(wide.verdict, 'undecided');
+  assert.ok(wide.moreRepsNeeded === null || wide.moreRepsNeeded > FUTILITY_FACTOR * 4, `estimate ${wide.moreRepsNeeded}`);
+  assert.equal(futile(wide, plan, 1), true);
+  // The same data at the first look: exempt (a spread from 3 values is too noisy to give up on).
+  assert.equal(futile(at([100, 180, 60], [120, 70, 150], 0), plan, 0), false);
+  // Promising: a clear change not yet significant, its estimate within 10x the looks left.
+  const close = at([100, 104, 97, 101], [112, 108, 118, 104], 1);
+  assert.equal(close.verdict, 'undecided');
+  assert.ok(close.moreRepsNeeded !== null && close.moreRepsNeeded <= FUTILITY_FACTOR * 4, `estimate ${close.moreRepsNeeded}`);
+  assert.equal(futile(close, plan, 1), false);
+  // Decided, the last look, fewer than 2 values: never futile.
+  assert.equal(futile(at([100, 101, 99, 100], [150, 151, 149, 150], 1), plan, 1), false);
+  assert.equal(futile(at([100, 180, 60, 130, 90, 150, 70, 120], [120, 70, 150, 95, 160, 80, 110, 65], 5), plan, 5), false);
+  assert.equal(futile(at([100], [120, 70, 150, 95], 1), plan, 1), false);
+  // A fixed plan has one look: nothing to stop early.
+  assert.equal(futile(decide([100, 180, 60], [120, 70, 150], { ...OPTS, plan: fixedPlan(3, 0.05), look: 0 }), fixedPlan(3, 0.05), 0), false);
 });

@@ -7,10 +7,13 @@
 //
 // Comparisons run as bench would run them: fixed `repetitions: 3` is one look at 3 vs 3;
 // adaptive is a plan of looks at 3..10 repetitions a side, one interleaved round (one
-// repetition per side) between looks, stopping at the first decided look.
+// repetition per side) between looks, stopping at the first decided look, or, as the engine
+// does, at the first look where the comparison is futile (decide.ts futile: from the second
+// look, its "~N more" beyond 10x the looks left). One test runs the same rows without the futility stop, to
+// show what it costs in power and saves in repetitions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, type DecisionVerdict } from '../harness/results/decide.js';
+import { decide, futile, FUTILITY_FACTOR, type DecisionVerdict } from '../harness/results/decide.js';
 import { fixedPlan, sequentialPlan, type SequentialPlan } from '../harness/results/sequential-plan.js';
 import { betaIncReg } from '../harness/results/student-t.js';
 import { rng } from '../harness/core/stats.js';
@@ -78,8 +81,12 @@ interface Outcome {
   regressions: number;
 }
 
-/** `TRIALS` comparisons of A against B = ratio x A, B better when higher (goodput-like). */
-function simulate(seed: number, population: Population, ratio: number, plan: SequentialPlan, trials = TRIALS): Outcome {
+/**
+ * `TRIALS` comparisons of A against B = ratio x A, B better when higher (goodput-like).
+ * `futility` (default on, as the engine runs): stop an undecided comparison at a look where
+ * it is futile.
+ */
+function simulate(seed: number, population: Population, ratio: number, plan: SequentialPlan, trials = TRIALS, futility = true): Outcome {
   const r = rng(seed);
   const counts: Record<DecisionVerdict, number> = { faster: 0, slower: 0, same: 0, undecided: 0 };
   const estimates = { made: 0, kept: 0 };
@@ -103,6 +110,7 @@ function simulate(seed: number, population: Population, ratio: number, plan: Seq
         promisedBy = a.length + d.moreRepsNeeded;
         if (promisedBy <= plan.maxReps) estimates.made++;
       }
+      if (futility && futile(d, plan, look)) break;
     }
     if (promisedBy !== null && promisedBy <= plan.maxReps && verdict !== 'undecided' && a.length <= promisedBy) estimates.kept++;
     counts[verdict]++;
@@ -167,7 +175,7 @@ function report(name: string, o: Outcome, ratio: number): void {
 
 const pocock = ADAPTIVE.looks.map((l) => l.alpha.toFixed(4)).join(' ');
 console.log(`verdict simulation: alpha ${ALPHA}, margin ±${MARGIN_PCT} %, ${TRIALS} comparisons per row, intervals ${LEVEL * 100} % Clopper-Pearson`);
-console.log(`adaptive plan 3..10 reps, Pocock-like spending, look alphas: ${pocock}`);
+console.log(`adaptive plan 3..10 reps, Pocock-like spending, look alphas: ${pocock}; futility stop from the 2nd look at "~N more" > ${FUTILITY_FACTOR} x looks left`);
 
 // ------------------------------------------------------------------ the assertions
 
@@ -252,6 +260,37 @@ test('power on the other shapes, printed (no requirement): real cells, stalls, h
   });
 });
 
+test('the futility stop: what it costs in power and saves in repetitions (same rows with and without it), and A/A stays <= alpha', () => {
+  const cases: [string, Population, number][] = [
+    ['A/A lognormal CV 3 %', lognormal(0.03), 1],
+    ['A/A real cells', realCells, 1],
+    ['1.1x lognormal CV 3 %', lognormal(0.03), 1.1],
+    ['1.1x lognormal CV 10 %', lognormal(0.1), 1.1],
+    ['1.2x heavy tails', heavyTails(0.05), 1.2],
+    ['2x RTO stalls 15 %', rtoStalls(0.15), 2],
+    ['0.5x real cells', realCells, 0.5],
+    ['0.9x real cells', realCells, 0.9],
+  ];
+  cases.forEach(([name, population, ratio], i) => {
+    const seed = 6000 + i;
+    const without = simulate(seed, population, ratio, ADAPTIVE, TRIALS, false);
+    const withStop = simulate(seed, population, ratio, ADAPTIVE, TRIALS, true);
+    report(`${name}, adaptive, no futility stop`, without, ratio);
+    report(`${name}, adaptive, futility stop`, withStop, ratio);
+    const f = falseVerdicts(withStop, ratio);
+    assert.ok(f.hi <= ALPHA, `${name} with the futility stop: false verdicts ${fmt(f)} may exceed alpha ${ALPHA}`);
+    assert.ok(withStop.meanReps <= without.meanReps, `${name}: the futility stop added repetitions`);
+    if (ratio !== 1) {
+      // Same seed, same draws up to the stop: the stop can only turn a later decision into
+      // "undecided" (the draws after it differ, so the difference also carries Monte Carlo
+      // noise). No row may lose more than 3 points of power.
+      const lost = (correct(without, ratio).k - correct(withStop, ratio).k) / TRIALS;
+      console.log(`${name}: power lost to the futility stop ${(100 * lost).toFixed(2)} points, repetitions saved ${(without.meanReps - withStop.meanReps).toFixed(2)} a side`);
+      assert.ok(lost <= 0.03, `${name}: the futility stop costs ${(100 * lost).toFixed(2)} points of power (allowed: 3)`);
+    }
+  });
+});
+
 test('a gate over 10 rows at alpha/10 each (the union bound over rows as over looks): per-row false rate <= alpha/10, and what it costs in power', () => {
   const rows = 10;
   const perRow = ALPHA / rows;
@@ -325,6 +364,8 @@ function simulateGate(seed: number, rows: Population[], ratio: number, plan: Seq
         const d = decide(a, b, { better: 'higher', alpha: plan.alpha, marginPct: MARGIN_PCT, plan, look, baselineFixed: mode === 'baseline' });
         verdict = d.verdict;
         deltaPct = d.deltaPct;
+        // The gate's rows stop as futile as the engine's GateVerdicts stops them.
+        if (futile(d, plan, look)) break;
       }
       gateReps = Math.max(gateReps, b.length);
       const regression = verdict === 'slower' && deltaPct !== null && Math.abs(deltaPct) > MARGIN_PCT;

@@ -32,13 +32,15 @@ function verdictFigures(kind: WorkloadKind, value: (metric: string) => number | 
 function decidedText(i: LookInfo): string {
   const t = i.gate ?? i.verdicts;
   const what = i.gate ? 'rows against the baseline' : 'comparisons';
-  const open = t.total - t.decided;
+  const open = t.total - t.decided - t.futile;
   const more = open && t.roundsLeft > 0 ? `, ${t.settleWithin} likely to settle within the plan's ${t.roundsLeft} more round${t.roundsLeft === 1 ? '' : 's'}` : '';
-  return `decided ${t.decided} of ${t.total} ${what}${open ? ` (${open} open${more})` : ''}`;
+  const futile = t.futile ? `; ${t.futile} stopped undecided, needing far more repetitions than the plan allows` : '';
+  return `decided ${t.decided} of ${t.total} ${what}${open ? ` (${open} open${more})` : ''}${futile}`;
 }
 
 const STOPPED: Record<PointRounds['stoppedBy'], string> = {
   'all-decided': 'every comparison decided',
+  futile: 'every comparison decided, or needing far more repetitions than the plan allows (futile)',
   'max-reps': 'the plan\'s last look reached',
   budget: 'the time budget would be exceeded by another round',
   interrupted: 'interrupted',

@@ -180,7 +180,7 @@ const decision = obj({
   method: { enum: ['welch-log', 'welch-fieller', 'permutation', 'identical', 'too-few'] },
   reason: str,
 });
-const stopReason = { enum: ['decided', 'max-reps', 'budget', 'interrupted', 'no-data'] };
+const stopReason = { enum: ['decided', 'max-reps', 'budget', 'futile', 'interrupted', 'no-data'] };
 const verdicts = obj(
   {
     rule: obj({
@@ -194,7 +194,7 @@ const verdicts = obj(
       lookAlphas: list(num),
     }),
     comparisons: list(obj({ point: int, workload: str, kind: { enum: WORKLOAD_KINDS }, metric: str, baseline: str, transport: str, decision, look: nullable(int), stoppedBy: stopReason })),
-    points: list(obj({ point: int, rounds: int, elapsedMs: num, stoppedBy: { enum: ['all-decided', 'max-reps', 'budget', 'interrupted', 'failed'] } })),
+    points: list(obj({ point: int, rounds: int, elapsedMs: num, stoppedBy: { enum: ['all-decided', 'futile', 'max-reps', 'budget', 'interrupted', 'failed'] } })),
   },
   {
     gate: obj({

@@ -28,10 +28,12 @@ export interface StoppingRule {
  * - 'decided': faster, slower or same at look `look`;
  * - 'max-reps': undecided at the plan's last look;
  * - 'budget': undecided when the time budget ended the rounds;
+ * - 'futile': undecided at look `look`, and its "~N more" needed more than 10x the looks
+ *   its plan had left (decide.ts futile): it took no more rounds;
  * - 'interrupted': undecided when the run was interrupted;
  * - 'no-data': a side never had an ok value of the metric, so no look could judge it.
  */
-export type StopReason = 'decided' | 'max-reps' | 'budget' | 'interrupted' | 'no-data';
+export type StopReason = 'decided' | 'max-reps' | 'budget' | 'futile' | 'interrupted' | 'no-data';
 
 /** One comparison within a run: `transport` (B) against `baseline` (A) on `metric`. */
 export interface ComparisonSpec {
@@ -57,7 +59,7 @@ export interface PointRounds {
   rounds: number;
   elapsedMs: number;
   /** Why the point stopped adding rounds. */
-  stoppedBy: 'all-decided' | 'max-reps' | 'budget' | 'interrupted' | 'failed';
+  stoppedBy: 'all-decided' | 'futile' | 'max-reps' | 'budget' | 'interrupted' | 'failed';
 }
 
 /** One row of a gate against a baseline file, as the candidate run decided it. */

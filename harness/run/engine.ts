@@ -285,7 +285,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       throw err;
     } finally {
       rounds.elapsedMs = performance.now() - started;
-      const reason = rounds.stoppedBy === 'all-decided' || rounds.stoppedBy === 'max-reps' ? 'max-reps' : rounds.stoppedBy === 'budget' ? 'budget' : 'interrupted';
+      const reason = rounds.stoppedBy === 'all-decided' || rounds.stoppedBy === 'futile' || rounds.stoppedBy === 'max-reps' ? 'max-reps' : rounds.stoppedBy === 'budget' ? 'budget' : 'interrupted';
       verdicts.finish(reason);
       this.gate?.finish(point.index, reason);
       this.recordVerdicts();
@@ -313,7 +313,7 @@ export class RunEngine extends EventEmitter<RunEvents> {
       let pairs: Set<string> | null = null;
       if (rep >= minReps) {
         pairs = this.gate ? this.gate.pairs(point.index) : verdicts.pairs();
-        if (pairs.size === 0) return 'all-decided';
+        if (pairs.size === 0) return (this.gate?.tally(0, point.index) ?? verdicts.tally(0)).futile > 0 ? 'futile' : 'all-decided';
         if (rep >= maxReps) return 'max-reps';
         const estimate = [...pairs].reduce((sum, k) => sum + (lastMs.get(k) ?? 0), 0);
         if (deadline !== null && performance.now() + estimate > deadline) return 'budget';

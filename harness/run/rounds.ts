@@ -8,7 +8,7 @@
 // - against a baseline file (`bench run --baseline`): the gate's rows (compare.ts), each at
 //   alpha / m, m the gate's rows, with the baseline's repetitions fixed.
 // Whichever the run is for drives the rounds; the other is decided at the same looks.
-import { decide } from '../results/decide.js';
+import { decide, futile, type Decision } from '../results/decide.js';
 import { gateRows, pointKeyOf, resultIdentity, type CompareOptions, type GateRow } from '../results/compare.js';
 import { METRICS } from '../results/metrics.js';
 import { decideComparison, eligibleFrom, pointComparisons, comparisonKey } from '../results/run-verdicts.js';
@@ -20,12 +20,25 @@ import type { WorkloadKind } from '../workloads/index.js';
 /** "transport|workload": a cell pair a round runs. */
 export const pairKey = (transport: string, workload: string): string => `${transport}|${workload}`;
 
+/**
+ * A comparison's state after a look: decided, no data, futile (its "~N more" more than 10x
+ * the looks its plan has left: decide.ts futile), or still open. Open ones read "interrupted"
+ * until they stop, so a killed run leaves them so.
+ */
+function stopAfterLook(decision: Decision, noData: boolean, plan: SequentialPlan, look: number): StopReason {
+  if (noData) return 'no-data';
+  if (decision.verdict !== 'undecided') return 'decided';
+  return futile(decision, plan, look) ? 'futile' : 'interrupted';
+}
+
 /** Counts for progress: decided comparisons of all so far. */
 export interface Tally {
   decided: number;
   total: number;
   /** Open comparisons whose "~N more" estimate fits in `roundsLeft` more rounds (80 % likely each). */
   settleWithin: number;
+  /** Undecided comparisons stopped as futile: no more rounds for them. */
+  futile: number;
   roundsLeft: number;
 }
 
@@ -52,9 +65,7 @@ export class PointVerdicts {
       if (prev && prev.stoppedBy !== 'interrupted') continue;
       const decision = decideComparison(spec, cellsOf(spec.baseline, spec.workload), cellsOf(spec.transport, spec.workload), this.rule, { plan: this.plan, look });
       const noData = decision.n[0] === 0 || decision.n[1] === 0;
-      // Open comparisons read "interrupted" until they stop: a killed run leaves them so.
-      const stoppedBy: StopReason = noData ? 'no-data' : decision.verdict !== 'undecided' ? 'decided' : 'interrupted';
-      this.records.set(key, { ...spec, decision, look: noData ? null : look, stoppedBy });
+      this.records.set(key, { ...spec, decision, look: noData ? null : look, stoppedBy: stopAfterLook(decision, noData, this.plan, look) });
     }
   }
 
@@ -82,13 +93,17 @@ export class PointVerdicts {
   }
 
   tally(roundsLeft: number): Tally {
-    return tallyOf(this.list().map((r) => ({ decided: r.stoppedBy === 'decided', open: r.stoppedBy === 'interrupted', more: r.decision.moreRepsNeeded })), roundsLeft);
+    return tallyOf(this.list(), roundsLeft);
   }
 }
 
-function tallyOf(xs: { decided: boolean; open: boolean; more: number | null }[], roundsLeft: number): Tally {
-  const settleWithin = xs.filter((x) => x.open && x.more !== null && x.more <= roundsLeft).length;
-  return { decided: xs.filter((x) => x.decided).length, total: xs.length, settleWithin, roundsLeft };
+type TallyItem = { stoppedBy: StopReason; decision: Decision };
+
+function tallyOf(xs: TallyItem[], roundsLeft: number): Tally {
+  const open = xs.filter((x) => x.stoppedBy === 'interrupted');
+  const settleWithin = open.filter((x) => x.decision.moreRepsNeeded !== null && x.decision.moreRepsNeeded <= roundsLeft).length;
+  const count = (why: StopReason): number => xs.filter((x) => x.stoppedBy === why).length;
+  return { decided: count('decided'), total: xs.length, settleWithin, futile: count('futile'), roundsLeft };
 }
 
 export interface GateSpec extends CompareOptions {
@@ -128,7 +143,7 @@ export class GateVerdicts {
       if (prev && prev.stoppedBy !== 'interrupted') continue;
       const decision = decide(row.a, row.b, { better: METRICS[row.metric].better, alpha: this.plan.alpha, marginPct: this.spec.thresholdPct, plan: this.plan, look, baselineFixed: true });
       const noData = decision.n[1] === 0;
-      const stoppedBy: StopReason = noData ? 'no-data' : decision.verdict !== 'undecided' ? 'decided' : 'interrupted';
+      const stoppedBy = stopAfterLook(decision, noData, this.plan, look);
       this.records.set(row.key, { key: row.key, decision, look: noData ? null : look, stoppedBy, point, transport: row.group.transport, workload: row.group.workload });
     }
   }
@@ -147,9 +162,9 @@ export class GateVerdicts {
     for (const r of this.open(point)) r.stoppedBy = reason;
   }
 
-  /** Decided rows of all m (rows of points not yet measured count as not decided). */
-  tally(roundsLeft: number): Tally {
-    const t = tallyOf([...this.records.values()].map((r) => ({ decided: r.stoppedBy === 'decided', open: r.stoppedBy === 'interrupted', more: r.decision.moreRepsNeeded })), roundsLeft);
+  /** Decided rows of all m (rows of points not yet measured count as not decided); with `point`, that point's rows only (total stays m). */
+  tally(roundsLeft: number, point?: number): Tally {
+    const t = tallyOf([...this.records.values()].filter((r) => point === undefined || r.point === point), roundsLeft);
     return { ...t, total: this.rows };
   }
 
