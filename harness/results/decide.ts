@@ -359,8 +359,8 @@ export function outlook(decisions: readonly Decision[], plan: SequentialPlan): O
  * rate by alpha; what it can cost is power, which test/verdict-simulation prints with and
  * without it (chosen there: factor 2 from the first look cost 14 points of power on a 1.2x
  * change with heavy tails and 20 on 2x with RTO stalls; 10 from the second look costs
- * none beyond the simulation's noise and saves 3-4 repetitions a side where nothing can
- * be decided).
+ * at most 1.5 points on the single-comparison rows, 3 on the 16-row gate's 0.9x row, and
+ * saves up to 3.4 repetitions a side where nothing can be decided).
  */
 export const FUTILITY_FACTOR = 10;
 
