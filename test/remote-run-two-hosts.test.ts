@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { run, spawn } from '../harness/core/exec.js';
@@ -155,6 +155,11 @@ test('bench killed mid-cell (a tunnel cell over SSH): nothing runs on the hosts 
   const cl = await run(process.execPath, [CLI, 'cleanup', '--hosts', await hostsFile()], { netns: kit.ctl, reject: false, timeoutMs: 60_000 });
   assert.equal(cl.exitCode, 0, cl.stderr);
   assert.deepEqual(await mine(), []);
+  // The killed run's own state on this machine (its temp dir, its run record) goes too.
+  const gone = /cleaned up after killed run (\S+): temp dir (\S+) removed/.exec(cl.stdout);
+  assert.ok(gone, cl.stdout);
+  await assert.rejects(stat(gone[2]), 'the temp dir is removed');
+  await assert.rejects(stat(join(process.env.BENCH_STATE_DIR ?? '/run/bench', 'runs', `${gone[1]}.json`)), 'the run record is removed');
 });
 
 test('SSH connections dropped mid-cell (masters killed): the cell fails naming the agent, the run ends, nothing is left on the hosts', { skip, timeout: 240_000 }, async (t) => {

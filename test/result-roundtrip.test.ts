@@ -1,10 +1,10 @@
 // The result file: what is written atomically is read back unchanged; the reader refuses
 // files it cannot trust with a message naming the file; the scenario hash identifies the
 // resolved scenario, not the text it was written in.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -83,7 +83,14 @@ async function sampleResult(): Promise<ResultFile> {
   };
 }
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'bench-result-'));
+/** Temp dirs of this file, removed when it ends (pass or fail). */
+const made: string[] = [];
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'bench-result-'));
+  made.push(d);
+  return d;
+};
 
 /** What the user sees: cli.ts prints the message and then the hint. */
 async function refusal(path: string): Promise<{ message: string; shown: string }> {

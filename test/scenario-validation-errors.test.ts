@@ -2,9 +2,9 @@
 // offending key or value, as `file:line:col field.path: problem (allowed: ...)`. Allowed lists
 // that come from a registry (transports, placeholders, top-level fields) are built from that
 // registry, so adding an entry does not break these tests.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listProfiles, parseScenario } from '../harness/scenario/load.js';
@@ -36,6 +36,7 @@ async function rejects(text: string, expected: string[], profilesDir?: string): 
 
 function profilesDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'bench-profiles-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }

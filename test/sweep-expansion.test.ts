@@ -1,9 +1,9 @@
 // How a scenario becomes link points: list-valued fields expand into their cross product,
 // a profile is merged under the scenario (profile < profile direction < scenario < scenario
 // direction), and omitted parts take their documented defaults.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScenario } from '../harness/scenario/load.js';
@@ -70,6 +70,7 @@ test('both-ways and per-direction sweeps combine; a Gilbert-Elliott value is lab
 
 test('a profile is merged under the scenario: profile < profile direction < scenario < scenario direction', async () => {
   const profiles = mkdtempSync(join(tmpdir(), 'bench-profiles-'));
+  after(() => rmSync(profiles, { recursive: true, force: true }));
   writeFileSync(
     join(profiles, 'layered.yaml'),
     [

@@ -40,6 +40,15 @@ export function registerCleanup(program: Command): void {
       if (o.hosts !== undefined) {
         // Remote hosts need no root here: only ssh, with the hosts' own privileges there.
         const lines = [...(await cleanupHosts(o.hosts, o.dryRun === true)), ...(await removeDeadControllerDirs({ dryRun: o.dryRun })).map((d) => `${o.dryRun ? 'would remove' : 'removed'} ${d}`)];
+        // A killed two-host run also left its run state and temp dir here (root's, as bench
+        // ran under sudo): cleaned up too when we can, named when we cannot.
+        if (isRoot()) {
+          const runs = await cleanupDeadRuns({ runId: o.run, dryRun: o.dryRun });
+          for (const d of runs.runs) lines.push(`${o.dryRun ? 'would clean up after' : 'cleaned up after'} killed run ${d.runId}${d.done.length ? `: ${d.done.join(', ')}` : ''}`);
+          if (runs.problems.length) throw new EnvironmentError(`cleanup incomplete: ${runs.problems.join('; ')}`);
+        } else {
+          lines.push('this machine: not root, so killed runs\' state and temp dirs were not looked at (sudo bench cleanup removes them)');
+        }
         process.stdout.write(`${(lines.length ? lines : ['nothing to clean up on the hosts']).join('\n')}\n`);
         return;
       }
