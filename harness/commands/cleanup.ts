@@ -42,14 +42,17 @@ export function registerCleanup(program: Command): void {
         const lines = [...(await cleanupHosts(o.hosts, o.dryRun === true)), ...(await removeDeadControllerDirs({ dryRun: o.dryRun })).map((d) => `${o.dryRun ? 'would remove' : 'removed'} ${d}`)];
         // A killed two-host run also left its run state and temp dir here (root's, as bench
         // ran under sudo): cleaned up too when we can, named when we cannot.
+        const problems: string[] = [];
         if (isRoot()) {
           const runs = await cleanupDeadRuns({ runId: o.run, dryRun: o.dryRun });
           for (const d of runs.runs) lines.push(`${o.dryRun ? 'would clean up after' : 'cleaned up after'} killed run ${d.runId}${d.done.length ? `: ${d.done.join(', ')}` : ''}`);
-          if (runs.problems.length) throw new EnvironmentError(`cleanup incomplete: ${runs.problems.join('; ')}`);
+          problems.push(...runs.problems);
         } else {
           lines.push('this machine: not root, so killed runs\' state and temp dirs were not looked at (sudo bench cleanup removes them)');
         }
         process.stdout.write(`${(lines.length ? lines : ['nothing to clean up on the hosts']).join('\n')}\n`);
+        // What was done is said first; what could not be done is the error.
+        if (problems.length) throw new EnvironmentError(`cleanup incomplete: ${problems.join('; ')}`);
         return;
       }
       if (!isRoot()) throw new EnvironmentError('bench cleanup needs root (it deletes namespaces)', 'run it with sudo');

@@ -48,7 +48,6 @@ export function emptyCell(point: number, t: TransportSpec, w: Workload, rep: num
   };
 }
 
-
 /**
  * One repetition of one transport x workload: counters and CPU marks around the workload,
  * the connections closed outside its window, then judged (ok only when it measured what it
