@@ -1,15 +1,14 @@
 // The built binary as a user meets it: `bench validate` output and exit codes, help for every
 // registered command, and the refusals of `run` that happen before anything is set up
 // (exit codes from harness/errors.ts: 0 ok, 2 bad input or usage). Needs no root.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../harness/core/errors.js';
 import { PROJECT_ROOT } from '../harness/core/version.js';
-import { CLI } from './kit/testkit.js';
+import { CLI, tempDir } from './kit/testkit.js';
 
 const SCENARIOS = join(PROJECT_ROOT, 'scenarios');
 
@@ -29,14 +28,7 @@ function bench(args: string[], cwd = PROJECT_ROOT): Promise<Ran> {
 }
 
 const STACK_LINE = /^\s+at /m;
-/** Temp dirs of this file, removed when it ends (pass or fail). */
-const made: string[] = [];
-after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'bench-cli-'));
-  made.push(d);
-  return d;
-};
+const tmp = (): string => tempDir('bench-cli-');
 
 /** Command names listed under "Commands:" in a help text (commander's own `help` left out). */
 function commandsIn(help: string): string[] {

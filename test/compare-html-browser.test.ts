@@ -3,17 +3,16 @@
 // a temp dir (path in the test diagnostics) for a human to look at.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { compareResults } from '../harness/results/compare.js';
 import { renderCompareHtml } from '../reports/compare-html.js';
 import { makeResult, standardSeries } from './fixtures/compare-fixtures.js';
+import { launchChromium, skipWithoutChromium } from './kit/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
+const skip = skipWithoutChromium;
 
 test('compare.html renders offline with the regression marked', { skip, timeout: 120_000 }, async (t) => {
   const quic = standardSeries(11, 10, { transport: 'quic' }).map((s) => ({ ...s, cpuBound: true }));
@@ -25,12 +24,7 @@ test('compare.html renders offline with the regression marked', { skip, timeout:
   const dir = mkdtempSync(join(tmpdir(), 'bench-compare-html-'));
   const file = join(dir, 'compare.html');
   writeFileSync(file, renderCompareHtml(c, { baseline: 'base/result.json', candidate: 'head/result.json' }));
-  const ctx = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
+  const ctx = await launchChromium(join(dir, 'profile'));
   const external: string[] = [];
   const errors: string[] = [];
   ctx.on('request', (req) => {

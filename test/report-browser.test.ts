@@ -3,19 +3,19 @@
 // test-output/reports/ for a human to look at.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { type BrowserContext } from 'playwright-core';
 import { PROJECT_ROOT } from '../harness/core/version.js';
 import { renderHtmlReport } from '../reports/html.js';
 import { renderTrendReport } from '../reports/trend.js';
 import { loadFixture, trendReleases } from './fixtures/report-load.js';
+import { launchChromium, skipWithoutChromium } from './kit/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(PROJECT_ROOT, 'test-output', 'reports');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
+const skip = skipWithoutChromium;
 
 const REPORTS: Record<string, () => string> = {
   single: () => renderHtmlReport([loadFixture('single')]),
@@ -37,12 +37,7 @@ interface CanvasState {
 
 async function launch(): Promise<{ ctx: BrowserContext; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-report-chromium-'));
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
+  const ctx = await launchChromium(dir);
   return { ctx, dir };
 }
 

@@ -3,11 +3,10 @@
 // table shows its last column without clipping. The page is checked in headless Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { rng, summarize } from '../harness/core/stats.js';
 import { PROJECT_ROOT } from '../harness/core/version.js';
 import type { ResultFile } from '../harness/results/types.js';
@@ -16,9 +15,9 @@ import { thin } from '../reports/figures-echo.js';
 import { renderHtmlReport } from '../reports/html.js';
 import { sampleLatency } from '../harness/core/sampler.js';
 import { loadFixture } from './fixtures/report-load.js';
+import { launchChromium, skipWithoutChromium } from './kit/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
+const skip = skipWithoutChromium;
 const STALL_US = 7_500_000;
 
 test('the sampler returns every exchange in the order it ran, with its start time', async () => {
@@ -103,12 +102,7 @@ test('in headless Chromium: the timeline is painted, the bulk table is not clipp
   const file = join(out, 'echo-over-time.html');
   writeFileSync(file, renderHtmlReport([withTimeline().r]));
   const dir = mkdtempSync(join(tmpdir(), 'bench-report-chromium-'));
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1400, height: 900 },
-  });
+  const ctx = await launchChromium(dir, { width: 1400, height: 900 });
   try {
     const page = await ctx.newPage();
     const errors: string[] = [];

@@ -9,18 +9,18 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import type { ResultFile } from '../harness/results/types.js';
 import { renderHtmlReport } from '../reports/html.js';
 import { loadFixture } from './fixtures/report-load.js';
 import { CLI } from './kit/testkit.js';
+import { launchChromium, skipWithoutChromium } from './kit/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
+const skip = skipWithoutChromium;
 
 interface Visit {
   /** Requests that left the page (not blocked by the CSP), other than the report itself and data: URLs. */
@@ -36,12 +36,7 @@ interface Visit {
 
 async function launch(t: TestContext): Promise<BrowserContext> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-hostile-chromium-'));
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
+  const ctx = await launchChromium(dir);
   t.after(async () => {
     await ctx.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,14 +1,13 @@
 // The result file: what is written atomically is read back unchanged; the reader refuses
 // files it cannot trust with a message naming the file; the scenario hash identifies the
 // resolved scenario, not the text it was written in.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { skipUnlessRoot } from './kit/testkit.js';
+import { skipUnlessRoot, tempDir } from './kit/testkit.js';
 import { PROJECT_ROOT } from '../harness/core/version.js';
 import { InputError } from '../harness/core/errors.js';
 import { readResultFile, writeResultFileAtomic } from '../harness/results/result-file.js';
@@ -83,14 +82,7 @@ async function sampleResult(): Promise<ResultFile> {
   };
 }
 
-/** Temp dirs of this file, removed when it ends (pass or fail). */
-const made: string[] = [];
-after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'bench-result-'));
-  made.push(d);
-  return d;
-};
+const tmp = (): string => tempDir('bench-result-');
 
 /** What the user sees: cli.ts prints the message and then the hint. */
 async function refusal(path: string): Promise<{ message: string; shown: string }> {

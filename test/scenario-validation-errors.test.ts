@@ -2,10 +2,9 @@
 // offending key or value, as `file:line:col field.path: problem (allowed: ...)`. Allowed lists
 // that come from a registry (transports, placeholders, top-level fields) are built from that
 // registry, so adding an entry does not break these tests.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listProfiles, parseScenario } from '../harness/scenario/load.js';
 import { scenarioSchema } from '../harness/scenario/schema.js';
@@ -14,6 +13,7 @@ import { BUILTIN_LIST } from '../harness/scenario/transports.js';
 import { PLACEHOLDERS } from '../harness/subjects/command.js';
 import { ALLOWED } from '../harness/core/units.js';
 import { WORKLOAD_KINDS } from '../harness/workloads/index.js';
+import { tempDir } from './kit/testkit.js';
 
 const FILE = 'bad.yaml';
 const HEAD = 'name: t\ndescription: d\n';
@@ -35,8 +35,7 @@ async function rejects(text: string, expected: string[], profilesDir?: string): 
 }
 
 function profilesDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-profiles-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('bench-profiles-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }

@@ -1,14 +1,14 @@
 // How a scenario becomes link points: list-valued fields expand into their cross product,
 // a profile is merged under the scenario (profile < profile direction < scenario < scenario
 // direction), and omitted parts take their documented defaults.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScenario } from '../harness/scenario/load.js';
 import type { LinkDirection } from '../harness/core/types.js';
 import type { ResolvedScenario } from '../harness/scenario/types.js';
+import { tempDir } from './kit/testkit.js';
 
 const HEAD = 'name: t\ndescription: d\n';
 const parse = (body: string, profilesDir?: string): Promise<ResolvedScenario> => parseScenario('t.yaml', HEAD + body, profilesDir);
@@ -69,8 +69,7 @@ test('both-ways and per-direction sweeps combine; a Gilbert-Elliott value is lab
 });
 
 test('a profile is merged under the scenario: profile < profile direction < scenario < scenario direction', async () => {
-  const profiles = mkdtempSync(join(tmpdir(), 'bench-profiles-'));
-  after(() => rmSync(profiles, { recursive: true, force: true }));
+  const profiles = tempDir('bench-profiles-');
   writeFileSync(
     join(profiles, 'layered.yaml'),
     [

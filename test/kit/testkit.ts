@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { after } from 'node:test';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../harness/core/exec.js';
@@ -24,6 +27,16 @@ export function point(up: Partial<LinkDirection> = {}, down: Partial<LinkDirecti
 }
 
 /** Distinctive per test, since other engineers run labs on the same machine. */
+/**
+ * A fresh directory under the system temp dir, removed when the test (or, called at a
+ * file's top level or in a helper there, the file) ends, passed or failed.
+ */
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
 export function testRunId(prefix = 't'): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
 }
