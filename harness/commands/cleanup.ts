@@ -13,6 +13,11 @@ import { removeImpairments } from '../remote/impair.js';
 import { resolveInventory } from '../remote/inventory.js';
 import { removeDeadControllerDirs } from '../remote/ssh.js';
 
+/** What was (or, dry run, would be) done for each killed run. */
+function deadRunLines(runs: { runId: string; done: string[] }[], dryRun: boolean): string[] {
+  return runs.map((d) => `${dryRun ? 'would clean up after' : 'cleaned up after'} killed run ${d.runId}${d.done.length ? `: ${d.done.join(', ')}` : ''}`);
+}
+
 /** `--hosts`: bench's netem (handle bec0:) removed from every remote host of the file, router included. */
 async function cleanupHosts(file: string, dryRun: boolean): Promise<string[]> {
   const inv = await resolveInventory({ hosts: file });
@@ -45,7 +50,7 @@ export function registerCleanup(program: Command): void {
         const problems: string[] = [];
         if (isRoot()) {
           const runs = await cleanupDeadRuns({ runId: o.run, dryRun: o.dryRun });
-          for (const d of runs.runs) lines.push(`${o.dryRun ? 'would clean up after' : 'cleaned up after'} killed run ${d.runId}${d.done.length ? `: ${d.done.join(', ')}` : ''}`);
+          lines.push(...deadRunLines(runs.runs, o.dryRun === true));
           problems.push(...runs.problems);
         } else {
           lines.push('this machine: not root, so killed runs\' state and temp dirs were not looked at (sudo bench cleanup removes them)');
@@ -62,7 +67,7 @@ export function registerCleanup(program: Command): void {
       r.problems.push(...runs.problems);
       const verb = o.dryRun ? 'would remove' : 'removed';
       const lines: string[] = [];
-      for (const d of runs.runs) lines.push(`${o.dryRun ? 'would clean up after' : 'cleaned up after'} killed run ${d.runId}${d.done.length ? `: ${d.done.join(', ')}` : ''}`);
+      lines.push(...deadRunLines(runs.runs, o.dryRun === true));
       for (const d of dirs) lines.push(`${o.dryRun ? 'would remove' : 'removed'} ${d} (left by a killed bench run between two hosts)`);
       for (const ns of r.foreign) lines.push(`left namespace ${ns}: named like a lab but bench has no record of creating it (if it is a leftover of bench, remove it with: bench cleanup --run ${ns.replace(/^bench-/, '').replace(/-[cs]$/, '')})`);
       for (const l of r.removed) {
