@@ -124,6 +124,8 @@ test('one scenario through two hosts over SSH: every cell ok, each end measured 
     t.diagnostic(`${c.id}: ${c.status}; client CPU ${c.cpu?.client?.coreFraction.toFixed(2)} core, server ${c.cpu?.server?.coreFraction.toFixed(2)}${c.kind === 'bulk' ? `; ${(c.metrics.goodputBitsPerSec / 1e6).toFixed(2)} Mbit/s` : ''}${c.counters?.client?.protocol === 'tcp' ? `; client TCP retrans ${c.counters.client.retransSegs}/${c.counters.client.outSegs} (${c.counters.client.scope})` : ''}`);
     if (c.kind === 'bulk') assert.ok(c.metrics.goodputBitsPerSec > 0 && c.metrics.goodputBitsPerSec <= RATE * 1.04, `${c.id}: goodput within the link's rate`);
   }
+  // The label check above runs only where TCP counters exist: some must.
+  assert.ok(remote.cells.some((c) => c.transport === 'tcp' && [c.counters?.client, c.counters?.server].some((e) => e?.protocol === 'tcp' && e.scope === 'host')), 'the tcp cells carry host-wide TCP counters');
   assert.ok(remote.cells.some((c) => c.transport === 'quic-quicgo' && c.status === 'ok' && c.implementation.includes('quic-go')), 'quic-go server ran on the server host');
   const cal = remote.labs[0].measured!;
   t.diagnostic(`calibrated RTT p50 ${cal.rttMs.p50.toFixed(2)} ms, loss up ${cal.uplinkLossPct.toFixed(2)} % down ${cal.downlinkLossPct.toFixed(2)} %`);

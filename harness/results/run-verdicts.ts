@@ -126,7 +126,9 @@ export function cellIndex(cells: readonly CellResult[]): (point: number, transpo
   const by = new Map<string, CellResult[]>();
   for (const c of cells) {
     const k = `${c.point}|${c.transport}|${c.workload}`;
-    by.set(k, [...(by.get(k) ?? []), c]);
+    const list = by.get(k);
+    if (list) list.push(c);
+    else by.set(k, [c]);
   }
   return (p, t, w) => by.get(`${p}|${t}|${w}`) ?? [];
 }
